@@ -1,0 +1,191 @@
+"""The ``tendon`` command: a thin layer over the library.
+
+Typed errors become one clean message on stderr and a non-zero exit code;
+a run that completed exits 0 even when some files were quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from tendon_pipeline.errors import TendonError
+from tendon_pipeline.settings import Settings, load_settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    return load_settings(ctx.obj["config"], db=ctx.obj["db"], **overrides)
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (else $TENDON_CONFIG, else ~/.config/tendon-pipeline/config.toml).")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+              help="DuckDB warehouse file (else $TENDON_DB, else ~/.local/share/tendon-pipeline/warehouse.duckdb).")
+@click.version_option(package_name="tendon-pipeline")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
+    """tendon-pipeline: running load, Achilles-tendon load, overuse alerts and plans from FIT files."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(config=config, db=db)
+
+
+# -- ingest ---------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--athlete", help="Athlete id for every file (else INBOX/<athlete>/ folder, else device serial).")
+@click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_json: bool) -> None:
+    """Ingest FIT files and folders (recursive) into the warehouse."""
+    settings = _settings(ctx)
+    report = _run_ingest_flow(settings, list(paths), athlete, ctx.obj["config"], quiet=as_json)
+    if as_json:
+        click.echo(report.to_json())
+        return
+    _print_ingest_summary(report)
+    _print_holdings(settings)
+
+
+def _run_ingest_flow(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
+                     *, quiet: bool = False):
+    from tendon_pipeline.ingest import progress_callback
+    from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
+
+    quiet_prefect_env()
+    from tendon_pipeline.flows.ingest import ingest_flow
+
+    token = progress_callback.set(None if quiet else _progress_printer())
+    try:
+        return run_flow_embedded(ingest_flow, paths=paths, athlete=athlete, db=str(settings.db), config=config)
+    finally:
+        progress_callback.reset(token)
+
+
+def _progress_printer() -> Callable[[Any, int, int], None]:
+    """Progress on stderr: a line every 2 s and at the end, with rate and ETA."""
+    started = time.monotonic()
+    state = {"last": 0.0}
+
+    def report(outcome: Any, number: int, total: int) -> None:
+        now = time.monotonic()
+        if number != total and now - state["last"] < 2.0:
+            return
+        state["last"] = now
+        rate = number / max(now - started, 1e-6)
+        eta = (total - number) / rate if rate else 0.0
+        click.echo(f"  {number}/{total} files  {rate:.1f} files/s  ETA {eta:.0f} s", err=True)
+
+    return report
+
+
+def _print_ingest_summary(report: Any) -> None:
+    counts = report.counts()
+    click.echo("ingest " + report.ingest_id + ": " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for o in report.problems():
+        click.echo(f"  {o.status:<11} {o.path}: {o.reason}")
+
+
+def _print_holdings(settings: Settings) -> None:
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    with open_warehouse(settings.db, read_only=True) as wh:
+        counts = wh.table_counts()
+        per_athlete = wh.query(
+            "SELECT a.athlete_id, count(DISTINCT a.activity_id) AS activities,"
+            " count(DISTINCT a.activity_id) FILTER (WHERE s.sport = 'running') AS runs,"
+            " round(coalesce(sum(s.distance_m) FILTER (WHERE s.sport = 'running'), 0) / 1000, 1) AS run_km"
+            " FROM activities a LEFT JOIN sessions s USING (activity_id)"
+            " GROUP BY 1 ORDER BY 1"
+        )
+    click.echo(f"warehouse {settings.db}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    for row in per_athlete.itertuples(index=False):
+        click.echo(f"  {row.athlete_id:<16} {row.activities:>5} activities  {row.runs:>5} runs  {row.run_km:>8} km run")
+
+
+@cli.command()
+@click.pass_context
+def summary(ctx: click.Context) -> None:
+    """Show what the warehouse holds."""
+    _print_holdings(_settings(ctx))
+
+
+@cli.command()
+@click.option("--status", type=click.Choice(["ingested", "salvaged", "duplicate", "skipped", "quarantined"]))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """List source files and what became of them."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    settings = _settings(ctx)
+    with open_warehouse(settings.db, read_only=True) as wh:
+        frame = wh.query(
+            "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
+            " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
+    if as_json:
+        click.echo(frame.to_json(orient="records"))
+        return
+    for row in frame.itertuples(index=False):
+        click.echo(f"{row.status:<11} {row.athlete_id or '-':<12} {row.path}" + (f"  ({row.reason})" if row.reason else ""))
+
+
+# -- example data and the main job -----------------------------------------------
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--weeks", default=10, show_default=True, help="Weeks of history per athlete.")
+@click.option("--seed", default=0, show_default=True)
+def generate(out_dir: str, weeks: int, seed: int) -> None:
+    """Write example FIT files (three athletes) into OUT_DIR/<athlete>/."""
+    from tendon_pipeline.generate import generate_example_inbox
+
+    written = generate_example_inbox(Path(out_dir), weeks=weeks, seed=seed)
+    click.echo(f"wrote {len(written)} FIT files under {out_dir}")
+
+
+@cli.command()
+@click.option("--weeks", default=10, show_default=True, help="Weeks of example history per athlete.")
+@click.pass_context
+def demo(ctx: click.Context, weeks: int) -> None:
+    """The main job on the embedded default: make example data, ingest it, show the result."""
+    from tendon_pipeline.generate import generate_example_inbox
+
+    settings = _settings(ctx)
+    inbox = settings.db.parent / "example-inbox"
+    click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
+    written = generate_example_inbox(inbox, weeks=weeks)
+    click.echo(f"    {len(written)} FIT files for {len({p.parent.name for p in written})} athletes")
+    click.echo(f"==> ingesting into {settings.db} (Prefect flow, embedded, no server)")
+    report = _run_ingest_flow(settings, [str(inbox)], None, ctx.obj["config"])
+    _print_ingest_summary(report)
+    _print_holdings(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: returns the exit code instead of raising."""
+    try:
+        cli.main(args=argv, prog_name="tendon", standalone_mode=False)
+    except TendonError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted: files stored so far are kept; run the same command again to resume", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Typed errors. Each says whether retrying can help and what to do about it.
+
+Library code raises these; only the CLI turns them into a message and an exit
+code (no ``sys.exit`` in the library).
+"""
+
+from __future__ import annotations
+
+
+class TendonError(Exception):
+    """Base class. ``transient`` tells a caller whether a retry can help."""
+
+    transient: bool = False
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(TendonError):
+    """A setting is missing, unknown or of the wrong type. Terminal: fix the config."""
+
+    exit_code = 2
+
+
+class WarehouseError(TendonError):
+    """The DuckDB warehouse cannot be opened or written."""
+
+    exit_code = 3
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse file. Transient: retry when it is released."""
+
+    transient = True
+
+
+class FitFileRejected(TendonError):
+    """A FIT file cannot be stored. ``reason_code`` is a stable machine-readable code.
+
+    Codes: ``not_fit``, ``empty``, ``bad_header``, ``crc_mismatch``,
+    ``undefined_message``, ``truncated``, ``corrupt``, ``unreadable``, ``too_large``.
+    """
+
+    def __init__(self, reason_code: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason_code = reason_code
+
+
+class NotAnActivity(TendonError):
+    """A valid FIT file that holds no activity (settings, workout, ...). Skipped, not an error."""
+
+    def __init__(self, file_type: str) -> None:
+        super().__init__(f"not an activity file (FIT file type: {file_type})")
+        self.file_type = file_type
+
+
+class AthleteUnknown(TendonError):
+    """Nothing says whose file this is."""

@@ -1,0 +1,221 @@
+"""FIT message dicts (as fitparse gives them) -> the warehouse's columns.
+
+One place maps FIT fields to column names and units, so the fitparse path and
+any faster decoder produce the same frames. Values arrive already scaled to the
+FIT profile's units (m, m/s, ms, mm, kg); times are naive UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+SEMICIRCLE_TO_DEG = 180.0 / 2**31
+STRIDE_SPORTS = frozenset({"running", "walking", "hiking", "trail_running", "mountaineering"})
+
+SESSION_COLUMNS = [
+    "session_index", "sport", "sub_sport", "start_utc", "start_local", "elapsed_s", "timer_s",
+    "distance_m", "ascent_m", "avg_speed_mps", "avg_heart_rate", "avg_steps_per_min",
+    "total_steps", "avg_stance_time_ms", "synthesized",
+]
+LAP_COLUMNS = [
+    "lap_index", "start_utc", "elapsed_s", "timer_s", "distance_m", "avg_speed_mps",
+    "avg_heart_rate", "sport",
+]
+RECORD_COLUMNS = [
+    "ts_utc", "session_index", "distance_m", "speed_mps", "heart_rate", "cadence",
+    "fractional_cadence", "steps_per_min", "stance_time_ms", "vertical_oscillation_mm",
+    "step_length_mm", "vertical_ratio", "stance_time_balance", "altitude_m", "power_w",
+    "lat_deg", "lon_deg",
+]
+SET_COLUMNS = [
+    "set_index", "start_utc", "category", "category_subtype", "repetitions", "weight_kg",
+    "duration_s", "set_type",
+]
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return float(value)
+
+
+def _first(m: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        value = m.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (tuple, list)):
+        value = next((v for v in value if v is not None), None)
+    return None if value is None else str(value)
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in columns:
+        if col.endswith("_utc") or col.endswith("_local"):
+            frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def _steps_per_min(sport: str | None, cadence: Any, fractional: Any) -> float | None:
+    c = _num(cadence)
+    if c is None or sport not in STRIDE_SPORTS:
+        return None
+    return 2.0 * (c + (_num(fractional) or 0.0))
+
+
+def sessions_frame(messages: list[dict[str, Any]], local_offset_s: int | None) -> pd.DataFrame:
+    rows = []
+    for i, m in enumerate(sorted(messages, key=lambda m: m.get("start_time") or m.get("timestamp"))):
+        start = m.get("start_time") or m.get("timestamp")
+        sport = _text(m.get("sport")) or "generic"
+        rows.append({
+            "session_index": i,
+            "sport": sport,
+            "sub_sport": _text(m.get("sub_sport")),
+            "start_utc": start,
+            "start_local": start + timedelta(seconds=local_offset_s) if start and local_offset_s is not None else None,
+            "elapsed_s": _num(m.get("total_elapsed_time")),
+            "timer_s": _num(m.get("total_timer_time")),
+            "distance_m": _num(m.get("total_distance")),
+            "ascent_m": _num(m.get("total_ascent")),
+            "avg_speed_mps": _num(_first(m, "enhanced_avg_speed", "avg_speed")),
+            "avg_heart_rate": _num(m.get("avg_heart_rate")),
+            "avg_steps_per_min": _steps_per_min(
+                sport, _first(m, "avg_running_cadence", "avg_cadence"), m.get("avg_fractional_cadence")
+            ),
+            "total_steps": _total_steps(sport, m),
+            "avg_stance_time_ms": _num(m.get("avg_stance_time")),
+            "synthesized": False,
+        })
+    return _frame(rows, SESSION_COLUMNS)
+
+
+def _total_steps(sport: str, m: dict[str, Any]) -> float | None:
+    strides = _num(_first(m, "total_strides", "total_cycles"))
+    return 2.0 * strides if strides is not None and sport in STRIDE_SPORTS else None
+
+
+def session_from_records(records: pd.DataFrame, sport: str | None, local_offset_s: int | None) -> pd.DataFrame:
+    """A session rebuilt from the records of a file cut short before its session message."""
+    start, end = records["ts_utc"].min(), records["ts_utc"].max()
+    elapsed = (end - start).total_seconds()
+    row = {
+        "session_index": 0, "sport": sport or "generic", "sub_sport": None,
+        "start_utc": start,
+        "start_local": start + pd.Timedelta(seconds=local_offset_s) if local_offset_s is not None else None,
+        "elapsed_s": elapsed, "timer_s": elapsed,
+        "distance_m": _num(records["distance_m"].max()),
+        "ascent_m": None,
+        "avg_speed_mps": _num(records["speed_mps"].mean()),
+        "avg_heart_rate": _num(records["heart_rate"].mean()),
+        "avg_steps_per_min": None, "total_steps": None,
+        "avg_stance_time_ms": _num(records["stance_time_ms"].mean()),
+        "synthesized": True,
+    }
+    return _frame([row], SESSION_COLUMNS)
+
+
+def laps_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {
+            "lap_index": i,
+            "start_utc": m.get("start_time") or m.get("timestamp"),
+            "elapsed_s": _num(m.get("total_elapsed_time")),
+            "timer_s": _num(m.get("total_timer_time")),
+            "distance_m": _num(m.get("total_distance")),
+            "avg_speed_mps": _num(_first(m, "enhanced_avg_speed", "avg_speed")),
+            "avg_heart_rate": _num(m.get("avg_heart_rate")),
+            "sport": _text(m.get("sport")),
+        }
+        for i, m in enumerate(messages)
+    ]
+    return _frame(rows, LAP_COLUMNS)
+
+
+_RECORD_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "ts_utc": lambda m: m.get("timestamp"),
+    "distance_m": lambda m: _num(m.get("distance")),
+    "speed_mps": lambda m: _num(_first(m, "enhanced_speed", "speed")),
+    "heart_rate": lambda m: _num(m.get("heart_rate")),
+    "cadence": lambda m: _num(m.get("cadence")),
+    "fractional_cadence": lambda m: _num(m.get("fractional_cadence")),
+    "stance_time_ms": lambda m: _num(m.get("stance_time")),
+    "vertical_oscillation_mm": lambda m: _num(m.get("vertical_oscillation")),
+    "step_length_mm": lambda m: _num(m.get("step_length")),
+    "vertical_ratio": lambda m: _num(m.get("vertical_ratio")),
+    "stance_time_balance": lambda m: _num(m.get("stance_time_balance")),
+    "altitude_m": lambda m: _num(_first(m, "enhanced_altitude", "altitude")),
+    "power_w": lambda m: _num(m.get("power")),
+    "lat_deg": lambda m: _semicircles(m.get("position_lat")),
+    "lon_deg": lambda m: _semicircles(m.get("position_long")),
+}
+
+
+def _semicircles(value: Any) -> float | None:
+    v = _num(value)
+    return None if v is None else v * SEMICIRCLE_TO_DEG
+
+
+def records_frame(messages: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Per-second records, in file order. A record without a timestamp is kept (ts NULL)."""
+    columns: dict[str, list[Any]] = {name: [] for name in _RECORD_FIELDS}
+    for m in messages:
+        for name, get in _RECORD_FIELDS.items():
+            columns[name].append(get(m))
+    frame = pd.DataFrame({name: pd.Series(values, dtype=_dtype(name)) for name, values in columns.items()})
+    frame["session_index"] = pd.Series([pd.NA] * len(frame), dtype="Int32")
+    frame["steps_per_min"] = np.nan
+    return frame[RECORD_COLUMNS]
+
+
+def _dtype(name: str) -> str:
+    return "datetime64[us]" if name == "ts_utc" else "float64"
+
+
+def assign_sessions(records: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
+    """Place each record in the session it falls in; convert stride cadence to steps."""
+    if records.empty or sessions.empty:
+        return records
+    starts = sessions["start_utc"].to_numpy(dtype="datetime64[us]")
+    ts = records["ts_utc"].ffill().bfill().to_numpy(dtype="datetime64[us]")
+    index = np.clip(np.searchsorted(starts, ts, side="right") - 1, 0, len(starts) - 1)
+    records = records.copy()
+    records["session_index"] = sessions["session_index"].to_numpy()[index].astype("int32")
+    is_stride = sessions["sport"].isin(STRIDE_SPORTS).to_numpy()[index]
+    steps = 2.0 * (records["cadence"] + records["fractional_cadence"].fillna(0.0))
+    records["steps_per_min"] = steps.where(is_stride)
+    return records
+
+
+def sets_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        {
+            "set_index": i,
+            "start_utc": m.get("start_time") or m.get("timestamp"),
+            "category": _text(m.get("category")),
+            "category_subtype": _subtype(m.get("category_subtype")),
+            "repetitions": _num(m.get("repetitions")),
+            "weight_kg": _num(m.get("weight")),
+            "duration_s": _num(m.get("duration")),
+            "set_type": _text(m.get("set_type")),
+        }
+        for i, m in enumerate(messages)
+    ]
+    return _frame(rows, SET_COLUMNS)
+
+
+def _subtype(value: Any) -> int | None:
+    if isinstance(value, (tuple, list)):
+        value = next((v for v in value if v is not None), None)
+    return value if isinstance(value, int) else None

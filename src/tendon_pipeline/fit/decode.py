@@ -1,0 +1,236 @@
+"""FIT bytes -> a ``DecodedActivity`` (plain columns), with a clear outcome for bad files.
+
+This module only decodes: no database, no athlete resolution. It uses fitparse
+(the reference decoder). Outcomes:
+
+* a complete activity -> ``DecodedActivity`` (``salvaged=False``)
+* an activity cut short (the watch died, the transfer stopped) -> ``DecodedActivity``
+  with the data up to the break, ``salvaged=True`` and a reason
+* a valid FIT file of another type -> ``NotAnActivity``
+* anything else -> ``FitFileRejected`` with a stable reason code
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import fitparse
+from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
+import pandas as pd
+
+from tendon_pipeline.errors import FitFileRejected, NotAnActivity
+from tendon_pipeline.fit import columns as C
+
+FIT_SIGNATURE = b".FIT"
+_WANTED = frozenset(
+    {"file_id", "activity", "session", "lap", "record", "set", "user_profile", "sport", "device_info"}
+)
+
+
+@dataclass
+class DecodedActivity:
+    """Everything the warehouse stores about one activity file, as plain columns."""
+
+    content_hash: str
+    size_bytes: int
+    activity_key: str
+    manufacturer: str | None
+    product: str | None
+    serial_number: int | None
+    time_created_utc: datetime | None
+    local_offset_s: int | None
+    sessions: pd.DataFrame
+    laps: pd.DataFrame
+    records: pd.DataFrame
+    sets: pd.DataFrame
+    body_mass_kg: float | None = None
+    height_m: float | None = None
+    salvaged: bool = False
+    salvage_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def start_utc(self) -> datetime | None:
+        if len(self.sessions):
+            return self.sessions["start_utc"].min().to_pydatetime(warn=False)
+        if len(self.records):
+            return self.records["ts_utc"].min().to_pydatetime(warn=False)
+        return self.time_created_utc
+
+    @property
+    def has_running_dynamics(self) -> bool:
+        return bool(len(self.records) and self.records["stance_time_ms"].notna().any())
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_path(path: Path | str) -> DecodedActivity:
+    """Read and decode one file. Raises ``FitFileRejected`` / ``NotAnActivity``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FitFileRejected(
+            "unreadable", f"cannot read {path}: {exc.strerror or exc}",
+            hint="check the file exists and this user may read it",
+        ) from exc
+    return decode_bytes(data)
+
+
+def decode_bytes(data: bytes) -> DecodedActivity:
+    """Decode FIT bytes into an activity, or raise with the reason it cannot be one.
+
+    This is the trust boundary for untrusted bytes: any failure inside the
+    decoder becomes a ``FitFileRejected`` with a reason, never a crash.
+    """
+    _check_envelope(data)
+    try:
+        return _decode_checked(data)
+    except (FitFileRejected, NotAnActivity):
+        raise
+    except Exception as exc:  # noqa: BLE001 - decoder bugs on hostile input become quarantine
+        raise FitFileRejected("corrupt", f"undecodable FIT data: {type(exc).__name__}: {exc}") from exc
+
+
+def _decode_checked(data: bytes) -> DecodedActivity:
+    messages, break_reason = _read_messages(data)
+    file_types = [m.get("type") for m in messages["file_id"]]
+    if "activity" not in file_types:
+        if break_reason:
+            raise FitFileRejected("truncated", f"file ends before any activity data ({break_reason})")
+        raise NotAnActivity(str(file_types[0]) if file_types else "unknown (no file_id message)")
+    return _build_activity(data, messages, break_reason)
+
+
+def _check_envelope(data: bytes) -> None:
+    if not data:
+        raise FitFileRejected("empty", "the file is empty (0 bytes)", hint="re-sync it from the watch")
+    if len(data) < 12 or data[8:12] != FIT_SIGNATURE:
+        raise FitFileRejected(
+            "not_fit", "not a FIT file (no '.FIT' signature in the header)",
+            hint="only .fit activity files from a watch or app can be ingested",
+        )
+    if data[0] not in (12, 14):
+        raise FitFileRejected("bad_header", f"bad FIT header: header size {data[0]} (expected 12 or 14)")
+
+
+def _read_messages(data: bytes) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """All wanted messages in file order; a break reason if the file ends early.
+
+    Chained FIT files are read through. Corruption other than an early end
+    (CRC mismatch, bad header, undefined message) rejects the whole file, so no
+    half-trusted data is stored.
+    """
+    messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    fit = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for message in fit.get_messages():
+                if message.name in _WANTED:
+                    messages[message.name].append(message.get_values())
+        except FitEOFError as exc:
+            return messages, f"file ends unexpectedly: {exc}"
+        except FitCRCError as exc:
+            raise FitFileRejected(
+                "crc_mismatch", f"CRC mismatch: the file is corrupted ({exc})",
+                hint="re-sync or re-export the file from the watch",
+            ) from exc
+        except FitHeaderError as exc:
+            raise FitFileRejected("bad_header", f"bad FIT header: {exc}") from exc
+        except FitParseError as exc:
+            code = "undefined_message" if "local message type" in str(exc) else "corrupt"
+            raise FitFileRejected(code, f"corrupt FIT data: {exc}") from exc
+    return messages, None
+
+
+def _build_activity(
+    data: bytes, messages: dict[str, list[dict[str, Any]]], break_reason: str | None
+) -> DecodedActivity:
+    file_id = next(m for m in messages["file_id"] if m.get("type") == "activity")
+    offset = _local_offset(messages["activity"])
+    sessions = C.sessions_frame(messages["session"], offset)
+    records = C.records_frame(messages["record"])
+    if sessions.empty and break_reason and not records.empty:
+        sessions = C.session_from_records(records, _sport_of(messages), offset)
+    records = C.assign_sessions(records, sessions)
+    if break_reason and records.empty and sessions.empty:
+        raise FitFileRejected("truncated", f"file ends before any activity data ({break_reason})")
+    profile = messages["user_profile"][0] if messages["user_profile"] else {}
+    decoded = DecodedActivity(
+        content_hash=content_hash(data),
+        size_bytes=len(data),
+        activity_key="",
+        manufacturer=_text(file_id.get("manufacturer")),
+        product=_text(file_id.get("garmin_product") or file_id.get("product")),
+        serial_number=_int(file_id.get("serial_number")),
+        time_created_utc=_utc(file_id.get("time_created")),
+        local_offset_s=offset,
+        sessions=sessions,
+        laps=C.laps_frame(messages["lap"]),
+        records=records,
+        sets=C.sets_frame(messages["set"]),
+        body_mass_kg=_positive(profile.get("weight")),
+        height_m=_positive(profile.get("height")),
+        salvaged=break_reason is not None,
+        salvage_reason=_salvage_text(break_reason, records) if break_reason else None,
+    )
+    decoded.activity_key = _activity_key(decoded)
+    return decoded
+
+
+def _salvage_text(break_reason: str, records: pd.DataFrame) -> str:
+    return f"{break_reason}; kept the {len(records)} records before the break"
+
+
+def _activity_key(d: DecodedActivity) -> str:
+    """Identity of the activity itself, so the same run under another file name is stored once."""
+    start = d.start_utc
+    parts = [d.manufacturer, d.product, d.serial_number, d.time_created_utc, start]
+    if d.time_created_utc is None and start is None:
+        parts.append(d.content_hash)
+    return hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
+
+
+def _local_offset(activity_messages: list[dict[str, Any]]) -> int | None:
+    for m in activity_messages:
+        ts, local = m.get("timestamp"), m.get("local_timestamp")
+        if isinstance(ts, datetime) and isinstance(local, datetime):
+            offset = round((local - ts).total_seconds() / 900) * 900  # quarter hours
+            if abs(offset) <= 14 * 3600:
+                return int(offset)
+    return None
+
+
+def _sport_of(messages: dict[str, list[dict[str, Any]]]) -> str | None:
+    for m in messages["sport"]:
+        if m.get("sport"):
+            return _text(m["sport"])
+    return None
+
+
+def _utc(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _positive(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None

@@ -1,0 +1,150 @@
+"""All configuration in one pydantic-settings class.
+
+Precedence, highest first: command-line options, environment (``TENDON_*``,
+nested with ``__``, e.g. ``TENDON_RULES__MONOTONY_WARNING=2.5``), the TOML config
+file (``--config FILE``, else ``TENDON_CONFIG``, else
+``$XDG_CONFIG_HOME/tendon-pipeline/config.toml`` when it exists), then defaults.
+Every rule threshold lives under ``rules``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from tendon_pipeline.errors import ConfigError
+
+ENV_PREFIX = "TENDON_"
+_toml_path: ContextVar[Path | None] = ContextVar("tendon_toml_path", default=None)
+
+
+def data_home() -> Path:
+    """Where the embedded default keeps its warehouse: ``$TENDON_HOME`` or the XDG data dir."""
+    if os.environ.get("TENDON_HOME"):
+        return Path(os.environ["TENDON_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tendon-pipeline"
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "tendon-pipeline" / "config.toml"
+
+
+class AthleteConfig(BaseModel):
+    """An athlete known to the pipeline. Only ``id`` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    name: str | None = None
+    body_mass_kg: float | None = Field(default=None, gt=20, lt=300)
+    height_m: float | None = Field(default=None, gt=1.0, lt=2.5)
+    timezone: str | None = Field(default=None, description="IANA zone, used when a file has no local time")
+    devices: list[int] = Field(default_factory=list, description="watch serial numbers that belong to this athlete")
+
+
+class Settings(BaseSettings):
+    """Every setting of tendon-pipeline, with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True,
+    )
+
+    db: Path = Field(default_factory=lambda: data_home() / "warehouse.duckdb",
+                     description="the DuckDB warehouse file")
+    inbox: Path = Field(default_factory=lambda: data_home() / "inbox",
+                        description="folder watched for new FIT files: INBOX/<athlete>/*.fit")
+    athletes: list[AthleteConfig] = Field(default_factory=list)
+    max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+
+    @field_validator("db", "inbox", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # -- lookups ------------------------------------------------------------
+    def athlete(self, athlete_id: str) -> AthleteConfig | None:
+        return next((a for a in self.athletes if a.id == athlete_id), None)
+
+    def athlete_for_serial(self, serial: int | None) -> str | None:
+        if serial is None:
+            return None
+        return next((a.id for a in self.athletes if serial in a.devices), None)
+
+
+def resolve_config_path(explicit: str | Path | None) -> Path | None:
+    """``--config``, else ``TENDON_CONFIG``, else the default path if it exists."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get("TENDON_CONFIG"):
+        return Path(os.environ["TENDON_CONFIG"]).expanduser()
+    default = default_config_path()
+    return default if default.exists() else None
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; any problem becomes a ``ConfigError`` naming key and origin."""
+    path = resolve_config_path(config)
+    file_data: dict[str, Any] = {}
+    if path is not None:
+        file_data = _read_toml(path)
+    token = _toml_path.set(path)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, file_data, overrides),
+                          hint="fix the setting(s) above; see docs/configuration.md") from None
+    finally:
+        _toml_path.reset(token)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist",
+                          hint="create it, or point --config / TENDON_CONFIG at an existing file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+
+
+def _describe(exc: ValidationError, path: Path | None, file_data: dict[str, Any], overrides: dict[str, Any]) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"]) or "(root)"
+        top = str(error["loc"][0]) if error["loc"] else ""
+        lines.append(f"  - {loc}: {error['msg']} (from {_origin(top, path, file_data, overrides)})")
+    return "\n".join(lines)
+
+
+def _origin(top: str, path: Path | None, file_data: dict[str, Any], overrides: dict[str, Any]) -> str:
+    if overrides.get(top) is not None:
+        return "the command line"
+    env_name = f"{ENV_PREFIX}{top.upper()}"
+    if any(k.upper() == env_name or k.upper().startswith(env_name + "__") for k in os.environ):
+        return f"environment variable {env_name}"
+    if top in file_data and path is not None:
+        return f"config file {path}"
+    return "defaults" if path is None else f"config file {path} or defaults"

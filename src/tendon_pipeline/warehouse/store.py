@@ -1,0 +1,268 @@
+"""The DuckDB warehouse: the one place that talks to the database.
+
+Open it with :func:`open_warehouse` (a context manager) so the file is held only
+while work is being done: DuckDB lets one process hold a file read-write and
+locks every other process out, so long-running processes must not keep it open.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pandas as pd
+
+from tendon_pipeline.errors import WarehouseError, WarehouseLockedError
+from tendon_pipeline.fit.decode import DecodedActivity
+
+MEMORY = ":memory:"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class StoredActivity:
+    """What happened to an activity offered to the warehouse."""
+
+    status: str  # "ingested" | "salvaged" | "duplicate"
+    activity_id: str
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path != MEMORY:
+        parent = Path(path).expanduser().resolve().parent
+        if not read_only:
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WarehouseError(
+                    f"cannot create the warehouse folder {parent}: {exc.strerror or exc}",
+                    hint="choose another location with --db or TENDON_DB",
+                ) from exc
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise WarehouseLockedError(
+                f"the warehouse {path} is in use by another process",
+                hint="wait for it to finish (a watcher releases the file between batches) and retry",
+            ) from exc
+        raise WarehouseError(
+            f"cannot open the warehouse {path}: {text}",
+            hint="check the path is a writable file, or choose another with --db or TENDON_DB",
+        ) from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the warehouse {path}: {exc}",
+                             hint="is this a DuckDB file? choose another with --db") from exc
+
+
+@contextmanager
+def open_warehouse(path: str | Path = MEMORY, *, read_only: bool = False) -> Iterator["Warehouse"]:
+    """Open (creating and migrating when writable) and close the warehouse."""
+    con = _connect(str(path), read_only)
+    try:
+        warehouse = Warehouse(con)
+        if not read_only:
+            warehouse.migrate()
+        yield warehouse
+    finally:
+        con.close()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every bundled migration, in order."""
+    folder = resources.files("tendon_pipeline.warehouse") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Warehouse:
+    """Typed operations over one open DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    # -- schema -------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply migrations not yet applied, each in its own transaction."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for version, name, sql in migrations():
+            if version in done:
+                continue
+            with self.transaction():
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()])
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- source files ---------------------------------------------------------
+    def file_status(self, file_hash: str) -> tuple[str, str | None] | None:
+        """(status, reason) of a file already seen, by content hash."""
+        row = self.con.execute(
+            "SELECT status, reason FROM source_files WHERE file_hash = ?", [file_hash]
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_file(
+        self, *, file_hash: str, path: str, size_bytes: int, status: str, athlete_id: str | None,
+        reason_code: str | None = None, reason: str | None = None, activity_id: str | None = None,
+        ingest_id: str | None = None,
+    ) -> None:
+        """Remember a file (skipped, quarantined, duplicate). First sighting wins."""
+        self.con.execute(
+            "INSERT INTO source_files (file_hash, path, athlete_id, size_bytes, status, reason_code,"
+            " reason, activity_id, ingest_id, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [file_hash, path, athlete_id, size_bytes, status, reason_code, reason, activity_id, ingest_id, _now()],
+        )
+
+    # -- athletes -------------------------------------------------------------
+    def ensure_athlete(
+        self, athlete_id: str, *, body_mass_kg: float | None = None, height_m: float | None = None,
+        source: str = "config", display_name: str | None = None,
+    ) -> None:
+        """Create the athlete if new; configuration overrides, a file only fills gaps."""
+        self.con.execute(
+            "INSERT INTO athletes (athlete_id, display_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [athlete_id, display_name],
+        )
+        if source == "config":
+            self.con.execute(
+                "UPDATE athletes SET display_name = coalesce(?, display_name),"
+                " body_mass_kg = coalesce(?, body_mass_kg), height_m = coalesce(?, height_m),"
+                " body_mass_source = CASE WHEN ? IS NULL THEN body_mass_source ELSE 'config' END"
+                " WHERE athlete_id = ?",
+                [display_name, body_mass_kg, height_m, body_mass_kg, athlete_id],
+            )
+        else:
+            self.con.execute(
+                "UPDATE athletes SET body_mass_kg = coalesce(body_mass_kg, ?),"
+                " height_m = coalesce(height_m, ?),"
+                " body_mass_source = coalesce(body_mass_source, CASE WHEN ? IS NULL THEN NULL ELSE ? END)"
+                " WHERE athlete_id = ?",
+                [body_mass_kg, height_m, body_mass_kg, source, athlete_id],
+            )
+
+    # -- activities -----------------------------------------------------------
+    def activity_by_key(self, activity_key: str) -> str | None:
+        row = self.con.execute(
+            "SELECT activity_id FROM activities WHERE activity_key = ?", [activity_key]
+        ).fetchone()
+        return row[0] if row else None
+
+    def store_activity(
+        self, decoded: DecodedActivity, *, athlete_id: str, path: str, ingest_id: str | None = None,
+    ) -> StoredActivity:
+        """Store one decoded activity and its file row in a single transaction.
+
+        The same activity under another file name is recorded as a duplicate file
+        pointing at the stored activity; nothing else is written.
+        """
+        with self.transaction():
+            existing = self.activity_by_key(decoded.activity_key)
+            if existing is not None:
+                self.record_file(
+                    file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
+                    status="duplicate", athlete_id=athlete_id, reason_code="duplicate_activity",
+                    reason=f"same activity as {existing} already stored", activity_id=existing,
+                    ingest_id=ingest_id,
+                )
+                return StoredActivity("duplicate", existing)
+            activity_id = decoded.activity_key[:16]
+            self.ensure_athlete(
+                athlete_id, body_mass_kg=decoded.body_mass_kg, height_m=decoded.height_m,
+                source="fit_user_profile",
+            )
+            self._insert_activity_row(decoded, activity_id, athlete_id)
+            for table, frame in (
+                ("sessions", decoded.sessions), ("laps", decoded.laps),
+                ("records", decoded.records), ("strength_sets", decoded.sets),
+            ):
+                self._insert_frame(table, frame, activity_id)
+            status = "salvaged" if decoded.salvaged else "ingested"
+            self.record_file(
+                file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
+                status=status, athlete_id=athlete_id,
+                reason_code="truncated" if decoded.salvaged else None,
+                reason=decoded.salvage_reason, activity_id=activity_id, ingest_id=ingest_id,
+            )
+        return StoredActivity(status, activity_id)
+
+    def _insert_activity_row(self, d: DecodedActivity, activity_id: str, athlete_id: str) -> None:
+        self.con.execute(
+            "INSERT INTO activities (activity_id, activity_key, athlete_id, file_hash, manufacturer,"
+            " product, serial_number, time_created_utc, start_utc, local_offset_s, body_mass_kg,"
+            " height_m, salvaged, salvage_reason, ingested_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [activity_id, d.activity_key, athlete_id, d.content_hash, d.manufacturer, d.product,
+             d.serial_number, d.time_created_utc, d.start_utc, d.local_offset_s, d.body_mass_kg,
+             d.height_m, d.salvaged, d.salvage_reason, _now()],
+        )
+
+    def _insert_frame(self, table: str, frame: pd.DataFrame, activity_id: str) -> None:
+        if frame.empty:
+            return
+        view = f"_incoming_{table}"
+        self.con.register(view, frame)
+        try:
+            self.con.execute(
+                f"INSERT INTO {table} BY NAME SELECT ?::VARCHAR AS activity_id, * FROM {view}",
+                [activity_id],
+            )
+        finally:
+            self.con.unregister(view)
+
+    # -- ingest runs ----------------------------------------------------------
+    def start_ingest_run(self, ingest_id: str, files_seen: int) -> None:
+        self.con.execute(
+            "INSERT INTO ingest_runs (ingest_id, started_at, files_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [ingest_id, _now(), files_seen],
+        )
+
+    def finish_ingest_run(self, ingest_id: str, summary_json: str) -> None:
+        self.con.execute(
+            "UPDATE ingest_runs SET finished_at = ?, summary = ? WHERE ingest_id = ?",
+            [_now(), summary_json, ingest_id],
+        )
+
+    # -- reading --------------------------------------------------------------
+    def table_counts(self) -> dict[str, int]:
+        tables = ["athletes", "source_files", "activities", "sessions", "laps", "records", "strength_sets"]
+        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
