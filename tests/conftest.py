@@ -1,0 +1,59 @@
+"""Shared fixtures: real files, a real (in-memory or temporary) DuckDB, quiet Prefect."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Before anything imports Prefect: quiet, local, and one Prefect home per xdist worker
+# so parallel workers never share the ephemeral API's SQLite file.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tendon-tests-prefect-{os.getpid()}-{_WORKER}"))
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+for _key in [k for k in os.environ if k.startswith("TENDON_")]:
+    del os.environ[_key]  # the developer's own settings must not leak into tests
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "fit-corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not (CORPUS / "MANIFEST.json").exists():
+        pytest.skip(f"the shared real-device FIT corpus is not here ({CORPUS}); it exists on the project's machines and in CI")
+    return CORPUS
+
+
+def load_manifest() -> list[dict]:
+    path = CORPUS / "MANIFEST.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """Settings isolated in tmp_path (no user config, no user data dir)."""
+    from tendon_pipeline.settings import load_settings
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    return load_settings(db=tmp_path / "warehouse.duckdb", inbox=tmp_path / "inbox")
+
+
+@pytest.fixture
+def warehouse():
+    """A real DuckDB warehouse in memory, migrated."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    with open_warehouse(":memory:") as wh:
+        yield wh
