@@ -137,6 +137,21 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
         click.echo(f"{row.status:<11} {row.athlete_id or '-':<12} {row.path}" + (f"  ({row.reason})" if row.reason else ""))
 
 
+@cli.command("schema-doc")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def schema_doc(out: str | None) -> None:
+    """Print the warehouse schema reference (docs/warehouse.md) generated from the schema."""
+    from tendon_pipeline.warehouse.schema_doc import schema_markdown
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    with open_warehouse(":memory:") as wh:
+        text = schema_markdown(wh)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 # -- example data and the main job -----------------------------------------------
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))

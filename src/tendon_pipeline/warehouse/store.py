@@ -38,6 +38,9 @@ def _now() -> datetime:
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and path != MEMORY and not Path(path).expanduser().exists():
+        raise WarehouseError(f"there is no warehouse at {path} yet",
+                             hint="ingest some files first (tendon ingest PATH), or point --db / TENDON_DB at it")
     if path != MEMORY:
         parent = Path(path).expanduser().resolve().parent
         if not read_only:
@@ -103,6 +106,7 @@ class Warehouse:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
+        self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file number).'")
         done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
         for version, name, sql in migrations():

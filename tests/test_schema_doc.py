@@ -1,0 +1,19 @@
+"""docs/warehouse.md is generated from the schema and must not drift from it."""
+
+from pathlib import Path
+
+from tendon_pipeline.warehouse.schema_doc import schema_markdown
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
+
+
+def test_committed_schema_doc_matches_the_warehouse(warehouse):
+    generated = schema_markdown(warehouse)
+    assert DOC.read_text(encoding="utf-8") == generated, (
+        "docs/warehouse.md is stale: run `tendon schema-doc --out docs/warehouse.md`")
+
+
+def test_every_table_is_documented_with_a_comment(warehouse):
+    tables = warehouse.query("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'")
+    undocumented = tables[tables["comment"].isna() & (tables["table_name"] != "schema_migrations")]
+    assert undocumented.empty, f"tables without COMMENT: {undocumented.table_name.tolist()}"
