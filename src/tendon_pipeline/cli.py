@@ -46,12 +46,21 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_json: bool) -> None:
     """Ingest FIT files and folders (recursive) into the warehouse."""
     settings = _settings(ctx)
+    _check_warehouse_writable(settings)
     report = _run_ingest_flow(settings, list(paths), athlete, ctx.obj["config"], quiet=as_json)
     if as_json:
         click.echo(report.to_json())
         return
     _print_ingest_summary(report)
     _print_holdings(settings)
+
+
+def _check_warehouse_writable(settings: Settings) -> None:
+    """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    with open_warehouse(settings.db):
+        pass
 
 
 def _run_ingest_flow(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
@@ -173,6 +182,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     from tendon_pipeline.generate import generate_example_inbox
 
     settings = _settings(ctx)
+    _check_warehouse_writable(settings)
     inbox = settings.db.parent / "example-inbox"
     click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
     written = generate_example_inbox(inbox, weeks=weeks)

@@ -193,10 +193,14 @@ def _salvage_text(break_reason: str, records: pd.DataFrame) -> str:
 
 
 def _activity_key(d: DecodedActivity) -> str:
-    """Identity of the activity itself, so the same run under another file name is stored once."""
-    start = d.start_utc
-    parts = [d.manufacturer, d.product, d.serial_number, d.time_created_utc, start]
-    if d.time_created_utc is None and start is None:
+    """Identity of the activity itself, so the same run under another file name is stored once.
+
+    FIT's own identity is file_id (manufacturer, product, serial, time_created); the
+    start time stands in when time_created is missing, the bytes when both are.
+    """
+    when = d.time_created_utc or d.start_utc
+    parts = [d.manufacturer, d.product, d.serial_number, when]
+    if when is None:
         parts.append(d.content_hash)
     return hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
 

@@ -181,30 +181,28 @@ class Warehouse:
             )
 
     # -- activities -----------------------------------------------------------
-    def activity_by_key(self, activity_key: str) -> str | None:
-        row = self.con.execute(
-            "SELECT activity_id FROM activities WHERE activity_key = ?", [activity_key]
-        ).fetchone()
-        return row[0] if row else None
-
     def store_activity(
         self, decoded: DecodedActivity, *, athlete_id: str, path: str, ingest_id: str | None = None,
     ) -> StoredActivity:
         """Store one decoded activity and its file row in a single transaction.
 
         The same activity under another file name is recorded as a duplicate file
-        pointing at the stored activity; nothing else is written.
+        pointing at the stored activity, except that a complete copy replaces a
+        salvaged (cut short) one, so the fuller data wins whatever the arrival order.
         """
         with self.transaction():
-            existing = self.activity_by_key(decoded.activity_key)
+            existing = self._existing_activity(decoded.activity_key)
             if existing is not None:
-                self.record_file(
-                    file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
-                    status="duplicate", athlete_id=athlete_id, reason_code="duplicate_activity",
-                    reason=f"same activity as {existing} already stored", activity_id=existing,
-                    ingest_id=ingest_id,
-                )
-                return StoredActivity("duplicate", existing)
+                existing_id, existing_salvaged = existing
+                if not (existing_salvaged and not decoded.salvaged):
+                    self.record_file(
+                        file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
+                        status="duplicate", athlete_id=athlete_id, reason_code="duplicate_activity",
+                        reason=f"same activity as {existing_id} already stored", activity_id=existing_id,
+                        ingest_id=ingest_id,
+                    )
+                    return StoredActivity("duplicate", existing_id)
+                self._delete_activity(existing_id)
             activity_id = decoded.activity_key[:16]
             self.ensure_athlete(
                 athlete_id, body_mass_kg=decoded.body_mass_kg, height_m=decoded.height_m,
@@ -224,6 +222,21 @@ class Warehouse:
                 reason=decoded.salvage_reason, activity_id=activity_id, ingest_id=ingest_id,
             )
         return StoredActivity(status, activity_id)
+
+    def _existing_activity(self, activity_key: str) -> tuple[str, bool] | None:
+        row = self.con.execute(
+            "SELECT activity_id, salvaged FROM activities WHERE activity_key = ?", [activity_key]
+        ).fetchone()
+        return (row[0], bool(row[1])) if row else None
+
+    def _delete_activity(self, activity_id: str) -> None:
+        """Remove a salvaged activity's rows (its source_files row stays as history)."""
+        for table in ("records", "laps", "sessions", "strength_sets", "activities"):
+            self.con.execute(f"DELETE FROM {table} WHERE activity_id = ?", [activity_id])
+        self.con.execute(
+            "UPDATE source_files SET status = 'duplicate', reason_code = 'superseded',"
+            " reason = 'a complete copy of this activity replaced the salvaged data'"
+            " WHERE activity_id = ? AND status = 'salvaged'", [activity_id])
 
     def _insert_activity_row(self, d: DecodedActivity, activity_id: str, athlete_id: str) -> None:
         self.con.execute(
