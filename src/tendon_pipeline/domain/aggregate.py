@@ -1,0 +1,320 @@
+"""Numbers derived from an athlete's history: weekly distance and tendon load, tendon
+sessions, calf 1RM, pain levels, program weeks and the per-day/per-week `LoadMetrics`.
+
+Only running activities (``is_running``) contribute distance and tendon load: the per-step
+Achilles model is a running model, and cadence from other sports (e.g. cycling rpm) would
+give meaningless "steps".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import NamedTuple
+
+import pandas as pd
+
+from .load import (
+    as_daily_series,
+    epley_1rm,
+    ewma_acwr,
+    is_week_complete,
+    iso_week_label,
+    monotony,
+    nan_to_none,
+    rolling_acwr,
+    strain,
+    week_monday,
+)
+from .models import AthleteHistory, LoadMetrics, RunSummary, StrengthEntry
+from .thresholds import RuleThresholds
+
+WEEK = timedelta(days=7)
+
+
+def up_to(history: AthleteHistory, as_of: date) -> AthleteHistory:
+    """The history as it stood at the end of ``as_of`` (later entries dropped)."""
+    return history.model_copy(
+        update={
+            "runs": [r for r in history.runs if r.local_date <= as_of],
+            "strength": [s for s in history.strength if s.local_date <= as_of],
+            "pain": [p for p in history.pain if p.local_date <= as_of],
+            "visa_a": [v for v in history.visa_a if v.local_date <= as_of],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- weeks
+
+
+def completed_weeks(history: AthleteHistory, as_of: date) -> list[date]:
+    """Mondays of the completed weeks from the first recorded entry up to ``as_of``."""
+    first = history.first_date()
+    if first is None:
+        return []
+    monday, weeks = week_monday(first), []
+    while is_week_complete(monday, as_of):
+        weeks.append(monday)
+        monday += WEEK
+    return weeks
+
+
+def in_week(day: date, monday: date) -> bool:
+    return monday <= day < monday + WEEK
+
+
+# --------------------------------------------------------------------------- running
+
+
+def running_runs(history: AthleteHistory) -> list[RunSummary]:
+    """Running activities in start order (activity id breaks ties)."""
+    runs = [r for r in history.runs if r.is_running]
+    return sorted(runs, key=lambda r: (r.start_utc, r.activity_id))
+
+
+def runs_in_week(history: AthleteHistory, monday: date) -> list[RunSummary]:
+    return [r for r in running_runs(history) if in_week(r.local_date, monday)]
+
+
+def weekly_running_km(history: AthleteHistory, monday: date) -> float:
+    return sum(r.distance_m for r in runs_in_week(history, monday)) / 1000.0
+
+
+def weekly_tendon_load(history: AthleteHistory, monday: date) -> float:
+    return sum(r.tendon_load_bw for r in runs_in_week(history, monday))
+
+
+def first_run_date(history: AthleteHistory) -> date | None:
+    runs = running_runs(history)
+    return min(r.local_date for r in runs) if runs else None
+
+
+def daily_tendon_load(history: AthleteHistory, start: date, end: date) -> pd.Series:
+    """Tendon load (BW units) per calendar day over [start, end], rest days = 0."""
+    per_day: dict[date, float] = defaultdict(float)
+    for run in running_runs(history):
+        if start <= run.local_date <= end:
+            per_day[run.local_date] += run.tendon_load_bw
+    return as_daily_series(pd.Series(per_day, dtype=float), start, end)
+
+
+def longest_run_km(history: AthleteHistory, start: date, end: date) -> float | None:
+    distances = [r.distance_m for r in running_runs(history) if start <= r.local_date <= end]
+    return max(distances) / 1000.0 if distances else None
+
+
+# --------------------------------------------------------------------------- strength
+
+
+def is_tendon_loading(entry: StrengthEntry, thresholds: RuleThresholds) -> bool:
+    """Heavy calf/Achilles work counts; plyometrics alone do not (Kubo et al. 2017)."""
+    return (
+        entry.kind in ("strength", "isometric")
+        and entry.exercise in thresholds.tendon_loading_exercises
+        and entry.sets > 0
+    )
+
+
+def tendon_session_dates(
+    history: AthleteHistory, monday: date, thresholds: RuleThresholds
+) -> list[date]:
+    """Days of the week with at least one tendon-loading exercise (one session per day)."""
+    days = {
+        s.local_date
+        for s in history.strength
+        if in_week(s.local_date, monday) and is_tendon_loading(s, thresholds)
+    }
+    return sorted(days)
+
+
+class SetCounts(NamedTuple):
+    strength: int
+    plyometric: int
+
+
+def sets_by_kind(history: AthleteHistory, monday: date) -> SetCounts:
+    """Strength (incl. isometric) and plyometric sets in the week."""
+    week = [s for s in history.strength if in_week(s.local_date, monday)]
+    return SetCounts(
+        strength=sum(s.sets for s in week if s.kind in ("strength", "isometric")),
+        plyometric=sum(s.sets for s in week if s.kind == "plyometric"),
+    )
+
+
+def calf_set_weight_kg(entry: StrengthEntry, body_mass_kg: float | None) -> float | None:
+    """Weight moved in a calf set: body mass plus external load (None without body mass)."""
+    if body_mass_kg is None:
+        return None
+    return body_mass_kg + (entry.load_kg or 0.0)
+
+
+class OneRepMax(NamedTuple):
+    one_rm_kg: float
+    entry: StrengthEntry
+    weight_kg: float
+
+
+def estimated_calf_1rm(
+    history: AthleteHistory, end: date, thresholds: RuleThresholds
+) -> OneRepMax | None:
+    """Best Epley 1RM over dynamic calf sets (with reps) in the look-back ending on ``end``."""
+    start = end - timedelta(weeks=thresholds.one_rm_lookback_weeks) + timedelta(days=1)
+    best: OneRepMax | None = None
+    for entry in sorted(history.strength, key=lambda s: (s.local_date, s.exercise)):
+        if not (start <= entry.local_date <= end and entry.kind == "strength"):
+            continue
+        if entry.exercise not in thresholds.tendon_loading_exercises or not entry.reps:
+            continue
+        weight = calf_set_weight_kg(entry, history.body_mass_kg)
+        if weight is None:
+            continue
+        one_rm = epley_1rm(weight, entry.reps)
+        if best is None or one_rm > best.one_rm_kg:
+            best = OneRepMax(one_rm, entry, weight)
+    return best
+
+
+def heaviest_calf_set(
+    history: AthleteHistory, monday: date, thresholds: RuleThresholds
+) -> tuple[StrengthEntry, float] | None:
+    """The week's heaviest calf set (dynamic or isometric) and its weight in kg."""
+    best: tuple[StrengthEntry, float] | None = None
+    for entry in sorted(history.strength, key=lambda s: (s.local_date, s.exercise)):
+        if not (in_week(entry.local_date, monday) and is_tendon_loading(entry, thresholds)):
+            continue
+        weight = calf_set_weight_kg(entry, history.body_mass_kg)
+        if weight is not None and (best is None or weight > best[1]):
+            best = (entry, weight)
+    return best
+
+
+# --------------------------------------------------------------------------- program
+
+
+def program_start_of(history: AthleteHistory, thresholds: RuleThresholds) -> date | None:
+    """The declared program start, or else the first day with tendon-loading work."""
+    if history.program_start is not None:
+        return history.program_start
+    days = [s.local_date for s in history.strength if is_tendon_loading(s, thresholds)]
+    return min(days) if days else None
+
+
+def program_week(start: date | None, day: date) -> int | None:
+    """1-based program week containing ``day`` (weeks are ISO weeks from the start's week)."""
+    if start is None or day < week_monday(start):
+        return None
+    return (week_monday(day) - week_monday(start)).days // 7 + 1
+
+
+# --------------------------------------------------------------------------- pain
+
+
+class DayPain(NamedTuple):
+    during: int
+    next_morning: int | None
+
+    @property
+    def level(self) -> int:
+        """The day's pain: the worse of during and next morning."""
+        return max(self.during, self.next_morning or 0)
+
+
+def daily_pain(history: AthleteHistory) -> dict[date, DayPain]:
+    """One pain report per day (the worst of several reports that day)."""
+    out: dict[date, DayPain] = {}
+    for entry in history.pain:
+        seen = out.get(entry.local_date)
+        during = entry.during if seen is None else max(seen.during, entry.during)
+        mornings = [m for m in (entry.next_morning, seen and seen.next_morning) if m is not None]
+        out[entry.local_date] = DayPain(during, max(mornings) if mornings else None)
+    return dict(sorted(out.items()))
+
+
+def weekly_pain_level(history: AthleteHistory, monday: date) -> tuple[float, int] | None:
+    """Mean daily pain level over reported days of the week, and how many days reported."""
+    levels = [p.level for d, p in daily_pain(history).items() if in_week(d, monday)]
+    if not levels:
+        return None
+    return sum(levels) / len(levels), len(levels)
+
+
+def daily_visa_a(history: AthleteHistory) -> dict[date, int]:
+    """One VISA-A score per day (the lowest when several were entered)."""
+    out: dict[date, int] = {}
+    for entry in history.visa_a:
+        out[entry.local_date] = min(entry.score, out.get(entry.local_date, entry.score))
+    return dict(sorted(out.items()))
+
+
+# --------------------------------------------------------------------------- LoadMetrics
+
+
+def acwr_frame(
+    history: AthleteHistory, start: date, end: date, thresholds: RuleThresholds
+) -> pd.DataFrame:
+    """Daily load with rolling and EWMA ratios up to ``end``. The series starts at the first
+    run (or earlier, to cover ``start`` and one full chronic window); earlier days are rest."""
+    first = first_run_date(history) or start
+    start = min(first, start, end - timedelta(days=thresholds.chronic_days - 1))
+    daily = daily_tendon_load(history, start, end)
+    frame = rolling_acwr(daily, thresholds.acute_days, thresholds.chronic_days)
+    frame = frame.join(ewma_acwr(daily, thresholds.acute_days, thresholds.chronic_days))
+    frame["load"] = daily
+    return frame
+
+
+def load_metrics(
+    history: AthleteHistory,
+    thresholds: RuleThresholds,
+    start: date,
+    end: date,
+    granularity: str = "day",
+) -> list[LoadMetrics]:
+    """Per-day or per-ISO-week load metrics over [start, end]; ratios are taken at each
+    period's last day. Weeks carry monotony and strain of their 7 days."""
+    if granularity not in ("day", "week"):
+        raise ValueError("granularity must be 'day' or 'week'")
+    if granularity == "week":
+        start, end = week_monday(start), week_monday(end) + timedelta(days=6)
+    frame = acwr_frame(history, start, end, thresholds)
+    periods = _periods(start, end, granularity)
+    return [_metrics_for(history, frame, first, last, granularity) for first, last in periods]
+
+
+def _periods(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
+    step = timedelta(days=1) if granularity == "day" else WEEK
+    out, first = [], start
+    while first <= end:
+        out.append((first, first + step - timedelta(days=1)))
+        first += step
+    return out
+
+
+def _metrics_for(
+    history: AthleteHistory, frame: pd.DataFrame, first: date, last: date, granularity: str
+) -> LoadMetrics:
+    runs = [r for r in running_runs(history) if first <= r.local_date <= last]
+    row = frame.loc[pd.Timestamp(last)]
+    days = frame.loc[pd.Timestamp(first) : pd.Timestamp(last), "load"]
+    newtons = [r.tendon_load_n for r in runs]
+    is_week = granularity == "week"
+    return LoadMetrics(
+        athlete_id=history.athlete_id,
+        granularity=granularity,  # type: ignore[arg-type]
+        period=iso_week_label(first) if is_week else first.isoformat(),
+        start=first,
+        end=last,
+        distance_km=sum(r.distance_m for r in runs) / 1000.0,
+        running_sessions=len(runs),
+        tendon_load_bw=sum(r.tendon_load_bw for r in runs),
+        tendon_load_n=sum(newtons) if newtons and None not in newtons else None,  # type: ignore[arg-type]
+        acute_load=nan_to_none(row["acute"]),
+        chronic_load=nan_to_none(row["chronic_coupled"]),
+        acwr_coupled=nan_to_none(row["acwr_coupled"]),
+        acwr_uncoupled=nan_to_none(row["acwr_uncoupled"]),
+        ewma_acute=nan_to_none(row["ewma_acute"]),
+        ewma_chronic=nan_to_none(row["ewma_chronic"]),
+        acwr_ewma=nan_to_none(row["acwr_ewma"]),
+        monotony=monotony(days) if is_week else None,
+        strain=strain(days) if is_week else None,
+    )

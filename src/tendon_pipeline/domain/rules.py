@@ -1,0 +1,692 @@
+"""Overuse rules: one small function per rule, each ``(history, thresholds, as_of) -> alerts``.
+
+``as_of`` is the last day whose data is complete. Per-run and per-report rules look only at
+data up to that run or report; weekly rules run only for completed weeks (Sunday <= as_of)
+and look only at data up to that Sunday. So evaluating again later, with the same data,
+never changes an alert already raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+
+from .aggregate import (
+    WEEK,
+    acwr_frame,
+    completed_weeks,
+    daily_pain,
+    daily_tendon_load,
+    daily_visa_a,
+    estimated_calf_1rm,
+    first_run_date,
+    heaviest_calf_set,
+    program_start_of,
+    program_week,
+    running_runs,
+    sets_by_kind,
+    tendon_session_dates,
+    up_to,
+    weekly_pain_level,
+    weekly_running_km,
+    weekly_tendon_load,
+)
+from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
+from .models import SEVERITY_RANK, Alert, AthleteHistory, EvidenceValue, ProgramAdherence, Severity
+from .thresholds import SOURCES, RuleThresholds
+
+Rule = Callable[[AthleteHistory, RuleThresholds, date], list[Alert]]
+
+WEEKLY_VOLUME_INCREASE = "weekly_volume_increase"
+SESSION_SPIKE = "session_spike"
+ACWR = "acwr"
+TENDON_LOAD_INCREASE = "tendon_load_increase"
+MONOTONY = "monotony"
+TENDON_LOADING_FREQUENCY = "tendon_loading_frequency"
+TENDON_LOADING_INTENSITY = "tendon_loading_intensity"
+PLYOMETRIC_BALANCE = "plyometric_balance"
+PAIN_DURING = "pain_monitoring.during"
+PAIN_NEXT_MORNING = "pain_monitoring.next_morning"
+PAIN_RISING = "pain_monitoring.rising"
+VISA_A_DROP = "pain_monitoring.visa_a"
+
+PAIN_RULES = frozenset({PAIN_DURING, PAIN_NEXT_MORNING, PAIN_RISING, VISA_A_DROP})
+LOAD_RULES = frozenset({WEEKLY_VOLUME_INCREASE, SESSION_SPIKE, TENDON_LOAD_INCREASE, MONOTONY})
+# A high ACWR becomes a warning only when one of these fired (caution or worse) that week.
+ACWR_CORROBORATING_RULES = LOAD_RULES | PAIN_RULES
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _alert(
+    history: AthleteHistory,
+    rule: str,
+    severity: Severity,
+    day: date,
+    period: str,
+    message: str,
+    evidence: dict[str, EvidenceValue],
+) -> Alert:
+    return Alert(
+        athlete_id=history.athlete_id,
+        rule=rule,
+        severity=severity,
+        date=day,
+        period=period,
+        message=message,
+        evidence=evidence,
+        source=SOURCES[rule],
+    )
+
+
+def _band(increase: float, bands: Iterable[tuple[float, Severity]]) -> Severity | None:
+    """The highest severity whose line the increase is strictly above."""
+    for line, severity in sorted(bands, reverse=True):
+        if increase > line:
+            return severity
+    return None
+
+
+def _pct(fraction: float) -> float:
+    return round(fraction * 100.0, 1)
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _day_name(day: date) -> str:
+    return day.strftime("%A")
+
+
+def _short_date(day: date) -> str:
+    return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
+
+
+def _weekly(
+    history: AthleteHistory, as_of: date, check: Callable[[date], Alert | None]
+) -> list[Alert]:
+    alerts = [check(monday) for monday in completed_weeks(history, as_of)]
+    return [a for a in alerts if a is not None]
+
+
+# --------------------------------------------------------------------------- running volume
+
+
+def weekly_volume_increase(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """Running distance week over week: > 10 % caution, > 30 % warning.
+
+    Small-base floor: silent when the previous week was under ``volume_min_base_km`` (10 km) or
+    the rise is under ``volume_min_increase_km`` (5 km). A return from a break (previous week
+    near 0) is therefore left to ``session_spike`` and ``acwr``.
+    """
+    history = up_to(history, as_of)
+    th = thresholds
+
+    def check(monday: date) -> Alert | None:
+        week_km = weekly_running_km(history, monday)
+        previous_km = weekly_running_km(history, monday - WEEK)
+        rise_km = week_km - previous_km
+        if previous_km < th.volume_min_base_km or rise_km < th.volume_min_increase_km:
+            return None
+        increase = rise_km / previous_km
+        severity = _band(
+            increase, [(th.volume_increase_caution, "caution"), (th.volume_increase_warning, "warning")]
+        )
+        if severity is None:
+            return None
+        week = iso_week_label(monday)
+        message = (
+            f"You ran {week_km:.1f} km in week {week}, {_pct(increase):.0f} % more than the "
+            f"{previous_km:.1f} km the week before (guide: at most "
+            f"{_pct(th.volume_increase_caution):.0f} %)."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "week_km": _r(week_km),
+            "previous_week_km": _r(previous_km),
+            "increase_km": _r(rise_km),
+            "increase_pct": _pct(increase),
+            "caution_above_pct": _pct(th.volume_increase_caution),
+            "warning_above_pct": _pct(th.volume_increase_warning),
+        }
+        return _alert(history, WEEKLY_VOLUME_INCREASE, severity, monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """A run longer than the longest run of the previous 30 days (Frandsen et al. 2025):
+    > 10 % caution, > 30 % warning, > 100 % high.
+
+    "Previous 30 days" = running activities that started before this one with a local date no
+    more than 30 days earlier. No prior run in the window -> no reference -> no alert (a return
+    from a long break shows up in ``acwr`` instead). Rises under ``spike_min_increase_km``
+    (1 km) are ignored.
+    """
+    history = up_to(history, as_of)
+    th = thresholds
+    runs = running_runs(history)
+    bands: list[tuple[float, Severity]] = [
+        (th.spike_caution, "caution"),
+        (th.spike_warning, "warning"),
+        (th.spike_high, "high"),
+    ]
+    alerts = []
+    for index, run in enumerate(runs):
+        window_start = run.local_date - timedelta(days=th.spike_window_days)
+        prior = [r for r in runs[:index] if r.local_date >= window_start and r.distance_m > 0]
+        if not prior:
+            continue
+        longest = max(prior, key=lambda r: (r.distance_m, r.activity_id))
+        rise_m = run.distance_m - longest.distance_m
+        if rise_m < th.spike_min_increase_km * 1000.0:
+            continue
+        increase = rise_m / longest.distance_m
+        severity = _band(increase, bands)
+        if severity is None:
+            continue
+        message = (
+            f"{_day_name(run.local_date)}'s run ({run.distance_km:.1f} km) was "
+            f"{_pct(increase):.0f} % longer than your longest in the previous "
+            f"{th.spike_window_days} days ({longest.distance_km:.1f} km)."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "run_km": _r(run.distance_km),
+            "longest_previous_km": _r(longest.distance_km),
+            "longest_previous_activity_id": longest.activity_id,
+            "increase_pct": _pct(increase),
+            "window_days": th.spike_window_days,
+        }
+        alerts.append(
+            _alert(history, SESSION_SPIKE, severity, run.local_date, run.activity_id, message, evidence)
+        )
+    return alerts
+
+
+# --------------------------------------------------------------------------- tendon load
+
+
+def tendon_load_increase(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """Weekly Achilles load (sum of per-step multiples, BW units) week over week, with the
+    volume lines by default (> 10 % caution, > 30 % warning). It catches faster running at the
+    same distance. Small-base floor in BW units (defaults ~10 km base, ~5 km rise)."""
+    history = up_to(history, as_of)
+    th = thresholds
+
+    def check(monday: date) -> Alert | None:
+        load = weekly_tendon_load(history, monday)
+        previous = weekly_tendon_load(history, monday - WEEK)
+        rise = load - previous
+        if previous < th.tendon_load_min_base_bw or rise < th.tendon_load_min_increase_bw:
+            return None
+        increase = rise / previous
+        severity = _band(
+            increase,
+            [(th.tendon_load_increase_caution, "caution"), (th.tendon_load_increase_warning, "warning")],
+        )
+        if severity is None:
+            return None
+        week = iso_week_label(monday)
+        message = (
+            f"Your Achilles load rose {_pct(increase):.0f} % in week {week} "
+            f"({load / 1000:.0f}k vs {previous / 1000:.0f}k body-weight units), more than the "
+            f"{_pct(th.tendon_load_increase_caution):.0f} % guide."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "week_load_bw": round(load),
+            "previous_week_load_bw": round(previous),
+            "increase_pct": _pct(increase),
+            "week_km": _r(weekly_running_km(history, monday)),
+            "previous_week_km": _r(weekly_running_km(history, monday - WEEK)),
+            "caution_above_pct": _pct(th.tendon_load_increase_caution),
+            "warning_above_pct": _pct(th.tendon_load_increase_warning),
+        }
+        return _alert(history, TENDON_LOAD_INCREASE, severity, monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+def monotony_rule(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """Weekly monotony of daily tendon load (mean / population SD over the 7 days, rest days
+    = 0) above 2.0: caution (Foster 1998). Undefined monotony (SD 0) never fires."""
+    history = up_to(history, as_of)
+    th = thresholds
+
+    def check(monday: date) -> Alert | None:
+        days = daily_tendon_load(history, monday, monday + timedelta(days=6))
+        value = monotony(days)
+        if value is None or value <= th.monotony_warning:
+            return None
+        week = iso_week_label(monday)
+        message = (
+            f"Week {week} was monotonous: your daily load barely varied (monotony {value:.1f}, "
+            f"line {th.monotony_warning:.1f}). Mix easy, hard and rest days."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "monotony": _r(value),
+            "strain": _r(strain(days), 0),
+            "week_load_bw": round(float(days.sum())),
+            "mean_daily_load_bw": _r(float(days.mean()), 0),
+            "sd_daily_load_bw": _r(float(days.std(ddof=0)), 0),
+            "running_days": int((days > 0).sum()),
+            "line": th.monotony_warning,
+        }
+        return _alert(history, MONOTONY, "caution", monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+def acwr(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """Acute:chronic ratio of daily tendon load at each completed week's end: > 1.3 caution,
+    > 1.5 warning. It is context, never the only signal: with ``acwr_context_only`` a ratio
+    above 1.5 is a warning only when another load or pain rule fired (caution or worse) in the
+    same ISO week; otherwise it stays at caution. Needs data starting at least 21 days before
+    the acute window. Drives on the uncoupled ratio by default; all three are in the evidence.
+    """
+    history = up_to(history, as_of)
+    others = [
+        alert
+        for rule_id, rule in RULES.items()
+        if rule_id in ACWR_CORROBORATING_RULES
+        for alert in rule(history, thresholds, as_of)
+    ]
+    return _acwr_alerts(history, thresholds, as_of, others)
+
+
+def _acwr_alerts(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date, others: list[Alert]
+) -> list[Alert]:
+    th = thresholds
+    first_run = first_run_date(history)
+    if first_run is None:
+        return []
+
+    def check(monday: date) -> Alert | None:
+        sunday = monday + timedelta(days=6)
+        acute_start = sunday - timedelta(days=th.acute_days - 1)
+        if (acute_start - first_run).days < th.acwr_min_chronic_days:
+            return None
+        row = acwr_frame(history, first_run, sunday, th).iloc[-1]
+        ratios = {
+            "coupled": nan_to_none(row["acwr_coupled"]),
+            "uncoupled": nan_to_none(row["acwr_uncoupled"]),
+            "ewma": nan_to_none(row["acwr_ewma"]),
+        }
+        ratio = ratios[th.acwr_method]
+        if ratio is None:
+            return None
+        severity = _band(ratio, [(th.acwr_caution, "caution"), (th.acwr_warning, "warning")])
+        if severity is None:
+            return None
+        corroborating = sorted(
+            {
+                a.rule
+                for a in others
+                if a.rule in ACWR_CORROBORATING_RULES
+                and a.rank >= SEVERITY_RANK["caution"]
+                and monday <= a.date <= sunday
+            }
+        )
+        if severity == "warning" and th.acwr_context_only and not corroborating:
+            severity = "caution"
+        week = iso_week_label(monday)
+        message = (
+            f"Week {week}: your Achilles load in the last {th.acute_days} days was "
+            f"{ratio:.2f} x your usual (line {th.acwr_caution:.1f}). A context signal"
+            + (
+                f", with {len(corroborating)} other alert{'s' if len(corroborating) > 1 else ''} "
+                f"this week."
+                if corroborating
+                else " only."
+            )
+        )
+        chronic_key = "chronic_uncoupled" if th.acwr_method == "uncoupled" else "chronic_coupled"
+        evidence: dict[str, EvidenceValue] = {
+            "acwr": _r(ratio, 3),
+            "method": th.acwr_method,
+            "acwr_coupled": _r(ratios["coupled"], 3),
+            "acwr_uncoupled": _r(ratios["uncoupled"], 3),
+            "acwr_ewma": _r(ratios["ewma"], 3),
+            "acute_daily_load_bw": _r(nan_to_none(row["acute"]), 0),
+            "chronic_daily_load_bw": _r(nan_to_none(row[chronic_key]), 0),
+            "corroborated_by": ",".join(corroborating) or None,
+        }
+        return _alert(history, ACWR, severity, monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+# --------------------------------------------------------------------------- tendon program
+
+
+def _program_weeks(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[date]:
+    """Completed weeks in the data range on or after the program's first week."""
+    start = program_start_of(history, thresholds)
+    if start is None:
+        return []
+    return [m for m in completed_weeks(history, as_of) if m >= week_monday(start)]
+
+
+def tendon_loading_frequency(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """Fewer than 2 tendon-loading sessions in a completed program week: caution.
+
+    A session is a day with a strength or isometric entry of a calf exercise
+    (``tendon_loading_exercises``); plyometrics alone do not count (Kubo et al. 2017). The
+    program starts at ``program_start`` or, without one, at the first tendon-loading entry;
+    athletes with neither are not nagged.
+    """
+    history = up_to(history, as_of)
+    th = thresholds
+    start = program_start_of(history, th)
+    alerts = []
+    for monday in _program_weeks(history, th, as_of):
+        sessions = len(tendon_session_dates(history, monday, th))
+        if sessions >= th.tendon_sessions_min_per_week:
+            continue
+        week = iso_week_label(monday)
+        message = (
+            f"Week {week}: {sessions} tendon-loading session{'s' if sessions != 1 else ''} "
+            f"(calf holds, raises or heel drops). Aim for {th.tendon_sessions_min_per_week}-"
+            f"{th.tendon_sessions_target_per_week} a week."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "sessions": sessions,
+            "minimum": th.tendon_sessions_min_per_week,
+            "target": th.tendon_sessions_target_per_week,
+            "program_week": program_week(start, monday),
+        }
+        alerts.append(_alert(history, TENDON_LOADING_FREQUENCY, "caution", monday, week, message, evidence))
+    return alerts
+
+
+def tendon_loading_intensity(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """After program week 4: the week's heaviest calf set below 70 % of estimated 1RM: caution.
+
+    1RM = best Epley estimate over dynamic calf sets (kind strength, with reps) in the 6 weeks
+    ending that Sunday; set weight = body mass + external load, so bodyweight work counts.
+    Needs body mass; weeks without calf work are left to ``tendon_loading_frequency``.
+    """
+    history = up_to(history, as_of)
+    th = thresholds
+    if history.body_mass_kg is None:
+        return []
+    start = program_start_of(history, th)
+    alerts = []
+    for monday in _program_weeks(history, th, as_of):
+        week_number = program_week(start, monday)
+        if week_number is None or week_number <= th.calf_intensity_after_weeks:
+            continue
+        heaviest = heaviest_calf_set(history, monday, th)
+        one_rm = estimated_calf_1rm(history, monday + timedelta(days=6), th)
+        if heaviest is None or one_rm is None:
+            continue
+        entry, weight = heaviest
+        intensity = percent_1rm(weight, one_rm.one_rm_kg)
+        if intensity >= th.calf_intensity_min:
+            continue
+        week = iso_week_label(monday)
+        message = (
+            f"Week {week} (program week {week_number}): your heaviest calf set was "
+            f"{_pct(intensity):.0f} % of your estimated max ({one_rm.one_rm_kg:.0f} kg). "
+            f"From week {th.calf_intensity_after_weeks + 1} aim for "
+            f"{_pct(th.calf_intensity_min):.0f} % or more: add weight."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "program_week": week_number,
+            "heaviest_set_exercise": entry.exercise,
+            "heaviest_set_kg": _r(weight, 1),
+            "estimated_1rm_kg": _r(one_rm.one_rm_kg, 1),
+            "intensity_pct": _pct(intensity),
+            "line_pct": _pct(th.calf_intensity_min),
+            "body_mass_kg": history.body_mass_kg,
+        }
+        alerts.append(_alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence))
+    return alerts
+
+
+def plyometric_balance(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """Plyometric sets in a completed week exceeding strength + isometric sets (x 1.0), which
+    includes plyometrics with no strength work at all: caution (Kubo et al. 2017)."""
+    history = up_to(history, as_of)
+    th = thresholds
+
+    def check(monday: date) -> Alert | None:
+        counts = sets_by_kind(history, monday)
+        if counts.plyometric == 0 or counts.plyometric <= th.plyo_to_strength_max_ratio * counts.strength:
+            return None
+        week = iso_week_label(monday)
+        if counts.strength == 0:
+            detail = f"{counts.plyometric} plyometric sets and no strength work"
+        else:
+            detail = f"{counts.plyometric} plyometric sets vs {counts.strength} strength sets"
+        message = (
+            f"Week {week}: {detail}. Hops stiffen the muscle, not the tendon: keep heavy calf "
+            f"work first."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "plyometric_sets": counts.plyometric,
+            "strength_sets": counts.strength,
+            "ratio": _r(counts.plyometric / counts.strength) if counts.strength else None,
+            "max_ratio": th.plyo_to_strength_max_ratio,
+        }
+        return _alert(history, PLYOMETRIC_BALANCE, "caution", monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+# --------------------------------------------------------------------------- pain monitoring
+
+
+def pain_during(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
+    history = up_to(history, as_of)
+    th = thresholds
+    alerts = []
+    for day, pain in daily_pain(history).items():
+        if pain.during <= th.pain_during_max:
+            continue
+        message = (
+            f"Pain during activity on {_short_date(day)} was {pain.during}/10 (line "
+            f"{th.pain_during_max}/10). Swap runs for cycling, swimming or deep-water running "
+            f"until it settles."
+        )
+        evidence: dict[str, EvidenceValue] = {"pain_during": pain.during, "line": th.pain_during_max}
+        alerts.append(_alert(history, PAIN_DURING, "warning", day, day.isoformat(), message, evidence))
+    return alerts
+
+
+def pain_next_morning(
+    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
+) -> list[Alert]:
+    """Next-morning pain not settled: above 2/10 (the 0-2 'safe' zone) is caution; a warning
+    when it is above 5/10 or worse than the pain during the activity (Silbernagel 2007)."""
+    history = up_to(history, as_of)
+    th = thresholds
+    alerts = []
+    for day, pain in daily_pain(history).items():
+        morning = pain.next_morning
+        if morning is None or morning <= th.pain_settled_max:
+            continue
+        worse = morning > th.pain_during_max or morning > pain.during
+        message = (
+            f"Pain the morning after {_short_date(day)} was {morning}/10 (during: "
+            f"{pain.during}/10): not settled (line {th.pain_settled_max}/10). Go easier until "
+            f"mornings are back to 0-{th.pain_settled_max}."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "pain_next_morning": morning,
+            "pain_during": pain.during,
+            "settled_max": th.pain_settled_max,
+        }
+        severity: Severity = "warning" if worse else "caution"
+        alerts.append(_alert(history, PAIN_NEXT_MORNING, severity, day, day.isoformat(), message, evidence))
+    return alerts
+
+
+def pain_rising(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """Weekly mean pain (each day's worse of during / next morning) up by >= 1 point on the
+    previous week and above the 0-2 safe zone: caution (Silbernagel 2007)."""
+    history = up_to(history, as_of)
+    th = thresholds
+
+    def check(monday: date) -> Alert | None:
+        now, before = weekly_pain_level(history, monday), weekly_pain_level(history, monday - WEEK)
+        if now is None or before is None:
+            return None
+        rise = now[0] - before[0]
+        if rise < th.pain_rise_min_points or now[0] <= th.pain_settled_max:
+            return None
+        week = iso_week_label(monday)
+        message = (
+            f"Your pain rose from {before[0]:.1f} to {now[0]:.1f}/10 on average in week {week}. "
+            f"Pain should not climb week to week: hold your running."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "week_mean_pain": _r(now[0]),
+            "previous_week_mean_pain": _r(before[0]),
+            "rise_points": _r(rise),
+            "days_reported": now[1],
+            "min_rise_points": th.pain_rise_min_points,
+        }
+        return _alert(history, PAIN_RISING, "caution", monday, week, message, evidence)
+
+    return _weekly(history, as_of, check)
+
+
+def visa_a_drop(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """A VISA-A score >= 10 points below the best score of the previous 56 days: caution;
+    >= 20 points: warning (Robinson et al. 2001). Comparing with the recent best, not just the
+    last score, also catches a slow slide (85, 80, 74)."""
+    history = up_to(history, as_of)
+    th = thresholds
+    scores = daily_visa_a(history)
+    alerts = []
+    for day, score in scores.items():
+        window_start = day - timedelta(days=th.visa_a_lookback_days)
+        earlier = [(s, d) for d, s in scores.items() if window_start <= d < day]
+        if not earlier:
+            continue
+        best, best_day = max(earlier, key=lambda item: (item[0], item[1]))
+        drop = best - score
+        if drop < th.visa_a_drop_caution:
+            continue
+        severity: Severity = "warning" if drop >= th.visa_a_drop_warning else "caution"
+        message = (
+            f"Your VISA-A score fell {drop} points ({best} on {_short_date(best_day)} to {score}). "
+            f"Healthy tendons score above 96: ease off and keep the calf holds."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "score": score,
+            "previous_best_score": best,
+            "previous_best_date": best_day.isoformat(),
+            "drop_points": drop,
+            "caution_drop_points": th.visa_a_drop_caution,
+            "warning_drop_points": th.visa_a_drop_warning,
+        }
+        alerts.append(_alert(history, VISA_A_DROP, severity, day, day.isoformat(), message, evidence))
+    return alerts
+
+
+def pain_monitoring(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """The pain-monitoring family (Silbernagel 2007, Robinson 2001): during, next morning,
+    rising week to week, falling VISA-A. Each keeps its own rule id."""
+    rules = (pain_during, pain_next_morning, pain_rising, visa_a_drop)
+    return sort_alerts(a for rule in rules for a in rule(history, thresholds, as_of))
+
+
+# --------------------------------------------------------------------------- all rules
+
+RULES: dict[str, Rule] = {
+    WEEKLY_VOLUME_INCREASE: weekly_volume_increase,
+    SESSION_SPIKE: session_spike,
+    TENDON_LOAD_INCREASE: tendon_load_increase,
+    MONOTONY: monotony_rule,
+    ACWR: acwr,
+    TENDON_LOADING_FREQUENCY: tendon_loading_frequency,
+    TENDON_LOADING_INTENSITY: tendon_loading_intensity,
+    PLYOMETRIC_BALANCE: plyometric_balance,
+    PAIN_DURING: pain_during,
+    PAIN_NEXT_MORNING: pain_next_morning,
+    PAIN_RISING: pain_rising,
+    VISA_A_DROP: visa_a_drop,
+}
+
+
+def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    return sorted(alerts, key=lambda a: (a.date, a.athlete_id, a.rule, a.period))
+
+
+def evaluate(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+    """All rules, sorted by (date, athlete, rule, period): the same data gives the same list,
+    and each athlete/rule/period appears once."""
+    history = up_to(history, as_of)
+    alerts = [
+        alert
+        for rule_id, rule in RULES.items()
+        if rule_id != ACWR
+        for alert in rule(history, thresholds, as_of)
+    ]
+    alerts += _acwr_alerts(history, thresholds, as_of, alerts)
+    keys = [a.key for a in alerts]
+    if len(keys) != len(set(keys)):
+        raise AssertionError("rules produced duplicate alert keys")
+    return sort_alerts(alerts)
+
+
+def program_adherence(
+    history: AthleteHistory, as_of: date, thresholds: RuleThresholds | None = None
+) -> ProgramAdherence:
+    """Program progress to show the runner (never alarmed): completed weeks since the start,
+    tendon-loading sessions in each, and how many weeks met the minimum."""
+    th = thresholds or RuleThresholds()
+    history = up_to(history, as_of)
+    start = program_start_of(history, th)
+    per_week: dict[str, int] = {}
+    if start is not None:
+        monday = week_monday(start)
+        while monday + timedelta(days=6) <= as_of:
+            per_week[iso_week_label(monday)] = len(tendon_session_dates(history, monday, th))
+            monday += WEEK
+    completed = len(per_week)
+    return ProgramAdherence(
+        athlete_id=history.athlete_id,
+        program_start=start,
+        program_week=program_week(start, as_of),
+        program_weeks=th.program_weeks,
+        weeks_completed=completed,
+        sessions_per_week=per_week,
+        weeks_on_target=sum(1 for n in per_week.values() if n >= th.tendon_sessions_min_per_week),
+        complete=completed >= th.program_weeks,
+    )
+
+
+__all__ = [
+    "RULES",
+    "acwr",
+    "evaluate",
+    "monotony_rule",
+    "pain_during",
+    "pain_monitoring",
+    "pain_next_morning",
+    "pain_rising",
+    "plyometric_balance",
+    "program_adherence",
+    "session_spike",
+    "sort_alerts",
+    "tendon_load_increase",
+    "tendon_loading_frequency",
+    "tendon_loading_intensity",
+    "visa_a_drop",
+    "weekly_volume_increase",
+]

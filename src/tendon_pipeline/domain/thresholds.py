@@ -1,0 +1,275 @@
+"""Every rule threshold and load-model constant, with its default and its source.
+
+`RuleThresholds` is a plain pydantic model so it can be nested in the project's settings
+(as ``settings.rules``) and overridden from configuration. Defaults follow
+``shared/reference/RULES.md``; where the evidence gives no number, the default is a project
+choice and its description says so.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Citations quoted in alerts, keyed by rule id (and by model constant where useful).
+SOURCES: dict[str, str] = {
+    "achilles_multiple": (
+        "Reiter et al., Med Sci Sports Exerc 2024 (shear-wave tensiometry: ~8.2 x BW at "
+        "2.68 m/s, ~10.1 x at 4.47 m/s, ~4.5 x walking at 1.34 m/s)"
+    ),
+    "spring_mass": "Morin et al., J Appl Biomech 2005 (spring-mass model from contact and flight times)",
+    "step_rate": (
+        "van Oeveren et al., PLoS One 2017 (self-selected 77, 79, 80 strides/min at 2.4, 2.6, "
+        "2.9 m/s)"
+    ),
+    "weekly_volume_increase": (
+        "Nielsen et al., JOSPT 2014 (>30 % weekly increase, HR 1.59); Buist et al., Am J Sports "
+        "Med 2008 (10 % rule as a conservative guide); Damsted et al., JOSPT 2019"
+    ),
+    "session_spike": (
+        "Frandsen et al., Br J Sports Med 2025 (run distance vs longest run of the previous "
+        "30 days: >10 % HR 1.64, >30 % HR 1.52, >100 % HR 2.28)"
+    ),
+    "acwr": (
+        "Gabbett, BJSM 2016; Hulin et al. 2014; Williams et al., BJSM 2017 (EWMA); Lolli et al. "
+        "2019 (uncoupled); Impellizzeri et al. 2021 (weak prediction: context only)"
+    ),
+    "tendon_load_increase": (
+        "Reiter et al., MSSE 2024 (per-step Achilles load); Nielsen et al., JOSPT 2014 and Buist "
+        "et al., AJSM 2008 (progression thresholds)"
+    ),
+    "monotony": "Foster, Med Sci Sports Exerc 1998 (monotony = mean/SD of daily load; >2.0)",
+    "tendon_loading_frequency": (
+        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015 (load the tendon 2-3 x a week, "
+        ">= 12 weeks)"
+    ),
+    "tendon_loading_intensity": (
+        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015; Radovanovic et al., Sports Med Open "
+        "2022 (70-90 % of maximum); Epley 1RM = w (1 + reps/30)"
+    ),
+    "plyometric_balance": (
+        "Kubo et al., Physiol Rep 2017 (isometric training stiffens the tendon, plyometric "
+        "training the muscle)"
+    ),
+    "pain_monitoring.during": (
+        "Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)"
+    ),
+    "pain_monitoring.next_morning": (
+        "Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)"
+    ),
+    "pain_monitoring.rising": (
+        "Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)"
+    ),
+    "pain_monitoring.visa_a": (
+        "Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)"
+    ),
+    "program": (
+        "Bohm et al. 2015; Radovanovic et al. 2022 (>= 12 weeks); seed program (isometric holds, "
+        "eccentric heel drops, pogo hops); Silbernagel et al. 2007 (cross-train when in pain)"
+    ),
+}
+
+
+class AchillesCalibration(BaseModel):
+    """Per-athlete override of the Achilles multiple.
+
+    ``intercept_bw``/``slope_bw_per_mps`` replace the default fit when given; ``scale`` then
+    multiplies the whole curve (walking value included), e.g. ``6 / 8.2`` to follow the seed
+    text's 6 x body weight at 2.68 m/s.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    intercept_bw: float | None = Field(default=None, gt=0, description="Multiple at the reference speed")
+    slope_bw_per_mps: float | None = Field(default=None, description="Rise of the multiple per m/s")
+    scale: float = Field(default=1.0, gt=0, description="Factor applied to the whole curve")
+
+
+class RuleThresholds(BaseModel):
+    """All thresholds and model constants used by the domain core (configurable defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- Achilles load per step (Reiter et al. 2024) -----------------------------------------
+    achilles_reference_speed_mps: float = Field(
+        2.68, gt=0, description="Speed at which the intercept applies (Reiter et al. 2024)"
+    )
+    achilles_intercept_bw: float = Field(
+        8.2, gt=0, description="Achilles force per step at the reference speed, x BW (Reiter 2024)"
+    )
+    achilles_slope_bw_per_mps: float = Field(
+        1.06, description="Rise of the multiple per m/s: (10.1 - 8.2) / (4.47 - 2.68) (Reiter 2024)"
+    )
+    achilles_walking_bw: float = Field(
+        4.5, gt=0, description="Multiple when walking at 1.34 m/s and the floor below it (Reiter 2024)"
+    )
+    achilles_walking_speed_mps: float = Field(
+        1.34, gt=0, description="Walking speed measured by Reiter 2024; at or below it the floor applies"
+    )
+    achilles_running_min_speed_mps: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Project choice: the running fit applies from here up (~walk-run transition); "
+            "between walking speed and this the multiple is interpolated linearly"
+        ),
+    )
+    athlete_calibration: dict[str, AchillesCalibration] = Field(
+        default_factory=dict, description="Per-athlete Achilles-multiple overrides by athlete id"
+    )
+
+    # --- Spring-mass model (Morin et al. 2005) ------------------------------------------------
+    gravity_mps2: float = Field(9.81, gt=0, description="Gravitational acceleration")
+    leg_length_factor: float = Field(
+        0.53, gt=0, description="Leg length = factor x height (Morin et al. 2005)"
+    )
+
+    # --- Step rate estimate when the watch gave no cadence (van Oeveren et al. 2017) ----------
+    step_rate_intercept_spm: float = Field(
+        126.8,
+        description=(
+            "Least-squares line through van Oeveren et al. 2017 (154, 158, 160 steps/min at "
+            "2.4, 2.6, 2.9 m/s): steps/min = 126.8 + 11.6 x v"
+        ),
+    )
+    step_rate_slope_spm_per_mps: float = Field(
+        11.6, description="Slope of the step-rate line, steps/min per m/s (van Oeveren 2017)"
+    )
+    step_rate_min_spm: float = Field(140.0, gt=0, description="Project choice: lower clamp of the estimate")
+    step_rate_max_spm: float = Field(200.0, gt=0, description="Project choice: upper clamp of the estimate")
+
+    # --- Weekly running volume (Buist 2008, Nielsen 2014) --------------------------------------
+    volume_increase_caution: float = Field(
+        0.10, gt=0, description="Weekly distance rise above this fraction: caution (10 % rule, Buist 2008)"
+    )
+    volume_increase_warning: float = Field(
+        0.30, gt=0, description="Weekly distance rise above this fraction: warning (Nielsen 2014)"
+    )
+    volume_min_base_km: float = Field(
+        10.0,
+        ge=0,
+        description="Project choice (small-base floor): no alert when the previous week was below this",
+    )
+    volume_min_increase_km: float = Field(
+        5.0,
+        ge=0,
+        description="Project choice (small-base floor): no alert when the rise is below this many km",
+    )
+
+    # --- Single-run spike (Frandsen et al. 2025) -----------------------------------------------
+    spike_window_days: int = Field(30, gt=0, description="Look-back for the longest run (Frandsen 2025)")
+    spike_caution: float = Field(0.10, gt=0, description="Run longer than the 30-day longest by > 10 %: caution")
+    spike_warning: float = Field(0.30, gt=0, description="> 30 %: warning (Frandsen 2025)")
+    spike_high: float = Field(1.00, gt=0, description="> 100 %: high (Frandsen 2025, HR 2.28)")
+    spike_min_increase_km: float = Field(
+        1.0, ge=0, description="Project choice: ignore spikes smaller than this many km"
+    )
+
+    # --- Acute:chronic workload ratio (Hulin 2014, Gabbett 2016, Williams 2017, Lolli 2019) ----
+    acwr_caution: float = Field(1.3, gt=0, description="Ratio above the 0.8-1.3 'sweet spot' (Gabbett 2016)")
+    acwr_warning: float = Field(1.5, gt=0, description="'Danger' zone from 1.5 (Gabbett 2016)")
+    acute_days: int = Field(7, gt=0, description="Acute window, days (Hulin 2014)")
+    chronic_days: int = Field(28, gt=0, description="Chronic window, days (Hulin 2014)")
+    acwr_method: Literal["coupled", "uncoupled", "ewma"] = Field(
+        "uncoupled",
+        description="Ratio that drives the rule; all three are reported (Lolli 2019 uncoupled default)",
+    )
+    acwr_min_chronic_days: int = Field(
+        21,
+        ge=0,
+        description="Project choice: data must start at least this many days before the acute window",
+    )
+    acwr_context_only: bool = Field(
+        True,
+        description=(
+            "Severity stays at caution unless another load or pain rule fired the same week "
+            "(never the only signal: Impellizzeri 2021)"
+        ),
+    )
+
+    # --- Tendon-load progression (same lines as volume by default) -----------------------------
+    tendon_load_increase_caution: float = Field(0.10, gt=0, description="Weekly tendon-load rise: caution")
+    tendon_load_increase_warning: float = Field(0.30, gt=0, description="Weekly tendon-load rise: warning")
+    tendon_load_min_base_bw: float = Field(
+        80_000.0,
+        ge=0,
+        description="Project choice: small-base floor in BW units (~10 km easy at 2.9 m/s, 160 spm)",
+    )
+    tendon_load_min_increase_bw: float = Field(
+        40_000.0, ge=0, description="Project choice: ignore rises below this (~5 km easy running)"
+    )
+
+    # --- Monotony (Foster 1998) -----------------------------------------------------------------
+    monotony_warning: float = Field(2.0, gt=0, description="Monotony above this: caution (Foster 1998)")
+
+    # --- Tendon loading program (Bohm 2015, Radovanovic 2022, Kubo 2017) -----------------------
+    tendon_sessions_min_per_week: int = Field(2, ge=0, description="Minimum tendon sessions a week (Bohm 2015)")
+    tendon_sessions_target_per_week: int = Field(3, ge=1, description="Program target: 2-3 a week (Bohm 2015)")
+    tendon_loading_exercises: tuple[str, ...] = Field(
+        ("isometric_calf_raise_hold", "eccentric_heel_drop", "calf_raise"),
+        description="Exercises that count as tendon loading (strength/isometric kinds only; Kubo 2017)",
+    )
+    calf_intensity_min: float = Field(
+        0.70, gt=0, le=1, description="Calf work below this fraction of 1RM is too light (Bohm 2015)"
+    )
+    calf_intensity_after_weeks: int = Field(
+        4, ge=0, description="Intensity rule applies after this many program weeks (project choice)"
+    )
+    one_rm_lookback_weeks: int = Field(
+        6, gt=0, description="Weeks of calf sets used to estimate 1RM (project choice)"
+    )
+    plyo_to_strength_max_ratio: float = Field(
+        1.0, gt=0, description="Plyometric sets may not exceed strength sets x this (Kubo 2017)"
+    )
+    program_weeks: int = Field(12, gt=0, description="Program length, weeks (Bohm 2015, Radovanovic 2022)")
+
+    # --- Pain and VISA-A (Silbernagel 2007, Robinson 2001) -------------------------------------
+    pain_during_max: int = Field(5, ge=0, le=10, description="Pain during activity above this: too much")
+    pain_settled_max: int = Field(
+        2, ge=0, le=10, description="Next-morning pain above this is not settled (0-2 'safe' zone)"
+    )
+    pain_rise_min_points: float = Field(
+        1.0, gt=0, description="Project choice: weekly mean pain must rise at least this much"
+    )
+    visa_a_drop_caution: float = Field(10.0, gt=0, description="VISA-A drop (points) for caution (project choice)")
+    visa_a_drop_warning: float = Field(20.0, gt=0, description="VISA-A drop (points) for warning (project choice)")
+    visa_a_lookback_days: int = Field(
+        56, gt=0, description="Compare with the best score of this many previous days (project choice)"
+    )
+
+    # --- Plan progression -----------------------------------------------------------------------
+    plan_progression: float = Field(0.10, ge=0, description="Weekly distance step when clean (+10 %)")
+    plan_hold_low: float = Field(0.90, gt=0, description="After caution: range from 90 % ...")
+    plan_cut_low: float = Field(0.70, gt=0, description="After warning/high: 70-80 % (cut 20-30 %)")
+    plan_cut_high: float = Field(0.80, gt=0, description="After warning/high: upper end of the cut")
+    plan_pain_run_factor: float = Field(
+        0.50, ge=0, description="While pain is above the line: run at most this fraction of last week"
+    )
+    plan_pain_swap_fraction: float = Field(
+        0.50, ge=0, le=1, description="Share of last week's runs swapped for cross-training in pain"
+    )
+    plan_pain_lookback_days: int = Field(7, gt=0, description="Pain this recent shapes the next plan")
+    plan_pogo_return_days: int = Field(
+        14, gt=0, description="After pain, hops restart small until this many days have passed"
+    )
+    plan_single_leg_hops_from_week: int = Field(
+        9, gt=0, description="Pogo hops progress to one leg from this program week (project choice)"
+    )
+    long_run_cap_factor: float = Field(1.10, gt=0, description="Long-run cap: 110 % of the 30-day longest")
+    long_run_cap_factor_hold: float = Field(1.00, gt=0, description="Long-run cap after caution")
+    long_run_cap_factor_cut: float = Field(0.80, gt=0, description="Long-run cap after warning/pain")
+    plan_restart_week_km: float = Field(
+        10.0, ge=0, description="Weekly ceiling when there is no running in the last 4 weeks"
+    )
+    plan_restart_long_run_km: float = Field(
+        5.0, ge=0, description="Long-run cap when there is no run in the last 30 days"
+    )
+    plan_calf_target_intensity: float = Field(
+        0.75, gt=0, le=1, description="Suggested calf load as a fraction of 1RM once loaded"
+    )
+    plan_load_step_kg: float = Field(2.5, gt=0, description="Suggested loads are rounded to this step")
+
+    def calibration_for(self, athlete_id: str) -> AchillesCalibration | None:
+        """The athlete's Achilles calibration, if one is configured."""
+        return self.athlete_calibration.get(athlete_id)

@@ -1,0 +1,197 @@
+"""Next week's plan: progress when clean, cut after warnings, cross-train and regress in pain,
+and a reason for every change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from domain_builders import (
+    BLOCK_END,
+    BLOCK_START,
+    block_week_km,
+    history,
+    pain,
+    run,
+    steady_block,
+    visa,
+)
+
+from tendon_pipeline.domain.models import Alert, AthleteHistory, WeekPlan
+from tendon_pipeline.domain.plan import plan_next_week
+from tendon_pipeline.domain.rules import evaluate
+from tendon_pipeline.domain.thresholds import RuleThresholds
+
+TH = RuleThresholds()
+WEEK8_MONDAY = BLOCK_START + timedelta(weeks=7)
+WEEK8_SUNDAY = WEEK8_MONDAY + timedelta(days=6)  # as_of: 8 completed weeks
+
+
+def eight_weeks(**extra) -> AthleteHistory:
+    """The steady block cut after week 8, with extra entries appended."""
+    block = steady_block(weeks=8)
+    update = {key: [*getattr(block, key), *value] for key, value in extra.items()}
+    return block.model_copy(update=update)
+
+
+def plan_for(h: AthleteHistory, as_of: date = WEEK8_SUNDAY, alerts=None) -> WeekPlan:
+    return plan_next_week(h, evaluate(h, TH, as_of) if alerts is None else alerts, TH, as_of)
+
+
+def by_exercise(plan: WeekPlan) -> dict:
+    return {s.exercise: s for s in plan.tendon_sessions}
+
+
+def assert_every_change_has_a_reason(plan: WeekPlan) -> None:
+    text = " ".join(plan.reasons)
+    assert f"{plan.target_km_high:.1f} km" in plan.reasons[0]  # the running range
+    assert f"Long run at most {plan.long_run_cap_km:.1f} km" in text
+    assert "Tendon work" in text
+    if plan.cross_training_sessions:
+        assert f"Swap {plan.cross_training_sessions} of your" in text
+    assert all(reason.strip() for reason in plan.reasons)
+
+
+# --------------------------------------------------------------------------- clean
+
+
+def test_clean_history_progresses():
+    plan = plan_for(eight_weeks())
+    week8_km = block_week_km(7)  # 20 x 1.06^7 = 30.07 km
+    longest = 0.35 * week8_km  # week 8's Monday long run: 10.53 km
+    assert plan.status == "progress"
+    assert plan.week_start == WEEK8_SUNDAY + timedelta(days=1)
+    assert plan.target_km_low == pytest.approx(round(week8_km, 1))  # 30.1
+    assert plan.target_km_high == pytest.approx(round(week8_km * 1.10, 1))  # 33.1
+    assert plan.long_run_cap_km == pytest.approx(round(longest * 1.10, 1))  # 11.6
+    assert plan.cross_training_sessions == 0
+    assert plan.program_week == 9 and plan.tendon_sessions_per_week == 3
+    sessions = by_exercise(plan)
+    # Past week 4, loads go up a step when clean: holds 37.5 -> 40 kg, heel drops 10 -> 12.5 kg.
+    assert sessions["isometric_calf_raise_hold"].load_kg == 40.0
+    assert sessions["eccentric_heel_drop"].load_kg == 12.5
+    assert "One leg" in sessions["pogo_hops"].note  # week 9: hops progress to one leg
+    assert "progress up to 10 %" in plan.reasons[0]
+    assert_every_change_has_a_reason(plan)
+
+
+def test_early_program_weeks_are_bodyweight():
+    plan = plan_for(steady_block(weeks=2), as_of=BLOCK_START + timedelta(days=13))
+    assert plan.program_week == 3
+    sessions = by_exercise(plan)
+    assert sessions["isometric_calf_raise_hold"].load_kg is None
+    assert sessions["pogo_hops"].hold_s == 20 and "Two legs" in sessions["pogo_hops"].note
+
+
+def test_plan_is_deterministic():
+    h = eight_weeks()
+    assert plan_for(h) == plan_for(h)
+
+
+# --------------------------------------------------------------------------- warnings cut
+
+
+def test_warning_cuts_volume_and_long_run():
+    spike = run(WEEK8_SUNDAY, 16.0, activity_id="spike")  # +52 % on the 10.53 km longest
+    plan = plan_for(eight_weeks(runs=[spike]))
+    assert plan.status == "cut"
+    # Last week 30.07 + 16 = 46.07 km overshot; reference = 4-week average + 10 %.
+    average = (sum(block_week_km(w) for w in (4, 5, 6, 7)) + 16.0) / 4  # 31.61 km
+    reference = average * 1.10  # 34.77 km
+    assert plan.target_km_low == pytest.approx(round(reference * 0.70, 1))  # 24.3
+    assert plan.target_km_high == pytest.approx(round(reference * 0.80, 1))  # 27.8
+    # The flagged 16 km spike is left out: 80 % of 10.53 km.
+    assert plan.long_run_cap_km == pytest.approx(round(0.35 * block_week_km(7) * 0.80, 1))  # 8.4
+    assert "Cut to" in plan.reasons[0] and "session_spike" in " ".join(plan.reasons)
+    assert by_exercise(plan)["isometric_calf_raise_hold"].load_kg == 37.5  # no step up
+    assert_every_change_has_a_reason(plan)
+
+
+def test_caution_holds():
+    dropped = visa(WEEK8_MONDAY + timedelta(days=3), 70)  # from 89 in week 6: -19 -> caution
+    plan = plan_for(eight_weeks(visa_a=[dropped]))
+    assert plan.status == "hold"
+    week8_km = block_week_km(7)
+    assert (plan.target_km_low, plan.target_km_high) == (round(week8_km * 0.9, 1), round(week8_km, 1))
+    assert "pain_monitoring.visa_a" in plan.reasons[0]
+    assert_every_change_has_a_reason(plan)
+
+
+def test_acwr_caution_alone_changes_nothing():
+    h = eight_weeks()
+    context = Alert(
+        athlete_id="a1", rule="acwr", severity="caution", date=WEEK8_MONDAY, period="2026-W42",
+        message="ACWR 1.35", evidence={"acwr": 1.35}, source="Gabbett 2016",
+    )
+    plan = plan_for(h, alerts=[context])
+    assert plan.status == "progress"
+    assert plan.target_km_high == plan_for(h).target_km_high
+    assert any("context only" in reason for reason in plan.reasons)
+
+
+# --------------------------------------------------------------------------- pain
+
+
+def test_pain_swaps_in_cross_training_and_regresses_tendon_work():
+    plan = plan_for(eight_weeks(pain=[pain(WEEK8_MONDAY + timedelta(days=4), during=7)]))
+    assert plan.status == "pain"
+    # Reference: last week 30.07 km (under its 4-week average + 10 %); run at most 50 %.
+    assert plan.target_km_low == 0.0
+    assert plan.target_km_high == pytest.approx(round(block_week_km(7) * 0.5, 1))  # 15.0
+    assert plan.cross_training_sessions == 2  # half of 4 weekly runs
+    sessions = by_exercise(plan)
+    assert "pogo_hops" not in sessions
+    assert "Both legs" in sessions["isometric_calf_raise_hold"].note
+    assert sessions["isometric_calf_raise_hold"].load_kg is None
+    assert sessions["eccentric_heel_drop"].reps == 10 and "both feet" in sessions["eccentric_heel_drop"].note
+    text = " ".join(plan.reasons)
+    assert "Pain above the line" in text and "cross-training" in text and "regressed" in text
+    assert "pain_monitoring.during" in text
+    assert_every_change_has_a_reason(plan)
+
+
+def test_next_morning_pain_also_counts_as_above_the_line():
+    plan = plan_for(eight_weeks(pain=[pain(WEEK8_MONDAY + timedelta(days=4), during=4, next_morning=4)]))
+    assert plan.status == "pain" and plan.cross_training_sessions == 2
+
+
+def test_hops_restart_small_after_pain():
+    flare = WEEK8_SUNDAY - timedelta(days=10)  # 10 days ago: settled this week
+    plan = plan_for(eight_weeks(pain=[pain(flare, during=7)]))
+    assert plan.status == "progress"
+    hops = by_exercise(plan)["pogo_hops"]
+    assert hops.hold_s == 20 and "Two legs" in hops.note  # not one leg, despite week 9
+    assert any("restart small" in reason for reason in plan.reasons)
+
+
+def test_tendon_program_alerts_are_echoed():
+    block = eight_weeks()
+    skipped = {WEEK8_MONDAY + timedelta(days=d) for d in (1, 3, 6)}
+    h = block.model_copy(update={"strength": [s for s in block.strength if s.local_date not in skipped]})
+    plan = plan_for(h)
+    assert plan.status == "progress"  # a missed tendon week does not change the running
+    assert any("tendon_loading_frequency" in reason for reason in plan.reasons)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_no_running_restarts_gently_and_starts_the_program():
+    plan = plan_for(history(), as_of=date(2026, 11, 22))
+    assert plan.status == "restart"
+    assert (plan.target_km_low, plan.target_km_high, plan.long_run_cap_km) == (0.0, 10.0, 5.0)
+    assert plan.program_week is None
+    assert any("Starting the 12-week" in reason for reason in plan.reasons)
+
+
+def test_after_12_weeks_the_program_is_maintained():
+    plan = plan_for(steady_block(), as_of=BLOCK_END)
+    assert plan.program_week == 13 and plan.tendon_sessions_per_week == 2
+    assert any("12 weeks done" in reason for reason in plan.reasons)
+
+
+def test_midweek_plan_builds_on_the_last_completed_week():
+    wednesday = WEEK8_SUNDAY + timedelta(days=3)
+    plan = plan_for(eight_weeks(), as_of=wednesday)
+    assert plan.week_start == WEEK8_SUNDAY + timedelta(days=8)
+    assert plan.target_km_low == pytest.approx(round(block_week_km(7), 1))
