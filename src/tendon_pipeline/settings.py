@@ -1,7 +1,7 @@
 """All configuration in one pydantic-settings class.
 
 Precedence, highest first: command-line options, environment (``TENDON_*``,
-nested with ``__``, e.g. ``TENDON_RULES__MONOTONY_WARNING=2.5``), the TOML config
+nested with ``__``, e.g. ``TENDON_RULES__MONOTONY_WARNING_LINE=2.5``), the TOML config
 file (``--config FILE``, else ``TENDON_CONFIG``, else
 ``$XDG_CONFIG_HOME/tendon-pipeline/config.toml`` when it exists), then defaults.
 Every rule threshold lives under ``rules``.
@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import tomllib
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from tendon_pipeline.domain.thresholds import RuleThresholds
+from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
 from tendon_pipeline.errors import ConfigError
 
 ENV_PREFIX = "TENDON_"
@@ -48,6 +52,17 @@ class AthleteConfig(BaseModel):
     height_m: float | None = Field(default=None, gt=1.0, lt=2.5)
     timezone: str | None = Field(default=None, description="IANA zone, used when a file has no local time")
     devices: list[int] = Field(default_factory=list, description="watch serial numbers that belong to this athlete")
+    program_start: date | None = Field(default=None, description="first day of the 12-week tendon program")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Oslo')") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -63,6 +78,9 @@ class Settings(BaseSettings):
                         description="folder watched for new FIT files: INBOX/<athlete>/*.fit")
     athletes: list[AthleteConfig] = Field(default_factory=list)
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+    watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
+    upload: UploadSettings = Field(default_factory=UploadSettings, description="the HTTP upload endpoint (tendon serve-api)")
+    rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
 
     @field_validator("db", "inbox", mode="after")
     @classmethod

@@ -134,8 +134,17 @@ def test_session_spike_needs_a_run_in_the_previous_30_days():
 
 def test_session_spike_counts_an_earlier_run_the_same_day():
     h = history([run(W47, 10, hour=6), run(W47, 5, hour=18), run(W47, 14, hour=20, activity_id="x")])
-    alert = only(rules.session_spike(h, TH, W47_SUNDAY))
+    no_warm_up = RuleThresholds(spike_min_history_days=0)
+    alert = only(rules.session_spike(h, no_warm_up, W47_SUNDAY))
     assert alert.period == "x" and alert.evidence["increase_pct"] == 40.0
+
+
+def test_session_spike_waits_until_the_history_is_long_enough_to_know_the_longest_run():
+    # a new user's first sync: a short run, then a long one 6 days later
+    first_week = history([run(W47, 5), run(W47_SUNDAY, 12, activity_id="long")])
+    assert rules.session_spike(first_week, TH, W47_SUNDAY) == []
+    later = history([run(W47 - timedelta(days=14), 5), run(W47, 5), run(W47_SUNDAY, 12, activity_id="long")])
+    assert only(rules.session_spike(later, TH, W47_SUNDAY)).severity == "high"
 
 
 # --------------------------------------------------------------------------- ACWR

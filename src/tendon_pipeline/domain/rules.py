@@ -163,7 +163,8 @@ def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: da
 
     "Previous 30 days" = running activities that started before this one with a local date no
     more than 30 days earlier. No prior run in the window -> no reference -> no alert (a return
-    from a long break shows up in ``acwr`` instead). Rises under ``spike_min_increase_km``
+    from a long break shows up in ``acwr`` instead); nor while the athlete's running history is
+    shorter than ``spike_min_history_days``. Rises under ``spike_min_increase_km``
     (1 km) are ignored.
     """
     history = up_to(history, as_of)
@@ -178,7 +179,7 @@ def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: da
     for index, run in enumerate(runs):
         window_start = run.local_date - timedelta(days=th.spike_window_days)
         prior = [r for r in runs[:index] if r.local_date >= window_start and r.distance_m > 0]
-        if not prior:
+        if not prior or (run.local_date - runs[0].local_date).days < th.spike_min_history_days:
             continue
         longest = max(prior, key=lambda r: (r.distance_m, r.activity_id))
         rise_m = run.distance_m - longest.distance_m

@@ -165,6 +165,14 @@ class RuleThresholds(BaseModel):
     spike_min_increase_km: float = Field(
         1.0, ge=0, description="Project choice: ignore spikes smaller than this many km"
     )
+    spike_min_history_days: int = Field(
+        14, ge=0,
+        description=(
+            "Project choice: judge a run only when the athlete's running history starts at least "
+            "this many days earlier; with less, the 30-day longest is not known (a new user's "
+            "first sync would otherwise flag every long run)"
+        ),
+    )
 
     # --- Acute:chronic workload ratio (Hulin 2014, Gabbett 2016, Williams 2017, Lolli 2019) ----
     acwr_caution: float = Field(1.3, gt=0, description="Ratio above the 0.8-1.3 'sweet spot' (Gabbett 2016)")

@@ -1,0 +1,177 @@
+"""Reading an athlete's history for the rules, and storing what the rules say."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+from tendon_pipeline.domain.models import Alert, AthleteHistory, PainEntry, RunSummary, StrengthEntry, VisaAEntry, WeekPlan
+from tendon_pipeline.warehouse.loads import local_date
+from tendon_pipeline.warehouse.store import Warehouse
+
+# FIT exercise_category -> (exercise, kind) for watch-recorded strength sets
+FIT_EXERCISES = {"calf_raise": ("calf_raise", "strength"), "plyo": ("plyo", "plyometric"),
+                 "squat": ("squat", "strength"), "lunge": ("lunge", "strength")}
+ISOMETRIC_MIN_S = 10.0  # a one-rep calf set held at least this long is an isometric hold
+
+
+def athlete_ids(warehouse: Warehouse) -> list[str]:
+    return [r[0] for r in warehouse.con.execute("SELECT athlete_id FROM athletes ORDER BY 1").fetchall()]
+
+
+def athlete_body(warehouse: Warehouse, athlete_id: str) -> tuple[float | None, float | None]:
+    row = warehouse.con.execute(
+        "SELECT body_mass_kg, height_m FROM athletes WHERE athlete_id = ?", [athlete_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None = None,
+                 program_start: date | None = None) -> AthleteHistory:
+    """Everything the rules look at, from run_loads (computed first), sets and the logs."""
+    mass, _ = athlete_body(warehouse, athlete_id)
+    runs = warehouse.con.execute(
+        "SELECT * EXCLUDE (run_id, session_index, computed_at) FROM run_loads WHERE athlete_id = ?"
+        " ORDER BY start_utc", [athlete_id]).df()
+    run_models = [RunSummary(**_plain(row)) for row in runs.to_dict("records")]
+    return AthleteHistory(
+        athlete_id=athlete_id, body_mass_kg=mass, program_start=program_start, runs=run_models,
+        strength=_fit_strength(warehouse, athlete_id, tz_name) + _logged_strength(warehouse, athlete_id),
+        pain=[PainEntry(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
+            "SELECT local_date, during, next_morning FROM pain_log WHERE athlete_id = ? ORDER BY 1",
+            [athlete_id]).df().to_dict("records")],
+        visa_a=[VisaAEntry(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
+            "SELECT local_date, score FROM visa_a_log WHERE athlete_id = ? ORDER BY 1",
+            [athlete_id]).df().to_dict("records")],
+    )
+
+
+def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) -> list[StrengthEntry]:
+    sets = warehouse.con.execute(
+        "SELECT s.activity_id, coalesce(s.start_utc, a.start_utc) AS start_utc, a.local_offset_s,"
+        " s.category, s.repetitions, s.weight_kg, s.duration_s"
+        " FROM strength_sets s JOIN activities a USING (activity_id)"
+        " WHERE a.athlete_id = ? AND s.set_type = 'active' AND s.category IS NOT NULL"
+        " ORDER BY s.activity_id, s.set_index", [athlete_id]).df()
+    entries: dict[tuple, dict] = {}
+    for row in sets.itertuples(index=False):
+        exercise, kind = _fit_exercise(row.category, row.repetitions, row.duration_s)
+        day = local_date(row.start_utc, None if pd.isna(row.local_offset_s) else row.local_offset_s, tz_name)
+        entry = entries.setdefault((row.activity_id, exercise), {
+            "athlete_id": athlete_id, "local_date": day, "exercise": exercise, "kind": kind,
+            "sets": 0, "reps": None, "seconds": None, "load_kg": None, "source": "fit"})
+        entry["sets"] += 1
+        entry["reps"] = _max(entry["reps"], None if kind == "isometric" else _int(row.repetitions))
+        entry["seconds"] = _max(entry["seconds"], _float(row.duration_s) if kind == "isometric" else None)
+        entry["load_kg"] = _max(entry["load_kg"], _float(row.weight_kg))
+    return [StrengthEntry(**e) for e in entries.values()]
+
+
+def _fit_exercise(category: str, reps, duration) -> tuple[str, str]:
+    if category == "calf_raise" and (_int(reps) or 0) <= 1 and (_float(duration) or 0) >= ISOMETRIC_MIN_S:
+        return "isometric_calf_raise_hold", "isometric"
+    return FIT_EXERCISES.get(category, (category, "strength"))
+
+
+def _logged_strength(warehouse: Warehouse, athlete_id: str) -> list[StrengthEntry]:
+    rows = warehouse.con.execute(
+        "SELECT local_date, exercise, kind, sets, reps, seconds, load_kg FROM strength_log"
+        " WHERE athlete_id = ? ORDER BY local_date, logged_at", [athlete_id]).df()
+    return [StrengthEntry(athlete_id=athlete_id, source="manual", **_plain(r)) for r in rows.to_dict("records")]
+
+
+# -- the runner's own logs ----------------------------------------------------------
+def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
+    entry_id = uuid.uuid4().hex[:16]
+    warehouse.con.execute(
+        "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [entry_id, entry.athlete_id, entry.local_date, entry.exercise, entry.kind, entry.sets,
+         entry.reps, entry.seconds, entry.load_kg])
+    return entry_id
+
+
+def log_pain(warehouse: Warehouse, entry: PainEntry) -> None:
+    warehouse.con.execute(
+        "INSERT OR REPLACE INTO pain_log (athlete_id, local_date, during, next_morning, logged_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [entry.athlete_id, entry.local_date, entry.during, entry.next_morning, _now()])
+
+
+def log_visa_a(warehouse: Warehouse, entry: VisaAEntry) -> None:
+    warehouse.con.execute(
+        "INSERT OR REPLACE INTO visa_a_log (athlete_id, local_date, score, logged_at) VALUES (?, ?, ?, ?)",
+        [entry.athlete_id, entry.local_date, entry.score, _now()])
+
+
+# -- alerts and plans -------------------------------------------------------------
+def store_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_id: str) -> list[Alert]:
+    """Insert alerts not stored yet; returns only the new ones (an alert exists once)."""
+    known = {r[0] for r in warehouse.con.execute(
+        "SELECT alert_key FROM alerts WHERE list_contains(?, alert_key)", [[a.key for a in alerts]]).fetchall()}
+    new = [a for a in alerts if a.key not in known]
+    for a in new:
+        warehouse.con.execute(
+            "INSERT INTO alerts (alert_key, athlete_id, rule, severity, alert_date, period, message,"
+            " evidence, source, evaluation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [a.key, a.athlete_id, a.rule, a.severity, a.date, a.period, a.message,
+             json.dumps(a.evidence), a.source, evaluation_id, _now()])
+    return new
+
+
+def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None:
+    warehouse.con.execute(
+        "INSERT OR REPLACE INTO plans (athlete_id, week_start, status, target_km_low, target_km_high,"
+        " long_run_cap_km, plan, reasons, evaluation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [plan.athlete_id, plan.week_start, plan.status, plan.target_km_low, plan.target_km_high,
+         plan.long_run_cap_km, plan.model_dump_json(), json.dumps(plan.reasons), evaluation_id, _now()])
+
+
+def read_alerts(warehouse: Warehouse, athlete_id: str | None = None) -> list[Alert]:
+    rows = warehouse.con.execute(
+        "SELECT athlete_id, rule, severity, alert_date AS date, period, message, evidence, source"
+        " FROM alerts WHERE ? IS NULL OR athlete_id = ? ORDER BY alert_date, athlete_id, rule, period",
+        [athlete_id, athlete_id]).df()
+    return [Alert(**{**_plain(r), "evidence": json.loads(r["evidence"])}) for r in rows.to_dict("records")]
+
+
+def read_plan(warehouse: Warehouse, athlete_id: str) -> WeekPlan | None:
+    row = warehouse.con.execute(
+        "SELECT plan FROM plans WHERE athlete_id = ? ORDER BY week_start DESC LIMIT 1", [athlete_id]).fetchone()
+    return WeekPlan.model_validate_json(row[0]) if row else None
+
+
+# -- helpers ------------------------------------------------------------------------
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _plain(row: dict) -> dict:
+    """pandas NaN/NaT -> None, Timestamps -> datetime/date, numpy scalars -> Python."""
+    out = {}
+    for key, value in row.items():
+        if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+            out[key] = None
+        elif isinstance(value, pd.Timestamp):
+            out[key] = value.to_pydatetime()
+        elif hasattr(value, "item"):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _float(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _max(a, b):
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
