@@ -1,0 +1,96 @@
+"""Configuration models of the sources (pydantic only: ``settings.py`` imports this).
+
+In the TOML config::
+
+    [watch]
+    batch_window_s = 0.5      # collect arrivals this long, then one flow run per batch
+    settle_s = 1.0            # a file whose FIT header does not prove it complete is taken
+                              # once its size and mtime are unchanged this long
+    poll = false              # poll instead of inotify (network / fuse mounts)
+
+    [upload]
+    max_mb = 16
+
+    [[upload.tokens]]         # per athlete ...
+    athlete = "ana"
+    token = "long-random-string"
+
+    [[upload.tokens]]         # ... or per device (the device name is recorded on the arrival)
+    athlete = "ana"
+    device = "ana-forerunner"
+    token_sha256 = "<hex sha256 of the token>"   # store a digest instead of the token
+
+or in the environment: ``TENDON_UPLOAD__TOKENS='[{"athlete": "ana", "token": "..."}]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+ATHLETE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class UploadToken(BaseModel):
+    """One bearer token: it names exactly one athlete, and optionally the device it is for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    athlete: str = Field(pattern=ATHLETE_PATTERN)
+    device: str | None = Field(default=None, max_length=64, description="label of the device this token is for")
+    token: SecretStr | None = Field(default=None, description="the token itself (keep the config file private)")
+    token_sha256: SecretStr | None = Field(default=None, description="hex SHA-256 of the token instead of the token")
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> "UploadToken":
+        if (self.token is None) == (self.token_sha256 is None):
+            raise ValueError("give exactly one of `token` or `token_sha256`")
+        if self.token is not None and len(self.token.get_secret_value()) < 16:
+            raise ValueError("an upload token must be at least 16 characters long")
+        if self.token_sha256 is not None:
+            digest = self.token_sha256.get_secret_value().lower()
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("token_sha256 must be 64 hex digits")
+        return self
+
+    def matches(self, presented: str) -> bool:
+        """Constant-time comparison of digests (equal length whatever was presented)."""
+        offered = hashlib.sha256(presented.encode("utf-8", "surrogateescape")).hexdigest()
+        if self.token_sha256 is not None:
+            expected = self.token_sha256.get_secret_value().lower()
+        else:
+            expected = hashlib.sha256(self.token.get_secret_value().encode()).hexdigest()  # type: ignore[union-attr]
+        return hmac.compare_digest(offered, expected)
+
+
+class UploadSettings(BaseModel):
+    """The HTTP upload endpoint (``tendon serve-api``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens: list[UploadToken] = Field(default_factory=list, description="bearer tokens, per athlete or per device")
+    max_mb: float = Field(default=16.0, gt=0, le=1024, description="uploads larger than this are refused (413)")
+
+    def find(self, presented: str) -> UploadToken | None:
+        """The token entry matching ``presented``; every entry is compared (no early exit)."""
+        found = None
+        for entry in self.tokens:
+            if entry.matches(presented) and found is None:
+                found = entry
+        return found
+
+
+class WatchSettings(BaseModel):
+    """The folder watcher (``tendon watch``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_window_s: float = Field(default=0.5, ge=0, le=60,
+                                  description="arrivals within this window after the first go into one batch")
+    max_batch: int = Field(default=500, ge=1, description="at most this many files per batch")
+    settle_s: float = Field(default=1.0, ge=0, le=600,
+                            description="unchanged this long = complete, for files whose header does not prove it")
+    poll: bool = Field(default=False, description="poll the folder instead of OS notifications (network mounts)")
+    poll_interval_ms: int = Field(default=300, ge=50, le=60_000)
