@@ -13,7 +13,7 @@ from tendon_pipeline.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 
-def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's signature
+def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's signature
     """Retry only errors a retry can fix (e.g. the warehouse locked by another process)."""
     try:
         state.result()
@@ -25,7 +25,7 @@ def _retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefec
 
 
 @task(name="ingest-batch", retries=4, retry_delay_seconds=[1, 2, 5, 10],
-      retry_condition_fn=_retry_if_transient)
+      retry_condition_fn=retry_if_transient)
 def ingest_batch(paths: list[str], athlete: str | None, db: str | None, config: str | None) -> IngestReport:
     """I/O task: opens the warehouse for the batch only, then releases it."""
     settings = load_settings(config, db=db)

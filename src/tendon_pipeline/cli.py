@@ -47,12 +47,13 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
     """Ingest FIT files and folders (recursive) into the warehouse."""
     settings = _settings(ctx)
     _check_warehouse_writable(settings)
-    report = _run_ingest_flow(settings, list(paths), athlete, ctx.obj["config"], quiet=as_json)
+    result = _run_pipeline(settings, list(paths), athlete, ctx.obj["config"], quiet=as_json)
     if as_json:
-        click.echo(report.to_json())
+        click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
         return
-    _print_ingest_summary(report)
+    _print_ingest_summary(result.ingest)
     _print_holdings(settings)
+    _print_new_alerts(result)
 
 
 def _check_warehouse_writable(settings: Settings) -> None:
@@ -63,19 +64,26 @@ def _check_warehouse_writable(settings: Settings) -> None:
         pass
 
 
-def _run_ingest_flow(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
-                     *, quiet: bool = False):
+def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
+                  *, quiet: bool = False):
+    """Ingest then evaluate, as one in-process Prefect flow run, with progress on stderr."""
     from tendon_pipeline.ingest import progress_callback
-    from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
-
-    quiet_prefect_env()
-    from tendon_pipeline.flows.ingest import ingest_flow
+    from tendon_pipeline.pipeline import run_batch
 
     token = progress_callback.set(None if quiet else _progress_printer())
     try:
-        return run_flow_embedded(ingest_flow, paths=paths, athlete=athlete, db=str(settings.db), config=config)
+        return run_batch(paths, settings, athlete=athlete, config=config)
     finally:
         progress_callback.reset(token)
+
+
+def _print_new_alerts(result: Any) -> None:
+    from tendon_pipeline.render import alert_block
+
+    new = result.new_alerts()
+    click.echo(f"{len(new)} new alert(s)" + (":" if new else ""))
+    for alert in new:
+        click.echo(alert_block(alert))
 
 
 def _progress_printer() -> Callable[[Any, int, int], None]:
@@ -175,22 +183,45 @@ def generate(out_dir: str, weeks: int, seed: int) -> None:
 
 
 @cli.command()
-@click.option("--weeks", default=10, show_default=True, help="Weeks of example history per athlete.")
+@click.option("--weeks", default=6, show_default=True, help="Weeks of example history per athlete.")
 @click.pass_context
 def demo(ctx: click.Context, weeks: int) -> None:
     """The main job on the embedded default: make example data, ingest it, show the result."""
     from tendon_pipeline.generate import generate_example_inbox
+
+    from tendon_pipeline.render import plan_text
+    from tendon_pipeline.warehouse.history import read_plan
+    from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
     _check_warehouse_writable(settings)
     inbox = settings.db.parent / "example-inbox"
     click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
     written = generate_example_inbox(inbox, weeks=weeks)
-    click.echo(f"    {len(written)} FIT files for {len({p.parent.name for p in written})} athletes")
-    click.echo(f"==> ingesting into {settings.db} (Prefect flow, embedded, no server)")
-    report = _run_ingest_flow(settings, [str(inbox)], None, ctx.obj["config"])
-    _print_ingest_summary(report)
+    athletes = sorted({p.parent.name for p in written})
+    click.echo(f"    {len(written)} FIT files for {len(athletes)} athletes: {', '.join(athletes)}")
+    click.echo(f"==> ingest + rules into {settings.db} (Prefect flow in process, no server)")
+    result = _run_pipeline(settings, [str(inbox)], None, ctx.obj["config"])
+    _print_ingest_summary(result.ingest)
     _print_holdings(settings)
+    click.echo("==> alerts raised by this run")
+    _print_new_alerts(result)
+    click.echo("==> next week's plans")
+    with open_warehouse(settings.db, read_only=True) as wh:
+        for athlete in athletes:
+            found = read_plan(wh, athlete)
+            click.echo(plan_text(found) if found else f"no plan for {athlete}")
+    click.echo("(run it again: every file is recognised as already stored, nothing changes)")
+
+
+def _register() -> None:
+    from tendon_pipeline.cli_rules import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register()
 
 
 def main(argv: list[str] | None = None) -> int:

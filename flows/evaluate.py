@@ -1,0 +1,32 @@
+"""Evaluate flow: recompute load, apply the rules, store alerts and next week's plan.
+
+Deployed entrypoint: ``flows/evaluate.py:evaluate_flow``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, task
+
+from tendon_pipeline.evaluate import EvaluationReport, evaluate_athletes
+from tendon_pipeline.flows.ingest import retry_if_transient
+from tendon_pipeline.settings import load_settings
+from tendon_pipeline.warehouse.store import open_warehouse
+
+
+@task(name="evaluate-athletes", retries=4, retry_delay_seconds=[1, 2, 5, 10],
+      retry_condition_fn=retry_if_transient)
+def evaluate_task(athletes: list[str] | None, db: str | None, config: str | None,
+                  as_of: date | None = None) -> EvaluationReport:
+    """I/O task: holds the warehouse only while it evaluates."""
+    settings = load_settings(config, db=db)
+    with open_warehouse(settings.db) as warehouse:
+        return evaluate_athletes(warehouse, settings, athletes, as_of=as_of)
+
+
+@flow(name="evaluate-athletes")
+def evaluate_flow(athletes: list[str] | None = None, db: str | None = None, config: str | None = None,
+                  as_of: date | None = None) -> EvaluationReport:
+    """Evaluate the given athletes (all when none are given)."""
+    return evaluate_task(athletes, db, config, as_of)

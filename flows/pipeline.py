@@ -1,0 +1,23 @@
+"""The whole path for a batch of arrived files: ingest, then rules for the athletes it touched.
+
+Deployed entrypoint: ``flows/pipeline.py:process_files_flow``. One flow run per batch
+(not per file) keeps orchestration cheap.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from tendon_pipeline.flows.evaluate import evaluate_task
+from tendon_pipeline.flows.ingest import ingest_batch
+from tendon_pipeline.pipeline import BatchResult
+
+
+@flow(name="process-fit-files")
+def process_files_flow(paths: list[str], athlete: str | None = None, db: str | None = None,
+                       config: str | None = None) -> BatchResult:
+    """Ingest FIT files and folders, then evaluate every athlete whose data changed."""
+    ingest = ingest_batch(paths, athlete, db, config)
+    changed = ingest.athletes_changed()
+    evaluation = evaluate_task(changed, db, config) if changed else None
+    return BatchResult(ingest=ingest, evaluation=evaluation)

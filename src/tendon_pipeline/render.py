@@ -1,0 +1,66 @@
+"""Plain-text layouts for the terminal: alerts, plans, an athlete's status."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable
+
+from tendon_pipeline.domain.models import Alert, WeekPlan
+
+SEVERITY_MARK = {"info": "i", "caution": "!", "warning": "!!", "high": "!!!"}
+
+
+def alert_line(alert: Alert) -> str:
+    return f"{SEVERITY_MARK[alert.severity]:>3} {alert.date} {alert.severity:<7} {alert.athlete_id}: {alert.message}"
+
+
+def alert_block(alert: Alert) -> str:
+    numbers = ", ".join(f"{k}={v}" for k, v in alert.evidence.items())
+    return "\n".join([alert_line(alert), f"      rule {alert.rule} | {numbers}", f"      source: {alert.source}"])
+
+
+def alert_json(alert: Alert) -> dict:
+    return {"athlete": alert.athlete_id, "rule": alert.rule, "severity": alert.severity,
+            "date": alert.date.isoformat(), "period": alert.period, "message": alert.message,
+            "evidence": alert.evidence, "source": alert.source, "key": alert.key}
+
+
+def plan_text(plan: WeekPlan) -> str:
+    lines = [
+        f"Plan for {plan.athlete_id}, week of {plan.week_start} ({plan.status})"
+        + (f", program week {plan.program_week}" if plan.program_week else ""),
+        f"  running: {plan.target_km_low:.1f}-{plan.target_km_high:.1f} km, long run at most {plan.long_run_cap_km:.1f} km",
+    ]
+    if plan.cross_training_sessions:
+        lines.append(f"  cross-training: {plan.cross_training_sessions} session(s) in place of runs")
+    lines.append(f"  tendon sessions: {plan.tendon_sessions_per_week} a week, each:")
+    for s in plan.tendon_sessions:
+        dose = f"{s.sets} x " + (f"{s.reps} reps" if s.reps else f"{s.hold_s:.0f} s" if s.hold_s else "")
+        load = f" + {s.load_kg:g} kg" if s.load_kg else ""
+        lines.append(f"    - {s.exercise.replace('_', ' ')}: {dose}{load}" + (f" ({s.note})" if s.note else ""))
+    lines.append("  why:")
+    lines += [f"    - {reason}" for reason in plan.reasons]
+    return "\n".join(lines)
+
+
+def status_text(athlete_id: str, as_of: date, week: dict, ratio: dict, alerts: Iterable[Alert],
+                adherence: dict, plan: WeekPlan | None) -> str:
+    open_alerts = list(alerts)
+    lines = [
+        f"{athlete_id} on {as_of}",
+        f"  this week so far: {week['km']:.1f} km in {week['runs']} run(s), longest {week['longest_km']:.1f} km,"
+        f" tendon load {week['load_bw'] / 1000:.0f}k x body weight",
+        f"  acute:chronic tendon load: {_ratio(ratio.get('acwr_uncoupled'))} (uncoupled),"
+        f" {_ratio(ratio.get('acwr_ewma'))} (EWMA): context, never the only signal",
+        f"  tendon program: week {adherence.get('program_week') or '-'} of {adherence.get('program_weeks')},"
+        f" {adherence.get('weeks_on_target')}/{adherence.get('weeks_completed')} completed weeks with enough sessions",
+        f"  alerts in the last 14 days: {len(open_alerts)}",
+    ]
+    lines += [f"  {alert_line(a)}" for a in open_alerts]
+    if plan:
+        lines += ["", plan_text(plan)]
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a (too little history)" if value is None else f"{value:.2f}"
