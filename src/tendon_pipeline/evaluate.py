@@ -91,10 +91,13 @@ def athlete_status(warehouse: Warehouse, settings: Settings, athlete_id: str,
     from tendon_pipeline.domain.aggregate import load_metrics
     from tendon_pipeline.domain.load import week_monday
     from tendon_pipeline.domain.rules import program_adherence
-    from tendon_pipeline.warehouse.history import read_alerts, read_plan
+    from tendon_pipeline.warehouse.history import read_alerts
 
     as_of = as_of or today_for(settings, athlete_id)
-    history = athlete_history(warehouse, settings, athlete_id)
+    evaluation = evaluate_athlete(warehouse, settings, athlete_id, as_of=as_of)  # current alerts and plan
+    config = settings.athlete(athlete_id)
+    history = load_history(warehouse, athlete_id, tz_name=config.timezone if config else None,
+                           program_start=config.program_start if config else None)
     monday = week_monday(as_of)
     week_runs = [r for r in history.runs if r.is_running and monday <= r.local_date <= as_of]
     today = load_metrics(history, settings.rules, as_of, as_of, "day")[0]
@@ -107,5 +110,5 @@ def athlete_status(warehouse: Warehouse, settings: Settings, athlete_id: str,
         "ratio": {"acwr_uncoupled": today.acwr_uncoupled, "acwr_coupled": today.acwr_coupled,
                   "acwr_ewma": today.acwr_ewma},
         "adherence": program_adherence(history, as_of, settings.rules).model_dump(mode="json"),
-        "alerts": recent, "plan": read_plan(warehouse, athlete_id),
+        "alerts": recent, "plan": evaluation.plan,
     }

@@ -1,0 +1,86 @@
+"""The runner-facing commands on a real warehouse: log, alerts --json, plan, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from tendon_pipeline import generate as g
+from tendon_pipeline.ingest import ingest_paths
+from tendon_pipeline.settings import load_settings
+from tendon_pipeline.warehouse.store import open_warehouse
+
+REQUIRED_ALERT_FIELDS = {"athlete", "rule", "severity", "date", "message", "evidence", "source"}
+
+
+def tendon(db, *args):
+    env = {**os.environ, "TENDON_DB": str(db)}
+    return subprocess.run([sys.executable, "-m", "tendon_pipeline.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def db(tmp_path):
+    """Four weeks of runs for 'ana' ending last Sunday, ingested (library call, no Prefect)."""
+    today = date.today()
+    start = today - timedelta(days=today.weekday() + 28)
+    profile = g.AthleteProfile(athlete_id="ana", body_mass_kg=60.0, height_m=1.68, utc_offset_s=0,
+                               serial_number=3_900_200_000, easy_pace_s_per_km=340, cadence_spm=170,
+                               running_dynamics=False)
+    for i, spec in enumerate(g.steady_block(profile, start, weeks=4)):
+        g.write_activity(tmp_path / "inbox" / "ana" / f"{i:02d}.fit", spec)
+    settings = load_settings(db=tmp_path / "w.duckdb")
+    with open_warehouse(settings.db) as wh:
+        ingest_paths(wh, settings, [tmp_path / "inbox"])
+    return settings.db
+
+
+def test_pain_above_the_line_raises_an_alert_and_swaps_in_cross_training(db):
+    assert tendon(db, "evaluate").returncode == 0
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    logged = tendon(db, "log", "pain", "--athlete", "ana", "--during", "7", "--next-morning", "6", "--date", yesterday)
+    assert logged.returncode == 0, logged.stderr
+    assert "pain_monitoring" in logged.stdout  # the new alert is shown at once
+    result = tendon(db, "alerts", "--athlete", "ana", "--json")
+    assert result.returncode == 0, result.stderr
+    alerts = json.loads(result.stdout)
+    pain = [a for a in alerts if a["rule"].startswith("pain_monitoring")]
+    assert pain and all(REQUIRED_ALERT_FIELDS <= set(a) for a in alerts)
+    assert pain[0]["evidence"]["pain_during"] == 7 and "Silbernagel" in pain[0]["source"]
+    plan = json.loads(tendon(db, "plan", "--athlete", "ana", "--json").stdout)
+    assert plan["status"] == "pain" and plan["cross_training_sessions"] >= 1
+    assert not any(s["exercise"] == "pogo_hops" for s in plan["tendon_sessions"])
+
+
+def test_log_strength_needs_reps_or_seconds_and_counts_toward_the_program(db):
+    bad = tendon(db, "log", "strength", "--athlete", "ana", "--exercise", "eccentric heel drop", "--sets", "3")
+    assert bad.returncode == 2 and "--reps or --seconds" in bad.stderr
+    ok = tendon(db, "log", "strength", "--athlete", "ana", "--exercise", "isometric calf-raise hold",
+                "--sets", "4", "--seconds", "45", "--load-kg", "20")
+    assert ok.returncode == 0, ok.stderr
+    assert "isometric_calf_raise_hold" in ok.stdout
+    with open_warehouse(db, read_only=True) as wh:
+        row = wh.query("SELECT exercise, kind, sets, seconds, load_kg FROM strength_log").iloc[0]
+    assert (row.exercise, row.kind, row.sets, row.seconds, row.load_kg) == ("isometric_calf_raise_hold", "isometric", 4, 45.0, 20.0)
+
+
+def test_status_and_plan_read_well_in_a_terminal(db):
+    status = tendon(db, "status", "--athlete", "ana")
+    assert status.returncode == 0, status.stderr
+    assert "this week so far" in status.stdout and "acute:chronic" in status.stdout
+    assert "Plan for ana" in status.stdout and "why:" in status.stdout
+
+
+def test_visa_a_range_is_checked(db):
+    result = tendon(db, "log", "visa-a", "--athlete", "ana", "--score", "140")
+    assert result.returncode == 2 and "140" in result.stderr
+
+
+def test_plan_for_an_unknown_athlete_is_a_clear_error(db):
+    result = tendon(db, "plan", "--athlete", "nobody")
+    assert result.returncode == 2 and "no plan for athlete 'nobody'" in result.stderr
