@@ -17,3 +17,11 @@ def test_every_table_is_documented_with_a_comment(warehouse):
     tables = warehouse.query("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'")
     undocumented = tables[tables["comment"].isna() & (tables["table_name"] != "schema_migrations")]
     assert undocumented.empty, f"tables without COMMENT: {undocumented.table_name.tolist()}"
+
+
+def test_committed_configuration_doc_matches_the_settings():
+    from tendon_pipeline.settings_doc import settings_markdown
+
+    committed = (DOC.parent / "configuration.md").read_text(encoding="utf-8")
+    assert committed == settings_markdown(), (
+        "docs/configuration.md is stale: run `tendon config-doc --out docs/configuration.md`")

@@ -169,6 +169,19 @@ def schema_doc(out: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command("config-doc")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def config_doc(out: str | None) -> None:
+    """Print the configuration reference (docs/configuration.md) generated from the settings."""
+    from tendon_pipeline.settings_doc import settings_markdown
+
+    text = settings_markdown()
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 # -- example data and the main job -----------------------------------------------
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))

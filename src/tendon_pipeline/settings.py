@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
+from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.errors import ConfigError
 
 ENV_PREFIX = "TENDON_"
@@ -73,14 +74,17 @@ class Settings(BaseSettings):
     )
 
     db: Path = Field(default_factory=lambda: data_home() / "warehouse.duckdb",
-                     description="the DuckDB warehouse file")
+                     description="the DuckDB warehouse file; default $TENDON_HOME/warehouse.duckdb, TENDON_HOME defaulting to ~/.local/share/tendon-pipeline")
     inbox: Path = Field(default_factory=lambda: data_home() / "inbox",
-                        description="folder watched for new FIT files: INBOX/<athlete>/*.fit")
-    athletes: list[AthleteConfig] = Field(default_factory=list)
+                        description="folder watched for new FIT files: INBOX/<athlete>/*.fit; default $TENDON_HOME/inbox")
+    athletes: list[AthleteConfig] = Field(default_factory=list, description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings, description="the HTTP upload endpoint (tendon serve-api)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
+    coaches: Coaches = Field(default_factory=list, description="[[coaches]]: who gets which athletes' alerts")
+    runners: Runners = Field(default_factory=list, description="[[runners]]: runners who get their own alerts and plans")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="console, outbox file, retries")
 
     @field_validator("db", "inbox", mode="after")
     @classmethod
