@@ -18,7 +18,11 @@ if [ ! -f "$STAMP" ] || ! grep -qx -- "$WANT" "$STAMP"; then
     echo "==> installing tendon-pipeline and its dependencies (first run takes about a minute)" >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
     # One environment for the job and the tests: the test extras are small.
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]" > "$VENV/install.log" 2>&1; then
+        cat "$VENV/install.log" >&2
+        echo "installing failed (log above, also in $VENV/install.log)" >&2
+        exit 1
+    fi
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
@@ -28,3 +32,4 @@ export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_LOGGING_LEVEL="${PREFECT_LOGGING_LEVEL:-WARNING}"
 export PREFECT_SERVER_LOGGING_LEVEL="${PREFECT_SERVER_LOGGING_LEVEL:-CRITICAL}"
 export PREFECT_LOGGING_TO_API_ENABLED=false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-120}"

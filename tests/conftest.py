@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ for _key, _value in {
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }.items():
     os.environ.setdefault(_key, _value)
 for _key in [k for k in os.environ if k.startswith("TENDON_")]:
@@ -33,11 +33,6 @@ def corpus_dir() -> Path:
     if not (CORPUS / "MANIFEST.json").exists():
         pytest.skip(f"the shared real-device FIT corpus is not here ({CORPUS}); it exists on the project's machines and in CI")
     return CORPUS
-
-
-def load_manifest() -> list[dict]:
-    path = CORPUS / "MANIFEST.json"
-    return json.loads(path.read_text()) if path.exists() else []
 
 
 @pytest.fixture

@@ -6,14 +6,16 @@ reason; truncated runs keep their data up to the break.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import decode_path
 
-from conftest import load_manifest
-
-MANIFEST = load_manifest()
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "fit-corpus"
+MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text()) if (CORPUS / "MANIFEST.json").exists() else []
 OK_ACTIVITIES = [e for e in MANIFEST if e["fitparse"] == "ok" and e["type"] == "activity"]
 NON_ACTIVITIES = [e for e in MANIFEST if e["fitparse"] == "ok" and e["type"] != "activity"]
 DAMAGED = [e for e in MANIFEST if e["fitparse"] != "ok"]
