@@ -1,0 +1,126 @@
+"""``tendon watch`` and ``tendon serve-api``: data flows in without anyone running a command.
+
+Registered on the main group in ``cli.py``::
+
+    from tendon_pipeline.cli_sources import serve_api, watch
+    cli.add_command(watch)
+    cli.add_command(serve_api)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from tendon_pipeline.settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj or {}
+    return load_settings(obj.get("config"), db=obj.get("db"))
+
+
+def _config(ctx: click.Context) -> str | None:
+    return (ctx.find_root().obj or {}).get("config")
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("tendon_pipeline").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _echo_batch(record) -> None:  # noqa: ANN001 - watch.BatchRecord
+    counts = ", ".join(f"{n} {s}" for s, n in record.counts().items() if n)
+    alerts = record.new_alerts
+    click.echo(f"batch {record.number}: {len(record.arrivals)} files in {record.finished - record.started:.2f} s"
+               f" ({counts or 'nothing new'})" + (f", {len(alerts)} new alerts" if alerts else "")
+               + (f"  error: {record.error}" if record.error else ""))
+
+
+@click.command()
+@click.argument("inbox", required=False, type=click.Path(file_okay=False))
+@click.option("--once", is_flag=True, help="Process what is in the inbox now, then exit (cron, tests).")
+@click.option("--batch-window", type=float, default=None,
+              help="Seconds to collect arrivals into one flow run (default: watch.batch_window_s).")
+@click.option("--poll", is_flag=True, default=None, help="Poll instead of OS notifications (network mounts).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every batch and event.")
+@click.pass_context
+def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float | None, poll: bool | None,
+          verbose: bool) -> None:
+    """Watch INBOX/<athlete>/ (default: the configured inbox) and process each FIT file that lands.
+
+    Files already there are caught up first; each complete file becomes a fit.file.received
+    event and goes through ingest, rules and notifications with no further command.
+    Stop with Ctrl-C or SIGTERM: what was accepted is finished first.
+    """
+    from tendon_pipeline.watch import catch_up_once, folder_watcher
+
+    _logging(verbose)
+    settings = _settings(ctx)
+    folder = Path(inbox).expanduser() if inbox else settings.inbox
+    if once:
+        batches = catch_up_once(settings, folder, config=_config(ctx), batch_window_s=batch_window,
+                                on_batch=_echo_batch)
+        click.echo(f"caught up: {sum(len(b.arrivals) for b in batches)} files in {len(batches)} batches")
+        return
+    watcher = folder_watcher(settings, folder, config=_config(ctx), batch_window_s=batch_window, poll=poll,
+                             on_batch=_echo_batch)
+    click.echo(f"watching {folder.resolve()} -> {settings.db} (Ctrl-C to stop)")
+    watcher.run_forever()
+    click.echo("stopped")
+
+
+@click.command("serve-api")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
+@click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
+              help="Also watch the inbox folder in this process (sync tools writing files).")
+@click.option("--land-only", is_flag=True,
+              help="Only land uploads in the inbox; a separate `tendon watch` processes them.")
+@click.option("-v", "--verbose", is_flag=True)
+@click.pass_context
+def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land_only: bool, verbose: bool) -> None:
+    """Serve the authenticated FIT upload endpoint (POST /v1/files) and process what arrives.
+
+    Tokens come from the configuration ([[upload.tokens]], per athlete or per device).
+    """
+    from tendon_pipeline.connectors.sources.folder import FolderSource
+    from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
+    from tendon_pipeline.errors import ConfigError
+    from tendon_pipeline.watch import Watcher
+
+    _logging(verbose)
+    settings = _settings(ctx)
+    if not settings.upload.tokens:
+        raise ConfigError("no upload tokens configured, so every upload would be refused",
+                          hint="add [[upload.tokens]] entries (athlete, token) to the config; see docs/event-driven.md")
+    http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only)
+    sources: list = [http]
+    if watch_folder and not land_only:
+        sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
+                                    poll_interval_ms=settings.watch.poll_interval_ms))
+    watcher = Watcher(settings, config=_config(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
+    click.echo(f"upload endpoint {http.url}/v1/files -> {settings.inbox}"
+               + ("" if land_only else f" -> {settings.db}") + " (Ctrl-C to stop)")
+    watcher.run_forever()
+    click.echo("stopped")
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None)
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None)
+@click.pass_context
+def _standalone(ctx: click.Context, config: str | None, db: str | None) -> None:
+    """Stand-alone group for ``python -m tendon_pipeline.cli_sources`` (before registration)."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(config=config, db=db)
+
+
+_standalone.add_command(watch)
+_standalone.add_command(serve_api)
+
+if __name__ == "__main__":  # pragma: no cover
+    _standalone()
