@@ -143,22 +143,35 @@ def laps_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
     return _frame(rows, LAP_COLUMNS)
 
 
+# record column -> the FIT record fields it is read from, first one that is not None wins
+RECORD_SOURCES: dict[str, tuple[str, ...]] = {
+    "distance_m": ("distance",),
+    "speed_mps": ("enhanced_speed", "speed"),
+    "heart_rate": ("heart_rate",),
+    "cadence": ("cadence",),
+    "fractional_cadence": ("fractional_cadence",),
+    "stance_time_ms": ("stance_time",),
+    "vertical_oscillation_mm": ("vertical_oscillation",),
+    "step_length_mm": ("step_length",),
+    "vertical_ratio": ("vertical_ratio",),
+    "stance_time_balance": ("stance_time_balance",),
+    "altitude_m": ("enhanced_altitude", "altitude"),
+    "power_w": ("power",),
+    "lat_deg": ("position_lat",),
+    "lon_deg": ("position_long",),
+}
+SEMICIRCLE_COLUMNS = frozenset({"lat_deg", "lon_deg"})
+
+
+def _record_getter(column: str, names: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    if column in SEMICIRCLE_COLUMNS:
+        return lambda m: _semicircles(_first(m, *names))
+    return lambda m: _num(_first(m, *names))
+
+
 _RECORD_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ts_utc": lambda m: m.get("timestamp"),
-    "distance_m": lambda m: _num(m.get("distance")),
-    "speed_mps": lambda m: _num(_first(m, "enhanced_speed", "speed")),
-    "heart_rate": lambda m: _num(m.get("heart_rate")),
-    "cadence": lambda m: _num(m.get("cadence")),
-    "fractional_cadence": lambda m: _num(m.get("fractional_cadence")),
-    "stance_time_ms": lambda m: _num(m.get("stance_time")),
-    "vertical_oscillation_mm": lambda m: _num(m.get("vertical_oscillation")),
-    "step_length_mm": lambda m: _num(m.get("step_length")),
-    "vertical_ratio": lambda m: _num(m.get("vertical_ratio")),
-    "stance_time_balance": lambda m: _num(m.get("stance_time_balance")),
-    "altitude_m": lambda m: _num(_first(m, "enhanced_altitude", "altitude")),
-    "power_w": lambda m: _num(m.get("power")),
-    "lat_deg": lambda m: _semicircles(m.get("position_lat")),
-    "lon_deg": lambda m: _semicircles(m.get("position_long")),
+    **{column: _record_getter(column, names) for column, names in RECORD_SOURCES.items()},
 }
 
 
@@ -173,7 +186,18 @@ def records_frame(messages: Iterable[dict[str, Any]]) -> pd.DataFrame:
     for m in messages:
         for name, get in _RECORD_FIELDS.items():
             columns[name].append(get(m))
-    frame = pd.DataFrame({name: pd.Series(values, dtype=_dtype(name)) for name, values in columns.items()})
+    return _records_frame({name: pd.Series(values, dtype=_dtype(name)) for name, values in columns.items()})
+
+
+def records_frame_from_arrays(ts_utc: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The same frame as ``records_frame`` from columns already decoded (NaN / NaT for None)."""
+    series = {"ts_utc": pd.Series(ts_utc, dtype=_dtype("ts_utc"))}
+    series.update({name: pd.Series(values[name], dtype=_dtype(name)) for name in RECORD_SOURCES})
+    return _records_frame(series)
+
+
+def _records_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
+    frame = pd.DataFrame(series)
     frame["session_index"] = pd.Series([pd.NA] * len(frame), dtype="Int32")
     frame["steps_per_min"] = np.nan
     return frame[RECORD_COLUMNS]

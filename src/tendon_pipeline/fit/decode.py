@@ -1,7 +1,9 @@
 """FIT bytes -> a ``DecodedActivity`` (plain columns), with a clear outcome for bad files.
 
-This module only decodes: no database, no athlete resolution. It uses fitparse
-(the reference decoder). Outcomes:
+This module only decodes: no database, no athlete resolution. Well-formed files go
+through the columnar NumPy decoder in ``fast.py``; anything it does not cover (damaged,
+truncated or unusual files, listed in its docstring) goes through fitparse, the
+reference decoder, which it matches column for column. Outcomes:
 
 * a complete activity -> ``DecodedActivity`` (``salvaged=False``)
 * an activity cut short (the watch died, the transfer stopped) -> ``DecodedActivity``
@@ -27,6 +29,7 @@ import pandas as pd
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit import columns as C
+from tendon_pipeline.fit.fast import read_fast
 
 FIT_SIGNATURE = b".FIT"
 _WANTED = frozenset(
@@ -86,29 +89,37 @@ def decode_path(path: Path | str) -> DecodedActivity:
     return decode_bytes(data)
 
 
-def decode_bytes(data: bytes) -> DecodedActivity:
+def decode_bytes(data: bytes, *, fast: bool = True) -> DecodedActivity:
     """Decode FIT bytes into an activity, or raise with the reason it cannot be one.
 
     This is the trust boundary for untrusted bytes: any failure inside the
     decoder becomes a ``FitFileRejected`` with a reason, never a crash.
+    ``fast=False`` forces the fitparse reference path (tests, benchmarks).
     """
     _check_envelope(data)
     try:
-        return _decode_checked(data)
+        return _decode_checked(data, fast)
     except (FitFileRejected, NotAnActivity):
         raise
     except Exception as exc:  # noqa: BLE001 - decoder bugs on hostile input become quarantine
         raise FitFileRejected("corrupt", f"undecodable FIT data: {type(exc).__name__}: {exc}") from exc
 
 
-def _decode_checked(data: bytes) -> DecodedActivity:
-    messages, break_reason = _read_messages(data)
+def _decode_checked(data: bytes, fast: bool = True) -> DecodedActivity:
+    decoded = read_fast(data, _WANTED) if fast else None
+    if decoded is not None:
+        messages, break_reason, records = decoded.messages, None, decoded.records
+    else:
+        messages, break_reason = _read_messages(data)
+        records = None
     file_types = [m.get("type") for m in messages["file_id"]]
     if "activity" not in file_types:
         if break_reason:
             raise FitFileRejected("truncated", f"file ends before any activity data ({break_reason})")
         raise NotAnActivity(str(file_types[0]) if file_types else "unknown (no file_id message)")
-    return _build_activity(data, messages, break_reason)
+    if records is None:
+        records = C.records_frame(messages["record"])
+    return _build_activity(data, messages, break_reason, records)
 
 
 def _check_envelope(data: bytes) -> None:
@@ -154,12 +165,11 @@ def _read_messages(data: bytes) -> tuple[dict[str, list[dict[str, Any]]], str | 
 
 
 def _build_activity(
-    data: bytes, messages: dict[str, list[dict[str, Any]]], break_reason: str | None
+    data: bytes, messages: dict[str, list[dict[str, Any]]], break_reason: str | None, records: pd.DataFrame
 ) -> DecodedActivity:
     file_id = next(m for m in messages["file_id"] if m.get("type") == "activity")
     offset = _local_offset(messages["activity"])
     sessions = C.sessions_frame(messages["session"], offset)
-    records = C.records_frame(messages["record"])
     if sessions.empty and break_reason and not records.empty:
         sessions = C.session_from_records(records, _sport_of(messages), offset)
     records = C.assign_sessions(records, sessions)

@@ -1,0 +1,776 @@
+"""Columnar FIT decoding with NumPy: the fast path behind ``decode_bytes``.
+
+fitparse (the reference) builds Python objects for every field of every message,
+about 4,000 messages/s. Per-second ``record`` messages are fixed-size rows once their
+definition is known, so this module
+
+1. checks each (chained) file's header and CRC with a table-driven CRC-16 run as a
+   NumPy tree reduction (no per-byte Python loop),
+2. walks all messages once to find their boundaries (one cheap Python step per
+   message; definitions are parsed by fitparse itself, once per distinct definition),
+3. pulls the stored record columns out of the raw bytes per definition with NumPy,
+   using fitparse's profile (``fitparse.profile.MESSAGE_TYPES`` via its definition
+   objects) for field numbers, base types, scales, offsets, components and invalid
+   sentinels, and replays fitparse's rules: the last field of a name wins, components
+   (``speed`` -> ``enhanced_speed``, ``altitude`` -> ``enhanced_altitude``,
+   ``compressed_speed_distance`` -> ``speed`` + accumulated ``distance``), compressed
+   timestamp headers accumulated against the last full timestamp,
+4. decodes the few other wanted messages (file_id, session, lap, set, ...) with
+   fitparse's own message code, so their dicts are exactly what the reference gives.
+
+The result is the same ``records`` frame and message dicts as the fitparse path
+(``tests/test_fast_decoder.py`` checks field for field on every corpus file).
+
+Falls back (``read_fast`` returns None and logs why at DEBUG) for anything it does not
+cover; the fitparse path then decides the outcome and produces the reference errors:
+
+* a header that is not 12/14 bytes with the '.FIT' signature, a non-zero header CRC
+  that does not match, a file CRC mismatch, trailing bytes after the last CRC that
+  are not another complete FIT file;
+* a file that ends early (truncated, missing CRC), or a message that crosses the end
+  of its file's data;
+* a data message whose local type has no definition; a definition fitparse itself
+  rejects (e.g. unknown developer data index);
+* fields whose decoding in fitparse could raise or turn odd: zero-size fields,
+  developer fields whose size is not a multiple of their type or that use field
+  number 253, a timestamp (253) field that is not a plain integer or appears twice,
+  date/time-typed or component fields stored as floats, strings or arrays;
+* in record messages: a developer field named like a stored record field, a stored
+  record field stored as an array, string, float with components or 64-bit integer,
+  a compressed-timestamp message whose definition also has a timestamp field, and
+  record timestamps before 1998 (fitparse leaves those as plain integers).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+import warnings
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import fitparse
+import numpy as np
+import pandas as pd
+from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
+from fitparse.profile import FIELD_TYPE_TIMESTAMP
+from fitparse.records import BASE_TYPES, Crc, MessageHeader
+
+from tendon_pipeline.fit import columns as C
+
+log = logging.getLogger(__name__)
+
+TIMESTAMP_NUM = FIELD_TYPE_TIMESTAMP.def_num  # 253 in every message
+RECORD_NUM = 20
+FIRST_ABSOLUTE_TS = 0x10000000  # fitparse turns smaller date_time values into plain ints
+DEV_REGISTRY = frozenset({"developer_data_id", "field_description"})
+# fitparse's default processor rewrites these types' values (datetime, time of day)
+PROCESSOR_TYPES = frozenset(
+    name[len("process_type_"):] for name in dir(FitFileDataProcessor)
+    if name.startswith("process_type_")
+) - {"bool"}
+# FIT field names each stored record column is read from (fitparse's names)
+RECORD_FIELD_NAMES = frozenset(n for names in C.RECORD_SOURCES.values() for n in names) | {"timestamp"}
+
+_SKIP, _RECORD, _WANTED, _DEV = range(4)
+
+
+class Unsupported(Exception):
+    """Something the fast path does not cover; the fitparse path decides instead."""
+
+
+@dataclass
+class FastDecode:
+    """What ``decode.py`` needs: message dicts as fitparse gives them, plus the records frame."""
+
+    messages: dict[str, list[dict[str, Any]]]
+    records: pd.DataFrame
+    record_count: int
+
+
+def read_fast(data: bytes, wanted: Collection[str]) -> FastDecode | None:
+    """Decode a well-formed FIT file, or None (logged at DEBUG) to fall back to fitparse.
+
+    ``wanted`` names the messages whose dicts are returned (``record`` comes as a frame).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _FastReader(data, frozenset(wanted)).read()
+    except Unsupported as why:
+        log.debug("fast FIT path not used, falling back to fitparse: %s", why)
+    except (struct.error, IndexError, ValueError, KeyError, OverflowError) as exc:
+        log.debug("fast FIT path not used, falling back to fitparse: %s: %s", type(exc).__name__, exc)
+    return None
+
+
+# --------------------------------------------------------------------------- CRC
+
+
+@lru_cache(maxsize=1)
+def _crc_tables() -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Byte table, 2-byte-unit table and 'feed 2^k zero bytes' tables of FIT's CRC-16.
+
+    The byte table comes from fitparse's own ``Crc``. The CRC has no final xor, so it
+    is linear: crc(A+B) = zeros(len B)(crc(A)) ^ crc(B), which lets NumPy reduce a
+    file pairwise instead of looping over its bytes.
+    """
+    byte = np.array([Crc.calculate(bytes([b])) for b in range(256)], dtype=np.uint32)
+    x = np.arange(256, dtype=np.uint32)
+    zero_lo, zero_hi = byte.copy(), x.copy()  # one zero byte: c -> (c >> 8) ^ byte[c & 0xFF]
+    pair = np.arange(65536, dtype=np.uint32)
+    first = byte[pair & 0xFF]  # little-endian units: the low byte comes first in the file
+    unit = _shift(first, zero_lo, zero_hi) ^ byte[pair >> 8]  # crc(a, b) = zeros1(crc(a)) ^ crc(b)
+    shifts = [(zero_lo, zero_hi)]
+    for _ in range(40):
+        lo, hi = shifts[-1]
+        shifts.append((_shift(lo, lo, hi), _shift(hi, lo, hi)))
+    return byte, unit, shifts
+
+
+def _shift(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return lo[values & 0xFF] ^ hi[values >> 8]
+
+
+def crc16(data: bytes | memoryview) -> int:
+    """FIT CRC-16 of data (same value as ``fitparse.records.Crc.calculate``)."""
+    n = len(data)
+    if n < 64:
+        return Crc.calculate(bytes(data))
+    _, unit, shifts = _crc_tables()
+    units = 1 << max(0, (n - 1).bit_length() - 1)  # 2-byte units, a power of two >= n / 2
+    padded = np.zeros(2 * units, dtype=np.uint8)
+    padded[2 * units - n:] = np.frombuffer(data, dtype=np.uint8)  # leading zeros leave crc 0
+    values = unit[padded.view("<u2")]
+    level = 1  # each value is the crc of 2^level bytes
+    while len(values) > 1:
+        lo, hi = shifts[level]
+        values = _shift(values[0::2], lo, hi) ^ values[1::2]
+        level += 1
+    return int(values[0])
+
+
+# --------------------------------------------------------------------------- base types
+
+
+@lru_cache(maxsize=None)
+def _numpy_type(base_name: str, endian: str) -> np.dtype | None:
+    """NumPy dtype for a numeric FIT base type (struct format from fitparse), else None."""
+    for bt in BASE_TYPES.values():
+        if bt.name == base_name and bt.fmt in "bBhHiIqQfd":
+            return np.dtype(endian + bt.fmt)
+    return None
+
+
+@lru_cache(maxsize=None)
+def _invalid_value(base_name: str) -> int | None:
+    """The invalid sentinel of an integer base type, found by asking fitparse's parser."""
+    bt = next(bt for bt in BASE_TYPES.values() if bt.name == base_name)
+    bits = 8 * bt.size
+    found = [v for v in (0, (1 << bits) - 1, (1 << (bits - 1)) - 1)
+             if _struct_ok(bt.fmt, v) and bt.parse(v) is None]
+    return found[0] if found else None
+
+
+def _struct_ok(fmt: str, value: int) -> bool:
+    try:
+        struct.pack("<" + fmt, value)
+    except struct.error:
+        return False
+    return True
+
+
+def _is_int_scalar(base: Any, size: int, max_size: int = 8, unsigned: bool = False) -> bool:
+    dtype = _numpy_type(base.name, "<")
+    return (dtype is not None and dtype.kind in ("u" if unsigned else "iu")
+            and size == dtype.itemsize <= max_size)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+class _Layout:
+    """One definition message as parsed by fitparse, plus what the walk needs of it."""
+
+    __slots__ = ("index", "dm", "name", "length", "msg_size", "kind", "ts_at", "resets", "problem")
+
+    def __init__(self, index: int, dm: Any, length: int, wanted: frozenset[str]) -> None:
+        self.index, self.dm, self.length = index, dm, length
+        self.name = dm.name
+        self.msg_size = 1 + sum(fd.size for fd in dm.field_defs) + sum(fd.size for fd in dm.dev_field_defs)
+        self.kind = _layout_kind(dm, self.name, wanted)
+        self.ts_at = _timestamp_offset(dm)
+        self.resets = _accumulator_keys(dm)
+        self.problem = _layout_problem(dm)
+
+
+def _layout_kind(dm: Any, name: str, wanted: frozenset[str]) -> int:
+    if dm.mesg_num == RECORD_NUM and dm.mesg_type is not None:
+        return _RECORD
+    if name in DEV_REGISTRY:
+        return _DEV
+    return _WANTED if name in wanted else _SKIP
+
+
+def _timestamp_offset(dm: Any) -> int | None:
+    at = 0
+    for fd in dm.field_defs:
+        if fd.def_num == TIMESTAMP_NUM:
+            return at
+        at += fd.size
+    return None
+
+
+def _accumulator_keys(dm: Any) -> tuple[int, ...]:
+    """Component numbers fitparse resets to 0 when it reads this definition."""
+    return tuple(c.def_num for fd in dm.field_defs if fd.field and fd.field.components
+                 for c in fd.field.components if c.accumulate)
+
+
+def _layout_problem(dm: Any) -> str | None:
+    """Why fitparse might raise or behave oddly on this definition's data messages."""
+    timestamps = [fd for fd in dm.field_defs if fd.def_num == TIMESTAMP_NUM]
+    if len(timestamps) > 1:
+        return "two timestamp fields in one definition"
+    if timestamps and not _is_int_scalar(timestamps[0].base_type, timestamps[0].size, 4):
+        return f"timestamp stored as {timestamps[0].base_type.name}[{timestamps[0].size}]"
+    for fd in dm.field_defs:
+        problem = _field_problem(fd, dm.mesg_type)
+        if problem:
+            return f"{dm.name}.{fd.field.name if fd.field else fd.def_num}: {problem}"
+    for fd in dm.dev_field_defs:
+        if fd.size == 0 or fd.size % fd.base_type.size or fd.def_num == TIMESTAMP_NUM:
+            return f"developer field {fd.def_num} of size {fd.size} ({fd.base_type.name})"
+    return None
+
+
+def _field_problem(fd: Any, mesg_type: Any) -> str | None:
+    if fd.size == 0:
+        return "zero-size field"
+    field = fd.field
+    if field is None:
+        return None
+    has_components = any(f.components for f in _variants(field))
+    if _processed_types(field, mesg_type) and not _is_int_scalar(fd.base_type, fd.size, 4, unsigned=True):
+        return f"date/time value stored as {fd.base_type.name}[{fd.size}]"
+    if has_components and not (_is_int_scalar(fd.base_type, fd.size) or fd.base_type.name == "byte"):
+        return f"components over a {fd.base_type.name}[{fd.size}] value"
+    return None
+
+
+def _variants(field: Any) -> list[Any]:
+    return [field, *(field.subfields or ())]
+
+
+def _processed_types(field: Any, mesg_type: Any) -> bool:
+    """Does any value fitparse may derive from this field get a date/time processor?"""
+    related = _variants(field)
+    for variant in list(related):
+        for comp in variant.components or ():
+            target = mesg_type.fields.get(comp.def_num) if mesg_type else None
+            related += _variants(target) if target else []
+    return any(f.type.name in PROCESSOR_TYPES for f in related)
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+class _FastReader:
+    """Walks one FIT byte string (chained files included) and collects what is wanted."""
+
+    def __init__(self, data: bytes, wanted: frozenset[str]) -> None:
+        self.data = data
+        self.u8 = np.frombuffer(data, dtype=np.uint8)
+        self.wanted = wanted - {"record"}
+        self.fitparse = fitparse.UncachedFitFile(io.BytesIO(data), check_crc=False)
+        self.layouts: list[_Layout] = []
+        self.cache: dict[bytes, _Layout] = {}
+        self.offsets: list[int] = []  # start of every data message, in file order
+        self.layout_ids: list[int] = []
+        self.segment_starts: list[int] = []  # message ordinal where each chained file starts
+        self.resets: list[tuple[int, tuple[int, ...]]] = []  # (ordinal, record accumulators reset)
+
+    def read(self) -> FastDecode:
+        for start, end in _segments(self.data):
+            self.segment_starts.append(len(self.offsets))
+            self._walk(start, end)
+        walk = _Walk(self)
+        messages = self._wanted_messages(walk)
+        records = _RecordColumns(self, walk).frame()
+        return FastDecode(messages, records, int(walk.is_record.sum()))
+
+    # -- pass 1: message boundaries
+
+    def _walk(self, pos: int, end: int) -> None:
+        data, offsets, layout_ids = self.data, self.offsets, self.layout_ids
+        local: list[_Layout | None] = [None] * 16
+        while pos < end:
+            header = data[pos]
+            if header & 0x80:
+                layout = local[(header >> 5) & 0x3]
+            elif header & 0x40:
+                layout = self._definition(pos, end, header)
+                local[header & 0x0F] = layout
+                pos += layout.length
+                continue
+            else:
+                layout = local[header & 0x0F]
+            if layout is None:
+                raise Unsupported(f"data message at byte {pos} has no definition (local type)")
+            offsets.append(pos)
+            layout_ids.append(layout.index)
+            if layout.kind == _DEV:
+                self._register_developer_data(pos, layout)
+            pos += layout.msg_size
+        if pos != end:
+            raise Unsupported("the last message crosses the end of the file's data")
+
+    def _definition(self, pos: int, end: int, header: int) -> _Layout:
+        length = _definition_length(self.data, pos, header)
+        if pos + length > end:
+            raise Unsupported("a definition message crosses the end of the file's data")
+        key = self.data[pos:pos + length]
+        layout = self.cache.get(key)
+        if layout is None:
+            layout = self._parse_definition(pos, length, header)
+            if not layout.dm.dev_field_defs:  # dev field types may change between definitions
+                self.cache[key] = layout
+        if layout.resets and layout.kind == _RECORD:
+            self.resets.append((len(self.offsets), layout.resets))
+        return layout
+
+    def _parse_definition(self, pos: int, length: int, header: int) -> _Layout:
+        reader = self.fitparse
+        reader._file.seek(pos + 1)
+        mh = MessageHeader(is_definition=True, is_developer_data=bool(header & 0x20),
+                           local_mesg_num=header & 0x0F, time_offset=None)
+        try:
+            dm = reader._parse_definition_message(mh)
+        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+            raise Unsupported(f"fitparse rejects the definition at byte {pos}: {exc!r}") from exc
+        layout = _Layout(len(self.layouts), dm, length, self.wanted)
+        self.layouts.append(layout)
+        return layout
+
+    def _register_developer_data(self, pos: int, layout: _Layout) -> None:
+        message = self._parse_data(pos, layout, ts_before=0)
+        try:
+            if message.name == "developer_data_id":
+                self.fitparse.add_dev_data_id(message)
+            else:
+                self.fitparse.add_dev_field_description(message)
+        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+            raise Unsupported(f"fitparse rejects developer data at byte {pos}: {exc!r}") from exc
+
+    def _parse_data(self, pos: int, layout: _Layout, ts_before: int) -> Any:
+        """One data message through fitparse's own code (values, subfields, processors)."""
+        reader = self.fitparse
+        reader._file.seek(pos)
+        try:
+            header = reader._parse_message_header()
+            reader._local_mesgs[header.local_mesg_num] = layout.dm
+            reader._compressed_ts_accumulator = ts_before
+            return reader._parse_data_message(header)
+        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+            raise Unsupported(f"fitparse fails on the message at byte {pos}: {exc!r}") from exc
+
+    # -- pass 2: the few non-record messages
+
+    def _wanted_messages(self, walk: _Walk) -> dict[str, list[dict[str, Any]]]:
+        messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for i in np.flatnonzero(walk.kinds == _WANTED):
+            layout = self.layouts[walk.layout_ids[i]]
+            message = self._parse_data(int(walk.offsets[i]), layout, int(walk.ts_before[i]))
+            messages[message.name].append(message.get_values())
+        return messages
+
+
+def _definition_length(data: bytes, pos: int, header: int) -> int:
+    fields = data[pos + 5]
+    length = 6 + 3 * fields
+    if header & 0x20:
+        length += 1 + 3 * data[pos + length]
+    return length
+
+
+def _segments(data: bytes) -> list[tuple[int, int]]:
+    """(first message byte, end of data) of each chained file; headers and CRCs checked."""
+    segments, pos = [], 0
+    while pos < len(data):
+        if len(data) - pos < 12:
+            raise Unsupported(f"{len(data) - pos} stray bytes after the last file")
+        header_size, data_size = data[pos], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if header_size not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
+            raise Unsupported(f"unusual FIT header at byte {pos}")
+        _check_header_crc(data, pos, header_size)
+        start, end = pos + header_size, pos + header_size + data_size
+        if end + 2 > len(data):
+            raise Unsupported("the file ends before its data and CRC (truncated)")
+        computed, stored = crc16(memoryview(data)[pos:end]), int.from_bytes(data[end:end + 2], "little")
+        if computed != stored:
+            raise Unsupported(f"CRC mismatch (computed {computed:#06x}, stored {stored:#06x})")
+        segments.append((start, end))
+        pos = end + 2
+    return segments
+
+
+def _check_header_crc(data: bytes, pos: int, header_size: int) -> None:
+    if header_size == 14:
+        stored = int.from_bytes(data[pos + 12:pos + 14], "little")
+        if stored and stored != Crc.calculate(data[pos:pos + 12]):
+            raise Unsupported("header CRC mismatch")
+
+
+# --------------------------------------------------------------------------- per-message arrays
+
+
+class _Walk:
+    """The walk as arrays: offsets, layouts, kinds and the timestamp accumulator."""
+
+    def __init__(self, reader: _FastReader) -> None:
+        self.reader = reader
+        self.offsets = np.array(reader.offsets, dtype=np.int64)
+        self.layout_ids = np.array(reader.layout_ids, dtype=np.int64)
+        layouts = reader.layouts
+        _check_used_layouts(layouts, self.layout_ids)
+        kinds = np.array([layout.kind for layout in layouts], dtype=np.int8)
+        self.kinds = kinds[self.layout_ids] if len(layouts) else np.zeros(0, np.int8)
+        self.is_record = self.kinds == _RECORD
+        self.headers = reader.u8[self.offsets]
+        self.compressed = (self.headers & 0x80) != 0
+        self.groups = _group_by_layout(self.layout_ids)
+        self.segment_start = np.zeros(len(self.offsets), dtype=bool)
+        self.segment_start[[s for s in reader.segment_starts if s < len(self.offsets)]] = True
+        self._timestamps()
+
+    def _timestamps(self) -> None:
+        """fitparse's compressed-timestamp accumulator before and after every message."""
+        n = len(self.offsets)
+        self.ts_value = np.zeros(n, dtype=np.int64)
+        self.ts_set = np.zeros(n, dtype=bool)
+        for layout_id, members in self.groups.items():
+            layout = self.reader.layouts[layout_id]
+            if layout.ts_at is None:
+                continue
+            if self.compressed[members].any():
+                raise Unsupported("compressed-timestamp message whose definition has a timestamp field")
+            fd = layout.dm.field_defs[[f.def_num for f in layout.dm.field_defs].index(TIMESTAMP_NUM)]
+            raw = _take_ints(self.reader.u8, self.offsets[members] + 1 + layout.ts_at, fd, layout.dm.endian)
+            valid = raw != _invalid_value(fd.base_type.name)
+            self.ts_value[members] = raw
+            self.ts_set[members] = valid
+        self.ts_after, self.ts_before = _accumulate_timestamps(
+            self.ts_value, self.ts_set, self.compressed, self.headers & 0x1F, self.segment_start)
+
+
+def _check_used_layouts(layouts: list[_Layout], layout_ids: np.ndarray) -> None:
+    for index in np.unique(layout_ids):
+        if layouts[index].problem:
+            raise Unsupported(layouts[index].problem)
+
+
+def _group_by_layout(layout_ids: np.ndarray) -> dict[int, np.ndarray]:
+    """Message ordinals per layout, each in file order."""
+    if not len(layout_ids):
+        return {}
+    order = np.argsort(layout_ids, kind="stable")
+    ids, starts = np.unique(layout_ids[order], return_index=True)
+    return dict(zip(ids.tolist(), np.split(order, starts[1:])))
+
+
+def _accumulate_timestamps(
+    value: np.ndarray, is_set: np.ndarray, compressed: np.ndarray, offset5: np.ndarray, restart: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """fitparse's ``_compressed_ts_accumulator`` after and before each message, vectorised.
+
+    A full timestamp sets it; a compressed header adds (offset - acc) mod 32; a new
+    chained file restarts at 0.
+    """
+    n = len(value)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    new_group = is_set | restart
+    new_group[0] = True
+    group = np.cumsum(new_group) - 1
+    base = np.where(is_set, value, 0)[new_group]
+    comp = np.flatnonzero(compressed)
+    offsets = offset5[comp].astype(np.int64)
+    previous_low = np.empty_like(offsets)
+    previous_low[1:] = offsets[:-1]
+    first = np.ones(len(comp), dtype=bool)
+    first[1:] = group[comp[1:]] != group[comp[:-1]]
+    previous_low[first] = base[group[comp[first]]] & 0x1F
+    delta = np.zeros(n, dtype=np.int64)
+    delta[comp] = (offsets - previous_low) & 0x1F
+    running = np.cumsum(delta)
+    starts = np.flatnonzero(new_group)
+    before_group = running[starts] - delta[starts]
+    after = base[group] + running - before_group[group]
+    before = np.empty(n, dtype=np.int64)
+    before[0] = 0
+    before[1:] = after[:-1]
+    before[restart] = 0
+    return after, before
+
+
+def _take(u8: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """(len(starts), width) bytes starting at each offset."""
+    return u8[starts[:, None] + np.arange(width)]
+
+
+def _take_ints(u8: np.ndarray, starts: np.ndarray, fd: Any, endian: str) -> np.ndarray:
+    dtype = _numpy_type(fd.base_type.name, endian)
+    return _take(u8, starts, fd.size).view(dtype).ravel().astype(np.int64)
+
+
+# --------------------------------------------------------------------------- record columns
+
+
+@dataclass
+class _Values:
+    """One FIT field's values for some messages, as ``columns._num`` will see them."""
+
+    none: np.ndarray  # value is None (or the field is absent)
+    number: np.ndarray  # float64; NaN where the value is not a finite number
+
+
+class _RecordColumns:
+    """The stored record columns, extracted per record definition, in file order."""
+
+    def __init__(self, reader: _FastReader, walk: _Walk) -> None:
+        self.reader, self.walk = reader, walk
+        self.rank = np.cumsum(walk.is_record) - 1  # message ordinal -> record row
+        self.n = int(walk.is_record.sum())
+        self.accumulated: dict[int, np.ndarray] = {}
+
+    def frame(self) -> pd.DataFrame:
+        ts = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[us]")
+        columns = {name: np.full(self.n, np.nan) for name in C.RECORD_SOURCES}
+        for layout_id, members in self.walk.groups.items():
+            layout = self.reader.layouts[layout_id]
+            if layout.kind == _RECORD:
+                rows = self.rank[members]
+                ts[rows] = self._timestamps(layout, members)
+                for name, values in self._layout_columns(layout, members).items():
+                    columns[name][rows] = values
+        return C.records_frame_from_arrays(ts, columns)
+
+    def _timestamps(self, layout: _Layout, members: np.ndarray) -> np.ndarray:
+        walk = self.walk
+        compressed = walk.compressed[members]
+        value = np.where(compressed, walk.ts_after[members], walk.ts_value[members])
+        present = compressed | walk.ts_set[members]
+        if (value[present] < FIRST_ABSOLUTE_TS).any():
+            raise Unsupported("record timestamps before 1998 (fitparse keeps them as integers)")
+        seconds = np.where(present, value + UTC_REFERENCE, 0).astype("datetime64[s]").astype("datetime64[us]")
+        return np.where(present, seconds, np.datetime64("NaT"))
+
+    def _layout_columns(self, layout: _Layout, members: np.ndarray) -> dict[str, np.ndarray]:
+        writers = _record_writers(layout.dm)
+        if "timestamp" in writers and writers["timestamp"][0] != "field":
+            raise Unsupported("record timestamp comes from a component")
+        block = _take(self.reader.u8, self.walk.offsets[members] + 1, layout.msg_size - 1)
+        values = {name: self._writer_values(w, block, layout, members) for name, w in writers.items()
+                  if name != "timestamp"}
+        out = {}
+        for column, names in C.RECORD_SOURCES.items():
+            number = _first_number([values.get(name) for name in names], len(members))
+            out[column] = number * C.SEMICIRCLE_TO_DEG if column in C.SEMICIRCLE_COLUMNS else number
+        return out
+
+    def _writer_values(self, writer: tuple, block: np.ndarray, layout: _Layout, members: np.ndarray) -> _Values:
+        kind, fd, at, item, target = writer
+        if kind == "field":
+            return _field_values(block, at, fd, item, layout.dm.endian)
+        raw, none = _component_source(block, at, fd, layout.dm.endian)
+        bits = (raw >> item.bit_offset) & ((1 << item.bits) - 1)
+        if item.accumulate:
+            bits = self._accumulate(item, members)
+        return _scaled(bits.astype(np.float64), none, item.scale, item.offset, target.type)
+
+    def _accumulate(self, component: Any, members: np.ndarray) -> np.ndarray:
+        key = component.def_num
+        if key not in self.accumulated:
+            self.accumulated[key] = self._accumulated_series(component)
+        return self.accumulated[key][members]
+
+    def _accumulated_series(self, component: Any) -> np.ndarray:
+        """fitparse's accumulator of one record component number, per message, over the file.
+
+        Every record field with an accumulating component of that number feeds it, even
+        where a later field of the same name hides the component in get_values().
+        """
+        walk, n = self.walk, len(self.walk.offsets)
+        raw = np.zeros(n, dtype=np.int64)
+        present = np.zeros(n, dtype=bool)
+        for layout_id, members in walk.groups.items():
+            layout = self.reader.layouts[layout_id]
+            if layout.kind == _RECORD:
+                self._feed_accumulator(layout, members, component.def_num, raw, present)
+        restart = walk.segment_start.copy()
+        for ordinal, keys in self.reader.resets:
+            if component.def_num in keys and ordinal < n:
+                restart[ordinal] = True
+        return _unwrap(raw, present, restart, component.bits)
+
+    def _feed_accumulator(self, layout: _Layout, members: np.ndarray, key: int,
+                          raw: np.ndarray, present: np.ndarray) -> None:
+        at = 0
+        for fd in layout.dm.field_defs:
+            for comp in (fd.field.components or ()) if fd.field else ():
+                if comp.accumulate and comp.def_num == key:
+                    if not _component_source_ok(fd, comp):
+                        raise Unsupported(f"accumulated component over a {fd.base_type.name}[{fd.size}] value")
+                    block = _take(self.reader.u8, self.walk.offsets[members] + 1 + at, fd.size)
+                    source, none = _component_source(block, 0, fd, layout.dm.endian)
+                    valid = members[~none]
+                    raw[valid] = (source[~none] >> comp.bit_offset) & ((1 << comp.bits) - 1)
+                    present[valid] = True
+            at += fd.size
+
+
+def _unwrap(raw: np.ndarray, present: np.ndarray, restart: np.ndarray, bits: int) -> np.ndarray:
+    """fitparse's ``_apply_compressed_accumulation`` run over a sequence, vectorised."""
+    group = np.cumsum(restart)
+    idx = np.flatnonzero(present)
+    values = raw[idx]
+    previous = np.zeros_like(values)
+    previous[1:] = values[:-1]
+    first = np.ones(len(idx), dtype=bool)
+    first[1:] = group[idx[1:]] != group[idx[:-1]]
+    previous[first] = 0
+    delta = (values - previous) & ((1 << bits) - 1)
+    running = np.cumsum(delta)
+    starts = np.flatnonzero(first)
+    group_of = np.cumsum(first) - 1
+    out = np.zeros(len(raw), dtype=np.int64)
+    out[idx] = running - (running[starts] - delta[starts])[group_of]
+    return out
+
+
+def _record_writers(dm: Any) -> dict[str, tuple]:
+    """For each field name, the last FieldData fitparse writes under it: get_values() keeps that.
+
+    A writer is (kind, field_def, byte offset, Field or ComponentField, target Field).
+    """
+    writers: dict[str, tuple] = {}
+    at = 0
+    for fd in dm.field_defs:
+        field = fd.field
+        if field is not None:
+            if field.subfields:
+                raise Unsupported(f"record field {field.name} has subfields")
+            for comp in field.components or ():
+                target = dm.mesg_type.fields[comp.def_num]
+                writers.pop(target.name, None)
+                writers[target.name] = ("component", fd, at, comp, target)
+            writers.pop(field.name, None)
+            writers[field.name] = ("field", fd, at, field, field)
+        at += fd.size
+    for fd in dm.dev_field_defs:
+        if fd.field.name in RECORD_FIELD_NAMES:
+            raise Unsupported(f"developer field named {fd.field.name!r} in records")
+    relevant = {name: w for name, w in writers.items() if name in RECORD_FIELD_NAMES}
+    for name, writer in relevant.items():
+        _check_record_writer(name, writer)
+    return relevant
+
+
+def _check_record_writer(name: str, writer: tuple) -> None:
+    kind, fd, _, item, target = writer
+    base, size = fd.base_type, fd.size
+    if kind == "component":
+        if target.subfields:
+            raise Unsupported(f"component target {name} has subfields")
+        if not _component_source_ok(fd, item):
+            raise Unsupported(f"component {name} over a {base.name}[{size}] value")
+    elif base.name in ("sint64", "uint64", "uint64z") and size == 8:
+        raise Unsupported(f"record field {name} stored as a 64-bit integer")
+
+
+def _component_source_ok(fd: Any, component: Any) -> bool:
+    """Integer sources up to 32 bits, or bytes read as one little-endian integer."""
+    if fd.base_type.name == "byte":
+        return fd.size <= 7 and not (component.bit_offset and component.bit_offset >= 8 * fd.size)
+    return _is_int_scalar(fd.base_type, fd.size, 4)
+
+
+def _component_source(block: np.ndarray, at: int, fd: Any, endian: str) -> tuple[np.ndarray, np.ndarray]:
+    """A component's source value as fitparse renders it: the integer, or the bytes read little-endian."""
+    raw = block[:, at:at + fd.size]
+    if fd.base_type.name == "byte":
+        none = (raw == 0xFF).all(axis=1)
+        value = np.zeros(len(raw), dtype=np.int64)
+        for i in range(fd.size - 1, -1, -1):
+            value = (value << 8) | raw[:, i].astype(np.int64)
+        return value, none
+    dtype = _numpy_type(fd.base_type.name, endian)
+    value = np.ascontiguousarray(raw).view(dtype).ravel()
+    return value.astype(np.int64), value == _invalid_value(fd.base_type.name)
+
+
+def _field_values(block: np.ndarray, at: int, fd: Any, field: Any, endian: str) -> _Values:
+    raw = block[:, at:at + fd.size]
+    base = fd.base_type.name
+    n = len(raw)
+    if base in ("byte", "string"):  # a byte tuple / text: None when invalid, else not a number
+        none = (raw == 0xFF).all(axis=1) if base == "byte" else raw[:, 0] == 0
+        return _Values(none, np.full(n, np.nan))
+    if fd.size != fd.base_type.size:  # an array: a tuple, never None, not a number
+        return _Values(np.zeros(n, dtype=bool), np.full(n, np.nan))
+    value = np.ascontiguousarray(raw).view(_numpy_type(base, endian)).ravel()
+    none = np.isnan(value) if value.dtype.kind == "f" else value == _invalid_value(base)
+    return _render(value, none, field)
+
+
+def _render(value: np.ndarray, none: np.ndarray, field: Any) -> _Values:
+    """field.render + scale/offset + processors, as ``_num`` then sees the value."""
+    named = _named_values(value, field.type)
+    if value.dtype.kind in "iu" and not field.scale and field.offset:
+        number = (value.astype(np.int64) - field.offset).astype(np.float64)
+    else:
+        number = _scale(value.astype(np.float64), field.scale, field.offset)
+    return _finish(number, none, named | _processed(field.type))
+
+
+def _scaled(value: np.ndarray, none: np.ndarray, scale: Any, offset: Any, target_type: Any) -> _Values:
+    """A component: scale/offset of the component, then the target field's render."""
+    number = _scale(value, scale, offset)
+    return _finish(number, none, _named_values(number, target_type) | _processed(target_type))
+
+
+def _scale(number: np.ndarray, scale: Any, offset: Any) -> np.ndarray:
+    if scale:
+        number = number / scale
+    if offset:
+        number = number - offset
+    return number
+
+
+def _named_values(value: np.ndarray, field_type: Any) -> np.ndarray:
+    names = getattr(field_type, "values", None)
+    if not names:
+        return np.zeros(len(value), dtype=bool)
+    return np.isin(value, np.array(list(names), dtype=np.float64))
+
+
+def _processed(field_type: Any) -> bool:
+    return field_type.name in PROCESSOR_TYPES or field_type.name == "bool"
+
+
+def _finish(number: np.ndarray, none: np.ndarray, not_a_number: Any) -> _Values:
+    ok = ~none & ~np.asarray(not_a_number) & np.isfinite(number)
+    return _Values(none, np.where(ok, number, np.nan))
+
+
+def _first_number(candidates: Iterable[_Values | None], n: int) -> np.ndarray:
+    """``_num(_first(m, *names))``: the first value that is not None, as a number or NaN."""
+    result = np.full(n, np.nan)
+    for values in reversed(list(candidates)):
+        if values is not None:
+            result = np.where(values.none, result, values.number)
+    return result
