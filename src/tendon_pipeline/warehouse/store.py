@@ -116,6 +116,11 @@ class Warehouse:
                 self.con.execute(sql)
                 self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()])
             applied.append(version)
+        if applied:
+            # Put the new schema in the main file now: DuckDB 1.5 cannot replay a WAL holding
+            # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
+            # which would leave the warehouse unopenable after a kill during the first ingest.
+            self.con.execute("CHECKPOINT")
         return applied
 
     def schema_version(self) -> int:
