@@ -33,6 +33,18 @@ class StoredActivity:
     activity_id: str
 
 
+def _write_error(exc: BaseException) -> WarehouseError:
+    return WarehouseError(
+        f"cannot write to the warehouse: {_first_line(exc)}",
+        hint="free disk space or fix the file's permissions, then run the same command again:"
+             " everything stored before the failure is kept and nothing is half-written",
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -120,7 +132,10 @@ class Warehouse:
             # Put the new schema in the main file now: DuckDB 1.5 cannot replay a WAL holding
             # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
             # which would leave the warehouse unopenable after a kill during the first ingest.
-            self.con.execute("CHECKPOINT")
+            try:
+                self.con.execute("CHECKPOINT")
+            except (duckdb.IOException, duckdb.TransactionException) as exc:
+                raise _write_error(exc) from exc
         return applied
 
     def schema_version(self) -> int:
@@ -129,13 +144,23 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; a failed write (disk full, read-only file) becomes a WarehouseError."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
+            self.con.execute("COMMIT")
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            self._rollback_quietly()
+            raise _write_error(exc) from exc
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback_quietly()
             raise
-        self.con.execute("COMMIT")
+
+    def _rollback_quietly(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the transaction is already gone (failed commit): nothing to undo
 
     # -- source files ---------------------------------------------------------
     def file_status(self, file_hash: str) -> tuple[str, str | None] | None:
