@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -55,6 +56,9 @@ log = logging.getLogger("tendon_pipeline.delivery")
 PAYLOAD_SCHEMA = "tendon-pipeline.notification/1"
 LOCAL = "local"
 _SEVERITIES = ("info", "caution", "warning", "high")
+# evidence keys that hold a rule's threshold rather than a measured number
+_THRESHOLD_KEY = re.compile(r"(above|below|^line|_line|limit|guide|threshold|_max$|^max_|^min_|minimum|^target"
+                            r"|^caution_|^warning_|window)")
 
 
 # --------------------------------------------------------------------------- recipients
@@ -420,8 +424,9 @@ def _alert_text(alert: dict[str, Any]) -> tuple[str, str]:
     subject = f"{alert['athlete_name']}: {_rule_title(alert['rule'])} ({alert['severity']})"
     lines = [alert["message"]]
     evidence = alert.get("evidence") or {}
-    if evidence:
-        shown = [f"{k.replace('_', ' ')} {_number(v)}" for k, v in list(evidence.items())[:6] if v is not None]
+    shown = [f"{k.replace('_', ' ')} {_number(v)}" for k, v in evidence.items()
+             if v is not None and not _THRESHOLD_KEY.search(k)][:4]
+    if shown:  # the measured numbers; the thresholds are in the message and the payload
         lines.append("Numbers: " + ", ".join(shown))
     advice = _advice(alert.get("next_week"))
     if advice:
@@ -436,10 +441,9 @@ def _plan_text(plan: dict[str, Any]) -> tuple[str, str]:
              f" long run at most {plan['long_run_cap_km']:.0f} km."]
     details = plan.get("plan") if isinstance(plan.get("plan"), dict) else {}
     extra = []
-    if details.get("tendon_sessions_per_week"):
-        extra.append(f"{details['tendon_sessions_per_week']} tendon sessions")
-    if details.get("cross_training_sessions"):
-        extra.append(f"{details['cross_training_sessions']} cross-training sessions")
+    for key, what in (("tendon_sessions_per_week", "tendon session"), ("cross_training_sessions", "cross-training session")):
+        if details.get(key):
+            extra.append(f"{details[key]} {what}{'s' if details[key] != 1 else ''}")
     if extra:
         lines.append("Also: " + ", ".join(extra) + ".")
     for reason in (plan.get("reasons") or [])[:3]:

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 NOW = datetime(2026, 11, 25, 12, 0)  # a Wednesday, 12:00 UTC
 

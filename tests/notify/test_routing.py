@@ -3,7 +3,7 @@ and the configuration shape (one TOML file)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from notify_helpers import NOW, add_alert, add_plan, make_settings
@@ -162,5 +162,4 @@ def test_config_errors_name_the_key_and_the_file_and_never_the_secret(tmp_path, 
 def test_runner_timezone_defaults_to_utc_without_athlete_config(tmp_path):
     settings = make_settings(tmp_path, runners=[{"athlete": "zoe", "notify": ["console"]}])
     runner = {r.id: r for r in recipients(settings)}["runner:zoe"]
-    assert runner.timezone is None and runner.display == "zoe" and runner.channels == {"console": runner.channels["console"]}
-    assert date(2026, 1, 1)  # keeps the import honest
+    assert runner.timezone is None and runner.display == "zoe" and list(runner.channels) == ["console"]
