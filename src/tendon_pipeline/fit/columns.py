@@ -190,10 +190,18 @@ def records_frame(messages: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 
 def records_frame_from_arrays(ts_utc: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The same frame as ``records_frame`` from columns already decoded (NaN / NaT for None)."""
-    series = {"ts_utc": pd.Series(ts_utc, dtype=_dtype("ts_utc"))}
-    series.update({name: pd.Series(values[name], dtype=_dtype(name)) for name in RECORD_SOURCES})
-    return _records_frame(series)
+    """The same frame as ``records_frame`` from columns already decoded (NaN / NaT for None).
+
+    Takes ownership of the arrays (no copies): ts_utc as datetime64[us], values float64.
+    """
+    n = len(ts_utc)
+    columns: dict[str, Any] = {
+        "ts_utc": ts_utc.astype(_dtype("ts_utc"), copy=False),
+        "session_index": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int32), np.ones(n, dtype=bool)),
+        "steps_per_min": np.full(n, np.nan),
+    }
+    columns.update({name: values[name].astype(np.float64, copy=False) for name in RECORD_SOURCES})
+    return pd.DataFrame({name: columns[name] for name in RECORD_COLUMNS}, copy=False)
 
 
 def _records_frame(series: dict[str, pd.Series]) -> pd.DataFrame:

@@ -108,7 +108,7 @@ def decode_bytes(data: bytes, *, fast: bool = True) -> DecodedActivity:
 def _decode_checked(data: bytes, fast: bool = True) -> DecodedActivity:
     decoded = read_fast(data, _WANTED) if fast else None
     if decoded is not None:
-        messages, break_reason, records = decoded.messages, None, decoded.records
+        messages, break_reason, records = decoded.messages, decoded.break_reason, decoded.records
     else:
         messages, break_reason = _read_messages(data)
         records = None

@@ -51,14 +51,18 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 import fitparse
 import numpy as np
 import pandas as pd
 from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
-from fitparse.profile import FIELD_TYPE_TIMESTAMP
-from fitparse.records import BASE_TYPES, Crc, MessageHeader
+from fitparse.profile import FIELD_TYPE_TIMESTAMP, MESSAGE_TYPES
+from fitparse.records import (
+    BASE_TYPE_BYTE, BASE_TYPES, Crc, DefinitionMessage, DevFieldDefinition, FieldDefinition, MessageHeader,
+)
+from fitparse.utils import FitEOFError, FitParseError
 
 from tendon_pipeline.fit import columns as C
 
@@ -75,6 +79,30 @@ PROCESSOR_TYPES = frozenset(
 ) - {"bool"}
 # FIT field names each stored record column is read from (fitparse's names)
 RECORD_FIELD_NAMES = frozenset(n for names in C.RECORD_SOURCES.values() for n in names) | {"timestamp"}
+# The fields decode.py and columns.py read from the other messages. Only these are
+# decoded (the rest of each message is skipped as padding); a message with none is
+# not decoded at all; one not listed is decoded in full. tests/test_fast_decoder.py
+# checks that nothing else is read.
+FIELDS_READ: dict[str, frozenset[str]] = {
+    "file_id": frozenset({"type", "manufacturer", "garmin_product", "product", "serial_number", "time_created"}),
+    "activity": frozenset({"timestamp", "local_timestamp"}),
+    "session": frozenset({
+        "start_time", "timestamp", "sport", "sub_sport", "total_elapsed_time", "total_timer_time",
+        "total_distance", "total_ascent", "enhanced_avg_speed", "avg_speed", "avg_heart_rate",
+        "avg_running_cadence", "avg_cadence", "avg_fractional_cadence", "total_strides", "total_cycles",
+        "avg_stance_time",
+    }),
+    "lap": frozenset({
+        "start_time", "timestamp", "total_elapsed_time", "total_timer_time", "total_distance",
+        "enhanced_avg_speed", "avg_speed", "avg_heart_rate", "sport",
+    }),
+    "set": frozenset({"start_time", "timestamp", "category", "category_subtype", "repetitions", "weight",
+                      "duration", "set_type"}),
+    "user_profile": frozenset({"weight", "height"}),
+    "sport": frozenset({"sport"}),
+    "device_info": frozenset(),
+}
+PADDING_NUM = 255  # field number of the byte padding standing in for unread fields
 
 _SKIP, _RECORD, _WANTED, _DEV = range(4)
 
@@ -85,11 +113,15 @@ class Unsupported(Exception):
 
 @dataclass
 class FastDecode:
-    """What ``decode.py`` needs: message dicts as fitparse gives them, plus the records frame."""
+    """What ``decode.py`` needs: message dicts as fitparse gives them, plus the records frame.
+
+    ``break_reason`` is fitparse's early-end text when the file is cut short (salvage).
+    """
 
     messages: dict[str, list[dict[str, Any]]]
     records: pd.DataFrame
     record_count: int
+    break_reason: str | None = None
 
 
 def read_fast(data: bytes, wanted: Collection[str]) -> FastDecode | None:
@@ -196,7 +228,7 @@ def _is_int_scalar(base: Any, size: int, max_size: int = 8, unsigned: bool = Fal
 class _Layout:
     """One definition message as parsed by fitparse, plus what the walk needs of it."""
 
-    __slots__ = ("index", "dm", "name", "length", "msg_size", "kind", "ts_at", "resets", "problem")
+    __slots__ = ("index", "dm", "name", "length", "msg_size", "kind", "ts_at", "resets", "problem", "_projected")
 
     def __init__(self, index: int, dm: Any, length: int, wanted: frozenset[str]) -> None:
         self.index, self.dm, self.length = index, dm, length
@@ -206,6 +238,14 @@ class _Layout:
         self.ts_at = _timestamp_offset(dm)
         self.resets = _accumulator_keys(dm)
         self.problem = _layout_problem(dm)
+        self._projected = None
+
+    def projected(self) -> Any:
+        """The definition with the fields nobody reads merged into padding (see FIELDS_READ)."""
+        if self._projected is None:
+            names = FIELDS_READ.get(self.name)
+            self._projected = self.dm if names is None else _projection(self.dm, names)
+        return self._projected
 
 
 def _layout_kind(dm: Any, name: str, wanted: frozenset[str]) -> int:
@@ -213,7 +253,7 @@ def _layout_kind(dm: Any, name: str, wanted: frozenset[str]) -> int:
         return _RECORD
     if name in DEV_REGISTRY:
         return _DEV
-    return _WANTED if name in wanted else _SKIP
+    return _WANTED if name in wanted and FIELDS_READ.get(name, True) else _SKIP
 
 
 def _timestamp_offset(dm: Any) -> int | None:
@@ -239,16 +279,21 @@ def _layout_problem(dm: Any) -> str | None:
     if timestamps and not _is_int_scalar(timestamps[0].base_type, timestamps[0].size, 4):
         return f"timestamp stored as {timestamps[0].base_type.name}[{timestamps[0].size}]"
     for fd in dm.field_defs:
-        problem = _field_problem(fd, dm.mesg_type)
+        problem = _field_problem(dm.mesg_num, fd.def_num, fd.size, fd.base_type.identifier)
         if problem:
             return f"{dm.name}.{fd.field.name if fd.field else fd.def_num}: {problem}"
     for fd in dm.dev_field_defs:
         if fd.size == 0 or fd.size % fd.base_type.size or fd.def_num == TIMESTAMP_NUM:
             return f"developer field {fd.def_num} of size {fd.size} ({fd.base_type.name})"
+        if not isinstance(fd.field.name, str) or not isinstance(fd.field.units, (str, type(None))):
+            return f"developer field {fd.def_num} whose name or units are not text"  # fitparse's processors fail
     return None
 
 
-def _field_problem(fd: Any, mesg_type: Any) -> str | None:
+@lru_cache(maxsize=8192)
+def _field_problem(global_num: int, def_num: int, size: int, base_id: int) -> str | None:
+    fd = _field_definition(global_num, def_num, size, base_id)
+    mesg_type = MESSAGE_TYPES.get(global_num)
     if fd.size == 0:
         return "zero-size field"
     field = fd.field
@@ -268,12 +313,44 @@ def _variants(field: Any) -> list[Any]:
 
 def _processed_types(field: Any, mesg_type: Any) -> bool:
     """Does any value fitparse may derive from this field get a date/time processor?"""
+    return any(f.type.name in PROCESSOR_TYPES for f in _related(field, mesg_type))
+
+
+def _related(field: Any, mesg_type: Any) -> list[Any]:
+    """The field, its subfields, and the fields its components write (with theirs)."""
     related = _variants(field)
     for variant in list(related):
         for comp in variant.components or ():
             target = mesg_type.fields.get(comp.def_num) if mesg_type else None
             related += _variants(target) if target else []
-    return any(f.type.name in PROCESSOR_TYPES for f in related)
+    return related
+
+
+def _projection(dm: Any, names: frozenset[str]) -> DefinitionMessage:
+    """dm with every field that cannot write one of names merged into byte padding.
+
+    Fields that select a kept field's subfield stay, so fitparse resolves it the same.
+    """
+    keep = {i for i, fd in enumerate(dm.field_defs)
+            if fd.field is not None and any(f.name in names for f in _related(fd.field, dm.mesg_type))}
+    refs = {ref.def_num for i in keep for f in _related(dm.field_defs[i].field, dm.mesg_type)
+            for ref in getattr(f, "ref_fields", None) or ()}
+    keep |= {i for i, fd in enumerate(dm.field_defs) if fd.def_num in refs}
+    field_defs, padding = [], 0
+    for i, fd in enumerate(dm.field_defs):
+        if i in keep:
+            field_defs += _padding(padding) + [fd]
+            padding = 0
+        else:
+            padding += fd.size
+    return DefinitionMessage(
+        header=dm.header, endian=dm.endian, mesg_type=dm.mesg_type, mesg_num=dm.mesg_num,
+        field_defs=field_defs + _padding(padding), dev_field_defs=dm.dev_field_defs,
+    )
+
+
+def _padding(size: int) -> list[FieldDefinition]:
+    return [FieldDefinition(field=None, def_num=PADDING_NUM, base_type=BASE_TYPE_BYTE, size=size)] if size else []
 
 
 # --------------------------------------------------------------------------- the reader
@@ -288,76 +365,115 @@ class _FastReader:
         self.wanted = wanted - {"record"}
         self.fitparse = fitparse.UncachedFitFile(io.BytesIO(data), check_crc=False)
         self.layouts: list[_Layout] = []
-        self.cache: dict[bytes, _Layout] = {}
+        self.cache: dict[tuple[bytes, int], _Layout] = {}
+        self.dev_version = 0  # bumped by every developer data message (dev field types may change)
+        self.local: list[_Layout | None] = [None] * 16  # the current file's local message types
         self.offsets: list[int] = []  # start of every data message, in file order
         self.layout_ids: list[int] = []
         self.segment_starts: list[int] = []  # message ordinal where each chained file starts
         self.resets: list[tuple[int, tuple[int, ...]]] = []  # (ordinal, record accumulators reset)
+        self.tail: tuple[int, int] | None = None  # (where the file is cut short, end of its data)
 
     def read(self) -> FastDecode:
-        for start, end in _segments(self.data):
-            self.segment_starts.append(len(self.offsets))
-            self._walk(start, end)
+        self._read_files()
         walk = _Walk(self)
         messages = self._wanted_messages(walk)
-        records = _RecordColumns(self, walk).frame()
-        return FastDecode(messages, records, int(walk.is_record.sum()))
+        columns = _RecordColumns(self, walk)
+        break_reason, partial = self._read_tail(walk, columns) if self.tail else (None, None)
+        extra_records = []
+        if partial is not None and partial.name == "record":
+            extra_records.append(partial.get_values())
+        elif partial is not None and partial.name in self.wanted:
+            messages[partial.name].append(partial.get_values())
+        records = columns.frame(extra_records)
+        return FastDecode(messages, records, len(records), break_reason)
 
-    # -- pass 1: message boundaries
+    # -- pass 1: files, message boundaries, definitions
 
-    def _walk(self, pos: int, end: int) -> None:
+    def _read_files(self) -> None:
+        data, pos = self.data, 0
+        while True:
+            start, end = _file_header(data, pos)
+            self.segment_starts.append(len(self.offsets))
+            stop = self._walk(start, end)
+            if self.tail is not None:
+                return
+            if stop + 2 > len(data):  # the CRC is missing: fitparse reports the early end
+                self.tail = (stop, end)
+                return
+            _check_crc(data, pos, stop)
+            pos = stop + 2
+            if pos >= len(data):
+                return
+
+    def _walk(self, pos: int, end: int) -> int:
+        """Find every message of one file; returns where its data ended (or was cut short).
+
+        Like fitparse, reads messages while the file's declared data size is not used
+        up, so a last message may cross it; the CRC follows the last message.
+        """
         data, offsets, layout_ids = self.data, self.offsets, self.layout_ids
-        local: list[_Layout | None] = [None] * 16
-        while pos < end:
+        size = len(data)
+        local = self.local = [None] * 16
+        previous = -1  # the last data message's header (local type bits only if compressed)
+        while pos < end and pos < size:
             header = data[pos]
             if header & 0x80:
+                key = header & 0xE0
                 layout = local[(header >> 5) & 0x3]
             elif header & 0x40:
-                layout = self._definition(pos, end, header)
+                layout = self._definition(pos, header)
+                if layout is None:
+                    self.tail = (pos, end)
+                    return pos
                 local[header & 0x0F] = layout
                 pos += layout.length
+                previous = -1
                 continue
             else:
+                key = header
                 layout = local[header & 0x0F]
             if layout is None:
                 raise Unsupported(f"data message at byte {pos} has no definition (local type)")
+            if key == previous and layout.kind != _DEV:
+                count = _run_length(self.u8, pos, key, layout.msg_size, min(end, size), size)
+                if count:
+                    offsets.extend(range(pos, pos + count * layout.msg_size, layout.msg_size))
+                    layout_ids.extend(repeat(layout.index, count))
+                    pos += count * layout.msg_size
+                    previous = -1
+                    continue
+            if layout.kind == _DEV and pos + layout.msg_size <= size:
+                self._register_developer_data(pos, layout)
             offsets.append(pos)
             layout_ids.append(layout.index)
-            if layout.kind == _DEV:
-                self._register_developer_data(pos, layout)
             pos += layout.msg_size
-        if pos != end:
-            raise Unsupported("the last message crosses the end of the file's data")
+            previous = key
+        if pos > size:  # the file ends inside the last data message
+            layout_ids.pop()
+            self.tail = (offsets.pop(), end)
+        elif pos < end:  # the file ends where a message should start
+            self.tail = (pos, end)
+        return pos
 
-    def _definition(self, pos: int, end: int, header: int) -> _Layout:
+    def _definition(self, pos: int, header: int) -> _Layout | None:
+        """The layout of the definition message at pos, or None if the file ends inside it."""
         length = _definition_length(self.data, pos, header)
-        if pos + length > end:
-            raise Unsupported("a definition message crosses the end of the file's data")
-        key = self.data[pos:pos + length]
+        if length is None:
+            return None
+        key = (self.data[pos:pos + length], self.dev_version if header & 0x20 else 0)
         layout = self.cache.get(key)
         if layout is None:
-            layout = self._parse_definition(pos, length, header)
-            if not layout.dm.dev_field_defs:  # dev field types may change between definitions
-                self.cache[key] = layout
+            dm = _definition_message(self.data, pos, header, self.fitparse)
+            layout = self.cache[key] = _Layout(len(self.layouts), dm, length, self.wanted)
+            self.layouts.append(layout)
         if layout.resets and layout.kind == _RECORD:
             self.resets.append((len(self.offsets), layout.resets))
         return layout
 
-    def _parse_definition(self, pos: int, length: int, header: int) -> _Layout:
-        reader = self.fitparse
-        reader._file.seek(pos + 1)
-        mh = MessageHeader(is_definition=True, is_developer_data=bool(header & 0x20),
-                           local_mesg_num=header & 0x0F, time_offset=None)
-        try:
-            dm = reader._parse_definition_message(mh)
-        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
-            raise Unsupported(f"fitparse rejects the definition at byte {pos}: {exc!r}") from exc
-        layout = _Layout(len(self.layouts), dm, length, self.wanted)
-        self.layouts.append(layout)
-        return layout
-
     def _register_developer_data(self, pos: int, layout: _Layout) -> None:
-        message = self._parse_data(pos, layout, ts_before=0)
+        self.dev_version += 1
+        message = self._parse_data(pos, layout.dm, ts_before=0)
         try:
             if message.name == "developer_data_id":
                 self.fitparse.add_dev_data_id(message)
@@ -366,13 +482,13 @@ class _FastReader:
         except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
             raise Unsupported(f"fitparse rejects developer data at byte {pos}: {exc!r}") from exc
 
-    def _parse_data(self, pos: int, layout: _Layout, ts_before: int) -> Any:
+    def _parse_data(self, pos: int, dm: Any, ts_before: int) -> Any:
         """One data message through fitparse's own code (values, subfields, processors)."""
         reader = self.fitparse
         reader._file.seek(pos)
         try:
             header = reader._parse_message_header()
-            reader._local_mesgs[header.local_mesg_num] = layout.dm
+            reader._local_mesgs[header.local_mesg_num] = dm
             reader._compressed_ts_accumulator = ts_before
             return reader._parse_data_message(header)
         except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
@@ -384,45 +500,137 @@ class _FastReader:
         messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for i in np.flatnonzero(walk.kinds == _WANTED):
             layout = self.layouts[walk.layout_ids[i]]
-            message = self._parse_data(int(walk.offsets[i]), layout, int(walk.ts_before[i]))
-            messages[message.name].append(message.get_values())
+            message = self._parse_data(int(walk.offsets[i]), layout.projected(), int(walk.ts_before[i]))
+            messages[message.name].append(_message_values(message))
         return messages
 
+    # -- a file cut short: fitparse reads the rest, exactly as the reference would
 
-def _definition_length(data: bytes, pos: int, header: int) -> int:
-    fields = data[pos + 5]
-    length = 6 + 3 * fields
+    def _read_tail(self, walk: _Walk, columns: _RecordColumns) -> tuple[str, Any]:
+        """The early-end reason and the partly read last message (or None), from fitparse."""
+        pos, end = self.tail
+        reader = self.fitparse
+        reader.check_crc, reader._complete = True, False
+        reader._file.seek(pos)
+        reader._bytes_left = end - pos
+        reader._local_mesgs = {i: layout.dm for i, layout in enumerate(self.local) if layout}
+        started = self.segment_starts[-1] < len(walk.offsets)
+        reader._compressed_ts_accumulator = int(walk.ts_after[-1]) if started else 0
+        reader._accumulators = self._accumulators_at_end(columns)
+        message = None
+        try:
+            message = reader._parse_message()
+            reader._parse_message()
+        except FitEOFError as exc:
+            return f"file ends unexpectedly: {exc}", message
+        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+            raise Unsupported(f"fitparse fails where the file is cut short: {exc!r}") from exc
+        raise Unsupported("fitparse reads on where the fast path saw the file end")
+
+    def _accumulators_at_end(self, columns: _RecordColumns) -> dict[int, dict[int, int]]:
+        accumulators: dict[int, dict[int, int]] = {}
+        for layout in self.local:
+            if layout and layout.resets:
+                accumulators.setdefault(layout.dm.mesg_num, {}).update(dict.fromkeys(layout.resets, 0))
+        if RECORD_NUM in accumulators:
+            for key in accumulators[RECORD_NUM]:
+                accumulators[RECORD_NUM][key] = columns.final_accumulator(key)
+        return accumulators
+
+
+def _run_length(u8: np.ndarray, pos: int, key: int, step: int, limit: int, size: int) -> int:
+    """How many messages of one type follow each other from pos (a run of records).
+
+    Message j starts at pos + j*step as long as every message before it had this
+    same header, so comparing the header bytes at that stride finds the run with
+    NumPy instead of one Python step per message. Only whole messages that start
+    before limit count.
+    """
+    most = min(-(-(limit - pos) // step), (size - pos) // step)
+    done, window = 0, 32
+    while done < most:
+        heads = u8[pos + done * step: pos + min(most, done + window) * step: step]
+        same = (heads & 0xE0) == key if key & 0x80 else heads == key
+        if not same.all():
+            return done + int(np.argmin(same))
+        done += len(heads)
+        window *= 4
+    return done
+
+
+def _message_values(message: Any) -> dict[str, Any]:
+    return message.get_values()
+
+
+def _definition_length(data: bytes, pos: int, header: int) -> int | None:
+    if pos + 6 > len(data):
+        return None
+    length = 6 + 3 * data[pos + 5]
     if header & 0x20:
+        if pos + length + 1 > len(data):
+            return None
         length += 1 + 3 * data[pos + length]
-    return length
+    return length if pos + length <= len(data) else None
 
 
-def _segments(data: bytes) -> list[tuple[int, int]]:
-    """(first message byte, end of data) of each chained file; headers and CRCs checked."""
-    segments, pos = [], 0
-    while pos < len(data):
-        if len(data) - pos < 12:
-            raise Unsupported(f"{len(data) - pos} stray bytes after the last file")
-        header_size, data_size = data[pos], int.from_bytes(data[pos + 4:pos + 8], "little")
-        if header_size not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
-            raise Unsupported(f"unusual FIT header at byte {pos}")
-        _check_header_crc(data, pos, header_size)
-        start, end = pos + header_size, pos + header_size + data_size
-        if end + 2 > len(data):
-            raise Unsupported("the file ends before its data and CRC (truncated)")
-        computed, stored = crc16(memoryview(data)[pos:end]), int.from_bytes(data[end:end + 2], "little")
-        if computed != stored:
-            raise Unsupported(f"CRC mismatch (computed {computed:#06x}, stored {stored:#06x})")
-        segments.append((start, end))
-        pos = end + 2
-    return segments
+def _definition_message(data: bytes, pos: int, header: int, reader: Any) -> DefinitionMessage:
+    """The definition message at pos, built as fitparse's ``_parse_definition_message`` builds it."""
+    big = data[pos + 2] != 0
+    global_num = int.from_bytes(data[pos + 3:pos + 5], "big" if big else "little")
+    first, count = pos + 6, data[pos + 5]
+    field_defs = [_field_definition(global_num, data[p], data[p + 1], data[p + 2])
+                  for p in range(first, first + 3 * count, 3)]
+    dev_field_defs = []
+    if header & 0x20:
+        first += 3 * count
+        for p in range(first + 1, first + 1 + 3 * data[first], 3):
+            dev_field_defs.append(_dev_field_definition(reader, data[p], data[p + 1], data[p + 2]))
+    return DefinitionMessage(
+        header=MessageHeader(is_definition=True, is_developer_data=bool(header & 0x20),
+                             local_mesg_num=header & 0x0F, time_offset=None),
+        endian=">" if big else "<", mesg_type=MESSAGE_TYPES.get(global_num), mesg_num=global_num,
+        field_defs=field_defs, dev_field_defs=dev_field_defs,
+    )
 
 
-def _check_header_crc(data: bytes, pos: int, header_size: int) -> None:
+@lru_cache(maxsize=8192)
+def _field_definition(global_num: int, def_num: int, size: int, base_num: int) -> FieldDefinition:
+    mesg_type = MESSAGE_TYPES.get(global_num)
+    field = mesg_type.fields.get(def_num) if mesg_type else None
+    base_type = BASE_TYPES.get(base_num, BASE_TYPE_BYTE)
+    if size % base_type.size:
+        if field is None:  # fitparse's warning text itself fails on an unknown field
+            raise Unsupported(f"unknown field {def_num} of odd size {size} in message {global_num}")
+        base_type = BASE_TYPE_BYTE
+    return FieldDefinition(field=field, def_num=def_num, base_type=base_type, size=size)
+
+
+def _dev_field_definition(reader: Any, def_num: int, size: int, dev_index: int) -> DevFieldDefinition:
+    try:
+        field = reader.get_dev_type(dev_index, def_num)
+    except FitParseError as exc:
+        raise Unsupported(f"fitparse rejects a developer field: {exc}") from exc
+    return DevFieldDefinition(field=field, dev_data_index=dev_index, def_num=def_num, size=size)
+
+
+def _file_header(data: bytes, pos: int) -> tuple[int, int]:
+    """(first message byte, end of declared data) of the file starting at pos."""
+    if len(data) - pos < 14:
+        raise Unsupported(f"{len(data) - pos} stray bytes after the last file")
+    header_size, data_size = data[pos], int.from_bytes(data[pos + 4:pos + 8], "little")
+    if header_size not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
+        raise Unsupported(f"unusual FIT header at byte {pos}")
     if header_size == 14:
         stored = int.from_bytes(data[pos + 12:pos + 14], "little")
         if stored and stored != Crc.calculate(data[pos:pos + 12]):
             raise Unsupported("header CRC mismatch")
+    return pos + header_size, pos + header_size + data_size
+
+
+def _check_crc(data: bytes, start: int, stop: int) -> None:
+    computed, stored = crc16(memoryview(data)[start:stop]), int.from_bytes(data[stop:stop + 2], "little")
+    if computed != stored:
+        raise Unsupported(f"CRC mismatch (computed {computed:#06x}, stored {stored:#06x})")
 
 
 # --------------------------------------------------------------------------- per-message arrays
@@ -518,8 +726,10 @@ def _accumulate_timestamps(
 
 
 def _take(u8: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """(len(starts), width) bytes starting at each offset."""
-    return u8[starts[:, None] + np.arange(width)]
+    """(len(starts), width) bytes starting at each offset (one row copy per message)."""
+    if len(u8) < width:
+        return np.zeros((0, width), dtype=np.uint8)
+    return np.lib.stride_tricks.sliding_window_view(u8, width)[starts]
 
 
 def _take_ints(u8: np.ndarray, starts: np.ndarray, fd: Any, endian: str) -> np.ndarray:
@@ -547,27 +757,23 @@ class _RecordColumns:
         self.n = int(walk.is_record.sum())
         self.accumulated: dict[int, np.ndarray] = {}
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, extra: list[dict[str, Any]]) -> pd.DataFrame:
+        """The records frame; extra are message dicts of records fitparse read (a cut-short last one)."""
         ts = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[us]")
         columns = {name: np.full(self.n, np.nan) for name in C.RECORD_SOURCES}
         for layout_id, members in self.walk.groups.items():
             layout = self.reader.layouts[layout_id]
             if layout.kind == _RECORD:
                 rows = self.rank[members]
-                ts[rows] = self._timestamps(layout, members)
+                ts[rows] = _record_timestamps(self.walk, members)
                 for name, values in self._layout_columns(layout, members).items():
                     columns[name][rows] = values
+        if extra:
+            tail = C.records_frame(extra)
+            ts = np.concatenate([ts, tail["ts_utc"].to_numpy(dtype="datetime64[us]")])
+            columns = {name: np.concatenate([values, tail[name].to_numpy(dtype=np.float64)])
+                       for name, values in columns.items()}
         return C.records_frame_from_arrays(ts, columns)
-
-    def _timestamps(self, layout: _Layout, members: np.ndarray) -> np.ndarray:
-        walk = self.walk
-        compressed = walk.compressed[members]
-        value = np.where(compressed, walk.ts_after[members], walk.ts_value[members])
-        present = compressed | walk.ts_set[members]
-        if (value[present] < FIRST_ABSOLUTE_TS).any():
-            raise Unsupported("record timestamps before 1998 (fitparse keeps them as integers)")
-        seconds = np.where(present, value + UTC_REFERENCE, 0).astype("datetime64[s]").astype("datetime64[us]")
-        return np.where(present, seconds, np.datetime64("NaT"))
 
     def _layout_columns(self, layout: _Layout, members: np.ndarray) -> dict[str, np.ndarray]:
         writers = _record_writers(layout.dm)
@@ -593,29 +799,35 @@ class _RecordColumns:
         return _scaled(bits.astype(np.float64), none, item.scale, item.offset, target.type)
 
     def _accumulate(self, component: Any, members: np.ndarray) -> np.ndarray:
-        key = component.def_num
-        if key not in self.accumulated:
-            self.accumulated[key] = self._accumulated_series(component)
-        return self.accumulated[key][members]
+        return self._accumulated_series(component.def_num, component.bits)[0][members]
 
-    def _accumulated_series(self, component: Any) -> np.ndarray:
-        """fitparse's accumulator of one record component number, per message, over the file.
+    def final_accumulator(self, key: int) -> int:
+        """fitparse's accumulator for one record component number after the last message."""
+        bits = next(c.bits for fd in MESSAGE_TYPES[RECORD_NUM].fields.values() for c in fd.components or ()
+                    if c.accumulate and c.def_num == key)
+        return self._accumulated_series(key, bits)[1]
+
+    def _accumulated_series(self, key: int, bits: int) -> tuple[np.ndarray, int]:
+        """fitparse's accumulator of one record component number, per message and at the end.
 
         Every record field with an accumulating component of that number feeds it, even
         where a later field of the same name hides the component in get_values().
         """
-        walk, n = self.walk, len(self.walk.offsets)
-        raw = np.zeros(n, dtype=np.int64)
-        present = np.zeros(n, dtype=bool)
-        for layout_id, members in walk.groups.items():
-            layout = self.reader.layouts[layout_id]
-            if layout.kind == _RECORD:
-                self._feed_accumulator(layout, members, component.def_num, raw, present)
-        restart = walk.segment_start.copy()
-        for ordinal, keys in self.reader.resets:
-            if component.def_num in keys and ordinal < n:
-                restart[ordinal] = True
-        return _unwrap(raw, present, restart, component.bits)
+        if key not in self.accumulated:
+            walk, n = self.walk, len(self.walk.offsets)
+            raw = np.zeros(n, dtype=np.int64)
+            present = np.zeros(n, dtype=bool)
+            for layout_id, members in walk.groups.items():
+                layout = self.reader.layouts[layout_id]
+                if layout.kind == _RECORD:
+                    self._feed_accumulator(layout, members, key, raw, present)
+            restart = np.zeros(n + 1, dtype=bool)  # before message i; [n]: after the last one
+            restart[self.reader.segment_starts] = True
+            for ordinal, keys in self.reader.resets:
+                if key in keys:
+                    restart[ordinal] = True
+            self.accumulated[key] = _unwrap(raw, present, restart, bits)
+        return self.accumulated[key]
 
     def _feed_accumulator(self, layout: _Layout, members: np.ndarray, key: int,
                           raw: np.ndarray, present: np.ndarray) -> None:
@@ -633,8 +845,12 @@ class _RecordColumns:
             at += fd.size
 
 
-def _unwrap(raw: np.ndarray, present: np.ndarray, restart: np.ndarray, bits: int) -> np.ndarray:
-    """fitparse's ``_apply_compressed_accumulation`` run over a sequence, vectorised."""
+def _unwrap(raw: np.ndarray, present: np.ndarray, restart: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """fitparse's ``_apply_compressed_accumulation`` run over a sequence, vectorised.
+
+    restart[i] puts the accumulator back to 0 before message i (restart[n]: after the
+    last). Returns the value after each message where present, and the final value.
+    """
     group = np.cumsum(restart)
     idx = np.flatnonzero(present)
     values = raw[idx]
@@ -649,7 +865,23 @@ def _unwrap(raw: np.ndarray, present: np.ndarray, restart: np.ndarray, bits: int
     group_of = np.cumsum(first) - 1
     out = np.zeros(len(raw), dtype=np.int64)
     out[idx] = running - (running[starts] - delta[starts])[group_of]
-    return out
+    final = int(out[idx[-1]]) if len(idx) and group[idx[-1]] == group[-1] else 0
+    return out, final
+
+
+def _record_timestamps(walk: _Walk, members: np.ndarray) -> np.ndarray:
+    """Record timestamps as fitparse gives them, then as pandas stores them.
+
+    fitparse leaves values below 0x10000000 (device-relative time) as plain integers,
+    which a datetime64[us] column takes as microseconds since 1970.
+    """
+    compressed = walk.compressed[members]
+    value = np.where(compressed, walk.ts_after[members], walk.ts_value[members])
+    present = compressed | walk.ts_set[members]
+    absolute = present & (value >= FIRST_ABSOLUTE_TS)
+    seconds = np.where(absolute, value + UTC_REFERENCE, 0).astype("datetime64[s]").astype("datetime64[us]")
+    micros = np.where(present & ~absolute, value, 0).astype("datetime64[us]")
+    return np.where(absolute, seconds, np.where(present, micros, np.datetime64("NaT")))
 
 
 def _record_writers(dm: Any) -> dict[str, tuple]:
