@@ -10,6 +10,7 @@ Registered on the main group in ``cli.py``::
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -32,6 +33,15 @@ def _logging(verbose: bool) -> None:
     logging.getLogger("tendon_pipeline").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+def _check_server_mode() -> None:
+    from tendon_pipeline.errors import ConfigError
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError("server mode needs a Prefect server: PREFECT_API_URL is not set",
+                          hint="start one (prefect server start) and export PREFECT_API_URL=http://HOST:PORT/api,"
+                               " or drop --server to run the flows in this process")
+
+
 def _echo_batch(record) -> None:  # noqa: ANN001 - watch.BatchRecord
     counts = ", ".join(f"{n} {s}" for s, n in record.counts().items() if n)
     alerts = record.new_alerts
@@ -46,10 +56,13 @@ def _echo_batch(record) -> None:  # noqa: ANN001 - watch.BatchRecord
 @click.option("--batch-window", type=float, default=None,
               help="Seconds to collect arrivals into one flow run (default: watch.batch_window_s).")
 @click.option("--poll", is_flag=True, default=None, help="Poll instead of OS notifications (network mounts).")
+@click.option("--server", "server_mode", is_flag=True,
+              help="Server mode: only emit fit.file.received to the Prefect server at PREFECT_API_URL;"
+                   " its deployments' triggers run ingest, rules and notifications (deploy/prefect.yaml).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every batch and event.")
 @click.pass_context
 def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float | None, poll: bool | None,
-          verbose: bool) -> None:
+          server_mode: bool, verbose: bool) -> None:
     """Watch INBOX/<athlete>/ (default: the configured inbox) and process each FIT file that lands.
 
     Files already there are caught up first; each complete file becomes a fit.file.received
@@ -61,6 +74,13 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
     _logging(verbose)
     settings = _settings(ctx)
     folder = Path(inbox).expanduser() if inbox else settings.inbox
+    if server_mode:
+        _check_server_mode()
+        watcher = folder_watcher(settings, folder, config=_config(ctx), poll=poll, process=False)
+        click.echo(f"watching {folder.resolve()} -> events to {os.environ['PREFECT_API_URL']} (Ctrl-C to stop)")
+        watcher.run_forever()
+        click.echo("stopped")
+        return
     if once:
         batches = catch_up_once(settings, folder, config=_config(ctx), batch_window_s=batch_window,
                                 on_batch=_echo_batch)

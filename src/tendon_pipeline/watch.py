@@ -136,7 +136,8 @@ class Watcher:
     def __init__(self, settings: Settings, *, config: str | None = None, sources: Iterable[Source] = (),
                  batch_window_s: float | None = None, max_batch: int | None = None,
                  on_batch: Callable[[BatchRecord], None] | None = None,
-                 processor: Callable[..., Any] = process_batch, warm_up: bool = True) -> None:
+                 processor: Callable[..., Any] = process_batch, warm_up: bool = True,
+                 process: bool = True) -> None:
         self.settings = settings
         self.config = config
         self.sources = list(sources)
@@ -145,6 +146,7 @@ class Watcher:
         self.on_batch = on_batch
         self.processor = processor
         self.warm_up = warm_up
+        self.process = process  # False: server mode, emit fit.file.received only (triggers do the rest)
         self.stop_event = threading.Event()
         self.batches: list[BatchRecord] = []
         self._queue: queue.Queue[_Item] = queue.Queue()
@@ -168,7 +170,8 @@ class Watcher:
             while len(self._seen) > 100_000:
                 self._seen.popitem(last=False)
         events.emit_file_received(arrival)
-        self._enqueue(_Item(arrival))
+        if self.process:
+            self._enqueue(_Item(arrival))
         return True
 
     def _enqueue(self, item: _Item) -> None:
@@ -335,11 +338,12 @@ def catch_up_once(settings: Settings, inbox: Path | None = None, *, config: str 
 
 def folder_watcher(settings: Settings, inbox: Path | None = None, *, config: str | None = None,
                    batch_window_s: float | None = None, poll: bool | None = None,
-                   on_batch: Callable[[BatchRecord], None] | None = None) -> Watcher:
+                   on_batch: Callable[[BatchRecord], None] | None = None, process: bool = True) -> Watcher:
     """A Watcher over the folder inbox (not started)."""
     from tendon_pipeline.connectors.sources.folder import FolderSource
 
     source = FolderSource(inbox or settings.inbox, settle_s=settings.watch.settle_s,
                           poll=settings.watch.poll if poll is None else poll,
                           poll_interval_ms=settings.watch.poll_interval_ms)
-    return Watcher(settings, config=config, sources=[source], batch_window_s=batch_window_s, on_batch=on_batch)
+    return Watcher(settings, config=config, sources=[source], batch_window_s=batch_window_s, on_batch=on_batch,
+                   process=process)
