@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -223,6 +224,9 @@ class _Outgoing:
 
 
 WarehouseTarget = Warehouse | str | Path
+# Runs in one process (concurrent event-driven flows) take turns on the warehouse file: each
+# holds it only for a few statements, and DuckDB aborts concurrent catalog and row writes.
+_PROCESS_LOCK = threading.RLock()
 
 
 def deliver_pending(target: WarehouseTarget, settings: Settings, now: datetime | None = None) -> DeliveryReport:
@@ -331,7 +335,7 @@ def _session(target: WarehouseTarget, wait_s: float = 30.0) -> Iterator[Warehous
         return
     deadline = time.monotonic() + wait_s
     delay = 0.1
-    with ExitStack() as stack:
+    with _PROCESS_LOCK, ExitStack() as stack:
         while True:
             try:
                 wh = stack.enter_context(open_warehouse(target))

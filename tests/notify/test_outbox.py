@@ -91,3 +91,28 @@ def test_the_warehouse_file_is_free_while_waiting_on_the_network(tmp_path, webho
     webhook.on_post = other_process_writes
     assert notify_command(settings, NOW).delivered == 1
     assert seen == [0]
+
+
+def test_concurrent_runs_in_one_process_send_each_message_once(tmp_path, webhook):
+    """The event-driven path can start several runs at once (one per alert.raised event)."""
+    settings = make_settings(tmp_path, coaches=[{"name": "M", "athletes": ["ana"], "notify": [webhook.url()]}],
+                             notify={"outbox": False})
+    with open_warehouse(settings.db) as wh:
+        keys = [add_alert(wh, rule=f"rule_{i}") for i in range(6)]
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            notify_command(settings, NOW)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(webhook.alert_keys()) == sorted(keys)  # each once
+    with open_warehouse(settings.db) as wh:
+        assert outbox.status_counts(wh) == {"delivered": 6}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import types
 from datetime import timedelta
 
 import pytest
@@ -158,9 +160,8 @@ def _prefect_secret_case(tmp_path, wh, webhook):
 
 
 def test_a_prefect_secret_block_holds_the_url(tmp_path, wh, webhook, monkeypatch):
-    """Prefect's Secret block API, stood in for (the real one below needs Prefect's API: ~12 s)."""
-    import prefect.blocks.system
-
+    """Prefect's Secret block API, stood in for (the real one below needs Prefect's API: ~12 s,
+    and importing Prefect alone takes seconds)."""
     blocks = {"tendon-test-coach-hook": webhook.url(f"/hook/{TOKEN}")}
 
     class FakeSecret:
@@ -176,7 +177,9 @@ def test_a_prefect_secret_block_holds_the_url(tmp_path, wh, webhook, monkeypatch
         def get(self) -> str:
             return self.value
 
-    monkeypatch.setattr(prefect.blocks.system, "Secret", FakeSecret)
+    fake = types.ModuleType("prefect.blocks.system")
+    fake.Secret = FakeSecret
+    monkeypatch.setitem(sys.modules, "prefect.blocks.system", fake)
     _prefect_secret_case(tmp_path, wh, webhook)
 
 

@@ -7,13 +7,19 @@ warehouse. The routing and sending logic is in :mod:`tendon_pipeline.delivery`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
+
+import duckdb
 
 from tendon_pipeline.warehouse.store import Warehouse
+
+T = TypeVar("T")
 
 _COLUMNS = ("delivery_id", "seq", "message_key", "item_kind", "item_key", "athlete_id", "period", "severity",
             "recipient", "channel", "digest", "status", "attempts", "last_error", "next_attempt_at",
@@ -69,6 +75,26 @@ class DeliveryRow:
     delivered_at: datetime | None
 
 
+def _retry_on_conflict(fn: Callable[..., T]) -> Callable[..., T]:
+    """Two runs in one process (event-driven flows) can touch the same rows at once; DuckDB
+    then aborts one transaction ("Conflict on update", or a duplicate key where ``ON CONFLICT
+    DO NOTHING`` met an uncommitted twin). Every write here is idempotent, so the loser simply
+    runs again (its transaction was rolled back)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(8):
+            try:
+                return fn(*args, **kwargs)
+            except (duckdb.TransactionException, duckdb.ConstraintException):
+                if attempt == 7:
+                    raise
+                time.sleep(0.01 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
 def _message_key(route: Route, delivery_id: str) -> str:
     if route.digest == "none":
         return delivery_id
@@ -83,6 +109,7 @@ def _athlete_filter(route: Route) -> tuple[str, list[Any]]:
     return f" AND athlete_id IN ({', '.join('?' for _ in route.athletes)})", sorted(route.athletes)
 
 
+@_retry_on_conflict
 def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> int:
     """Create a pending delivery for every routable alert this route has not had yet."""
     if not route.severities:
@@ -99,6 +126,7 @@ def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> 
     return _insert(wh, route, [("alert", key, athlete, period, severity) for key, athlete, period, severity in rows], now)
 
 
+@_retry_on_conflict
 def route_plans(wh: Warehouse, route: Route, *, since: date, now: datetime) -> int:
     """Create a pending delivery for every plan that is new, or changed since this route last had it.
 
@@ -161,6 +189,7 @@ def _insert(wh: Warehouse, route: Route, items: list[tuple[str, str, str, str, s
 # --------------------------------------------------------------------------- sending
 
 
+@_retry_on_conflict
 def claim_due(wh: Warehouse, *, now: datetime, token: str, until: datetime) -> list[DeliveryRow]:
     """Hold every pending row that is due (and not held by another run) for this run."""
     with wh.transaction():
@@ -176,6 +205,7 @@ def claim_due(wh: Warehouse, *, now: datetime, token: str, until: datetime) -> l
     return sorted(out, key=lambda r: (r.next_attempt_at, r.seq))
 
 
+@_retry_on_conflict
 def release(wh: Warehouse, message_key: str, *, token: str, next_attempt_at: datetime | None = None) -> None:
     """Give a claimed message back without an attempt (quiet hours, channel skipped this run)."""
     wh.con.execute(
@@ -185,12 +215,14 @@ def release(wh: Warehouse, message_key: str, *, token: str, next_attempt_at: dat
         [next_attempt_at, message_key, token])
 
 
+@_retry_on_conflict
 def cancel(wh: Warehouse, message_key: str, *, token: str, reason: str) -> None:
     wh.con.execute(
         "UPDATE deliveries SET status = 'cancelled', last_error = ?, claimed_by = NULL, claimed_until = NULL"
         " WHERE message_key = ? AND claimed_by = ? AND status = 'pending'", [reason, message_key, token])
 
 
+@_retry_on_conflict
 def record_attempt(
     wh: Warehouse, message_key: str, *, token: str, recipient: str, channel: str, outcome: str,
     started_at: datetime, finished_at: datetime, error: str | None = None, status_code: int | None = None,
@@ -226,6 +258,7 @@ def record_attempt(
     return attempt
 
 
+@_retry_on_conflict
 def requeue_failed(wh: Warehouse, *, now: datetime, recipient: str | None = None) -> int:
     """Put permanently failed deliveries back in the queue (after fixing a channel)."""
     with wh.transaction():
