@@ -264,18 +264,25 @@ def deliver_pending(target: WarehouseTarget, settings: Settings, now: datetime |
             if quiet_end is not None:
                 outbox.release(wh, key, token=token, next_attempt_at=quiet_end)
                 report.results.append(MessageResult(key, recipient.id, first.channel, len(members), "deferred",
-                                                    "quiet hours", quiet_end.isoformat()))
+                                                    "quiet hours", quiet_end.isoformat(timespec="seconds")))
                 continue
             outgoing.append(_Outgoing(key, recipient, first.channel, members,
                                       render(wh, recipient, members, settings)))
 
     broken: set[str] = set()
+    # stop sending well before the claim lapses, or another run could send the same message
+    stop_at = _monotonic() + max(notify.claim_s - 60.0, notify.claim_s / 2)
     for item in outgoing:
+        reason = None
         if item.channel in broken:
+            reason = "channel failing in this run"
+        elif _monotonic() >= stop_at:
+            reason = "run out of time: next run"
+        if reason is not None:
             with _session(target) as wh:
                 outbox.release(wh, item.message_key, token=token)
             report.results.append(MessageResult(item.message_key, item.recipient.id, item.channel,
-                                                len(item.rows), "skipped", "channel failing in this run"))
+                                                len(item.rows), "skipped", reason))
             continue
         result = _send_one(target, item, token, clock, notify, default_outbox)
         report.results.append(result)
@@ -319,11 +326,11 @@ def _send_one(target: WarehouseTarget, item: _Outgoing, token: str, clock: Any, 
             wh, item.message_key, token=token, recipient=item.recipient.id, channel=item.channel,
             outcome=outcome, started_at=started, finished_at=finished, error=message,
             status_code=error.status if error is not None else None, next_attempt_at=next_at)
-    level = logging.INFO if outcome == "delivered" else logging.WARNING
+    level = logging.WARNING if outcome in ("permanent", "gave_up") else logging.INFO  # retries are routine
     log.log(level, "%s %s to %s via %s%s", outcome, item.message_key, item.recipient.id, item.channel,
             f": {message}" if message else "")
     return MessageResult(item.message_key, item.recipient.id, item.channel, len(item.rows), outcome, message,
-                         next_at.isoformat() if next_at else None)
+                         next_at.isoformat(timespec="seconds") if next_at else None)
 
 
 @contextmanager
@@ -471,6 +478,10 @@ def _digest_text(recipient: Recipient, digest: str, alerts: list[dict[str, Any]]
                      f" {plan['target_km_low']:.0f}-{plan['target_km_high']:.0f} km,"
                      f" long run at most {plan['long_run_cap_km']:.0f} km ({plan['status']})")
     return subject, "\n".join(lines)
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def _utc(value: datetime | None) -> datetime:

@@ -116,3 +116,20 @@ def test_concurrent_runs_in_one_process_send_each_message_once(tmp_path, webhook
     assert sorted(webhook.alert_keys()) == sorted(keys)  # each once
     with open_warehouse(settings.db) as wh:
         assert outbox.status_counts(wh) == {"delivered": 6}
+
+
+def test_a_run_stops_sending_before_its_claim_lapses(tmp_path, wh, webhook, monkeypatch):
+    import tendon_pipeline.delivery as delivery
+
+    settings = make_settings(tmp_path, coaches=[{"name": "M", "athletes": ["ana"], "notify": [webhook.url()]}],
+                             notify={"outbox": False, "claim_s": 120})
+    for i in range(3):
+        add_alert(wh, rule=f"rule_{i}")
+    plan_deliveries(wh, settings, NOW)
+    ticks = iter([0.0, 0.0, 59.0, 61.0, 61.0])  # start, then before each message
+    monkeypatch.setattr(delivery, "_monotonic", lambda: next(ticks))
+    report = deliver_pending(wh, settings, NOW)
+    assert [r.outcome for r in report.results] == ["delivered", "delivered", "skipped"]
+    assert len(webhook.received) == 2
+    monkeypatch.undo()
+    assert deliver_pending(wh, settings, NOW).delivered == 1  # released, not lost
