@@ -13,6 +13,7 @@ download, the seam for cloud sources).
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import threading
 import uuid
@@ -132,3 +133,23 @@ def athlete_from_inbox_path(inbox: Path, path: Path) -> str | None:
     except ValueError:
         return None
     return parts[0] if len(parts) >= 2 else None
+
+
+def land_bytes(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` as ``folder/name`` atomically: a hidden temporary file, fsync, rename.
+
+    ``name`` must be chosen by the caller (server side), never taken from user input.
+    """
+    if "/" in name or name.startswith(".") or not name:
+        raise ValueError(f"bad landing name {name!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".land-{uuid.uuid4().hex}.part"
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return folder / name
