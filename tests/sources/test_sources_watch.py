@@ -127,6 +127,7 @@ def test_file_to_alert_latency(settings, drop):
     to_alert = [t - first_write for t, _ in new]
     finished = _finished_at(watcher)
     _report("embedded, spike week of %d files, file -> ingested + evaluated" % len(spike),
-            [finished[p] - t for p, t in written.items()], len({b.number for b in watcher.batches[-3:]}))
+            [finished[p] - t for p, t in written.items()],
+            len({b.number for b in watcher.batches for a in b.arrivals if a.path in written}))
     print(f"[latency] embedded, file -> alert.raised event: first {min(to_alert):.2f} s, last {max(to_alert):.2f} s"
           f" ({len(new)} alerts: {sorted(rules)})")
