@@ -1,0 +1,130 @@
+"""One small warehouse for the views, report, coach and export tests.
+
+Five weeks of the example athletes ana (steady, running dynamics, body mass) and ben (a
+long-run spike and a +50 % week at the end), written as real FIT files by the project's
+generator, ingested and evaluated without Prefect; plus pain, strength and VISA-A logs,
+ben's last sync moved 5 days back and GPS positions on ana's runs. Built once per test
+process; tests that write use a copy (``writable_db``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+import pytest
+
+WEEKS = 5
+CONFIG = """
+[[athletes]]
+id = "ana"
+name = "Ana Example"
+
+[[athletes]]
+id = "ben"
+
+[[coaches]]
+name = "Kim"
+athletes = ["ana", "ben", "cleo"]
+
+[[coaches]]
+name = "Lee"
+athletes = ["ana"]
+"""
+
+
+@dataclass(frozen=True)
+class Built:
+    root: Path
+    db: Path
+    config: Path
+    as_of: date  # today (UTC): the data ends on the Sunday before
+
+    @property
+    def last_sunday(self) -> date:
+        return self.as_of - timedelta(days=self.as_of.weekday() + 1)
+
+    def settings(self, db: Path | None = None):
+        from tendon_pipeline.settings import load_settings
+
+        return load_settings(self.config, db=db or self.db)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Built:
+    from tendon_pipeline import generate as g
+    from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
+    from tendon_pipeline.evaluate import evaluate_athletes
+    from tendon_pipeline.ingest import ingest_paths
+    from tendon_pipeline.warehouse.history import log_pain, log_strength, log_visa_a
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    root = tmp_path_factory.mktemp("views")
+    as_of = datetime.now(timezone.utc).date()
+    histories = g.example_histories(weeks=WEEKS, end=as_of)
+    for athlete in ("ana", "ben"):
+        for i, spec in enumerate(histories[athlete]):
+            g.write_activity(root / "inbox" / athlete / f"{i:03d}.fit", spec)
+    config = root / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    result = Built(root, root / "warehouse.duckdb", config, as_of)
+    settings = result.settings()
+    sunday = result.last_sunday
+    with open_warehouse(settings.db) as wh:
+        report = ingest_paths(wh, settings, [root / "inbox"])
+        assert report.counts()["ingested"] == len(histories["ana"]) + len(histories["ben"])
+        for days_before, during, morning in ((10, 2, 1), (8, 3, 2), (3, 5, 3), (1, 6, 4)):
+            log_pain(wh, PainEntry(athlete_id="ben", local_date=sunday - timedelta(days=days_before),
+                                   during=during, next_morning=morning))
+        log_visa_a(wh, VisaAEntry(athlete_id="ben", local_date=sunday - timedelta(days=1), score=78))
+        log_strength(wh, StrengthEntry(athlete_id="ana", local_date=sunday - timedelta(days=2),
+                                       exercise="eccentric_heel_drop", kind="strength", sets=3, reps=15, load_kg=10))
+        evaluate_athletes(wh, settings, as_of=as_of)
+        # test-only edits of stored facts: an older sync for ben, positions on ana's runs
+        wh.con.execute("UPDATE source_files SET first_seen_at = first_seen_at - INTERVAL 5 DAY WHERE athlete_id = 'ben'")
+        wh.con.execute("UPDATE records SET lat_deg = 59.91 + 0.0001 * (epoch(ts_utc) % 100), lon_deg = 10.75"
+                       " WHERE activity_id IN (SELECT activity_id FROM activities WHERE athlete_id = 'ana')")
+    return result
+
+
+@pytest.fixture
+def writable_db(built, tmp_path) -> Path:
+    """A copy of the built warehouse that a test may change."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.db, copy)
+    return copy
+
+
+def cli_group() -> click.Group:
+    """The view commands under a root group shaped like `tendon` (obj with config and db)."""
+    from tendon_pipeline.cli_views import COMMANDS
+
+    @click.group()
+    @click.option("--config")
+    @click.option("--db")
+    @click.pass_context
+    def root(ctx: click.Context, config: str | None, db: str | None) -> None:
+        ctx.obj = {"config": config, "db": db}
+
+    for command in COMMANDS:
+        root.add_command(command)
+    return root
+
+
+@pytest.fixture
+def run_cli(built):
+    """Invoke a view command as `tendon --config ... --db ... ARGS`; TendonErrors become their exit codes."""
+    from click.testing import CliRunner
+
+    from tendon_pipeline.errors import TendonError
+
+    def run(*args: str, db: Path | None = None):
+        result = CliRunner().invoke(cli_group(), ["--config", str(built.config), "--db", str(db or built.db), *args])
+        if isinstance(result.exception, TendonError):
+            result.exit_code = result.exception.exit_code
+        return result
+
+    return run
