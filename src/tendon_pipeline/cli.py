@@ -72,18 +72,19 @@ def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, con
 
     token = progress_callback.set(None if quiet else _progress_printer())
     try:
-        return run_batch(paths, settings, athlete=athlete, config=config)
+        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet)
     finally:
         progress_callback.reset(token)
 
 
 def _print_new_alerts(result: Any) -> None:
-    from tendon_pipeline.render import alert_block
-
+    """The console notifier has shown each new alert; sum up and say where they went."""
     new = result.new_alerts()
-    click.echo(f"{len(new)} new alert(s)" + (":" if new else ""))
-    for alert in new:
-        click.echo(alert_block(alert))
+    click.echo(f"{len(new)} new alert(s); details: tendon alerts [--athlete ID]")
+    if result.delivery is not None:
+        click.echo(result.delivery.summary())
+        for problem in result.delivery.problems():
+            click.echo(f"  {problem.outcome:<9} {problem.recipient} via {problem.channel}: {problem.error}", err=True)
 
 
 def _progress_printer() -> Callable[[Any, int, int], None]:
@@ -154,6 +155,30 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
         click.echo(f"{row.status:<11} {row.athlete_id or '-':<12} {row.path}" + (f"  ({row.reason})" if row.reason else ""))
 
 
+# -- notifications ----------------------------------------------------------------
+@cli.command()
+@click.option("--retry-failed", is_flag=True, help="Put permanently failed deliveries back in the queue first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the delivery report as JSON (console messages go to stderr).")
+@click.pass_context
+def notify(ctx: click.Context, retry_failed: bool, as_json: bool) -> None:
+    """Send new alerts and plan changes to coaches, runners and the local outbox (docs/notifications.md)."""
+    import contextlib
+
+    from tendon_pipeline.delivery import notify_command
+
+    settings = _settings(ctx)
+    if as_json:
+        with contextlib.redirect_stdout(sys.stderr):  # the console channel must not break the JSON
+            report = notify_command(settings, retry_failed=retry_failed)
+        click.echo(report.to_json())
+        return
+    report = notify_command(settings, retry_failed=retry_failed)
+    click.echo(report.summary())
+    for result in report.problems():
+        when = f" (next try {result.next_attempt_at} UTC)" if result.next_attempt_at else ""
+        click.echo(f"  {result.outcome:<9} {result.recipient} via {result.channel}: {result.error}{when}", err=True)
+
+
 @cli.command("schema-doc")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 def schema_doc(out: str | None) -> None:
@@ -217,7 +242,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     result = _run_pipeline(settings, [str(inbox)], None, ctx.obj["config"])
     _print_ingest_summary(result.ingest)
     _print_holdings(settings)
-    click.echo("==> alerts raised by this run")
+    click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
     _print_new_alerts(result)
     click.echo("==> next week's plans")
     with open_warehouse(settings.db, read_only=True) as wh:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tendon_pipeline.evaluate import EvaluationReport
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class BatchResult:
     ingest: "IngestReport"
     evaluation: "EvaluationReport | None"
+    delivery: Any = None  # DeliveryReport when notifications ran
 
     def new_alerts(self) -> list:
         return self.evaluation.new_alerts() if self.evaluation else []
@@ -27,16 +28,18 @@ class BatchResult:
     def to_dict(self) -> dict:
         return {"ingest": self.ingest.to_dict(),
                 "evaluation": self.evaluation.to_dict() if self.evaluation else None,
-                "new_alerts": [a.model_dump(mode="json") for a in self.new_alerts()]}
+                "new_alerts": [a.model_dump(mode="json") for a in self.new_alerts()],
+                "notify": self.delivery.summary() if self.delivery else None}
 
 
 def run_batch(paths: list[str | Path], settings: "Settings", *, athlete: str | None = None,
-              config: str | Path | None = None) -> BatchResult:
-    """Ingest ``paths`` and evaluate the athletes they touched, in one flow run."""
+              config: str | Path | None = None, console_to_stderr: bool = False) -> BatchResult:
+    """Ingest ``paths``, evaluate the athletes they touched and notify, in one flow run."""
     from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
 
     quiet_prefect_env()
     from tendon_pipeline.flows.pipeline import process_files_flow
 
     return run_flow_embedded(process_files_flow, paths=[str(p) for p in paths], athlete=athlete,
-                             db=str(settings.db), config=str(config) if config else None)
+                             db=str(settings.db), config=str(config) if config else None,
+                             console_to_stderr=console_to_stderr)

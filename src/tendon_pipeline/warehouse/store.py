@@ -114,11 +114,15 @@ class Warehouse:
     # -- schema -------------------------------------------------------------
     def migrate(self) -> list[int]:
         """Apply migrations not yet applied, each in its own transaction."""
-        self.con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
-        self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file number).'")
+        exists = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:  # opening an up-to-date warehouse writes nothing
+            self.con.execute(
+                "CREATE TABLE schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
+            self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file number).'")
         done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
         for version, name, sql in migrations():
