@@ -4,17 +4,17 @@ Five weeks of the example athletes ana (steady, running dynamics, body mass) and
 long-run spike and a +50 % week at the end), written as real FIT files by the project's
 generator, ingested and evaluated without Prefect; plus pain, strength and VISA-A logs,
 ben's last sync moved 5 days back and GPS positions on ana's runs. Built once per test
-process; tests that write use a copy (``writable_db``).
+run (shared by xdist workers); tests that write use a copy (``writable_db``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import click
 import pytest
 
 WEEKS = 5
@@ -54,7 +54,30 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Built:
+def built(tmp_path_factory, worker_id) -> Built:
+    """Built once per test run: xdist workers share it (the first builds, the others wait)."""
+    if worker_id == "master":
+        return _build(tmp_path_factory.mktemp("views"))
+    shared = tmp_path_factory.getbasetemp().parent / "views-warehouse"
+    with open(shared.parent / "views-warehouse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (shared / "built.ok").exists():
+                shutil.rmtree(shared, ignore_errors=True)
+                shared.mkdir()
+                _build(shared)
+                (shared / "built.ok").write_text(_today().isoformat())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return Built(shared, shared / "warehouse.duckdb", shared / "config.toml",
+                 date.fromisoformat((shared / "built.ok").read_text()))
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def _build(root: Path) -> Built:
     from tendon_pipeline import generate as g
     from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
     from tendon_pipeline.evaluate import evaluate_athletes
@@ -62,8 +85,7 @@ def built(tmp_path_factory) -> Built:
     from tendon_pipeline.warehouse.history import log_pain, log_strength, log_visa_a
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    root = tmp_path_factory.mktemp("views")
-    as_of = datetime.now(timezone.utc).date()
+    as_of = _today()
     histories = g.example_histories(weeks=WEEKS, end=as_of)
     for athlete in ("ana", "ben"):
         for i, spec in enumerate(histories[athlete]):
@@ -98,33 +120,12 @@ def writable_db(built, tmp_path) -> Path:
     return copy
 
 
-def cli_group() -> click.Group:
-    """The view commands under a root group shaped like `tendon` (obj with config and db)."""
-    from tendon_pipeline.cli_views import COMMANDS
-
-    @click.group()
-    @click.option("--config")
-    @click.option("--db")
-    @click.pass_context
-    def root(ctx: click.Context, config: str | None, db: str | None) -> None:
-        ctx.obj = {"config": config, "db": db}
-
-    for command in COMMANDS:
-        root.add_command(command)
-    return root
-
-
 @pytest.fixture
 def run_cli(built):
-    """Invoke a view command as `tendon --config ... --db ... ARGS`; TendonErrors become their exit codes."""
-    from click.testing import CliRunner
-
-    from tendon_pipeline.errors import TendonError
+    """Invoke a view command as `tendon --config ... --db ... ARGS` (default: the built warehouse)."""
+    from views_helpers import invoke
 
     def run(*args: str, db: Path | None = None):
-        result = CliRunner().invoke(cli_group(), ["--config", str(built.config), "--db", str(db or built.db), *args])
-        if isinstance(result.exception, TendonError):
-            result.exit_code = result.exception.exit_code
-        return result
+        return invoke(built.config, db or built.db, *args)
 
     return run
