@@ -151,3 +151,13 @@ def test_the_charts_draw_in_headless_chromium_without_network(ben_page, tmp_path
     assert len(re.findall(r'<g class="point"', distance)) == len(data.weeks) + plan_weeks
     # the ratio chart drew a line
     assert re.search(r'class="js-line" d="M[0-9.,]+L', segments["chart-acwr"][1])
+
+
+def test_an_athlete_without_runs_gets_a_page_that_says_so(run_cli, writable_db, tmp_path):
+    with open_warehouse(writable_db) as wh:
+        wh.ensure_athlete("dana")
+    result = run_cli("report", "--athlete", "dana", "--out", str(tmp_path / "dana.html"), "--stored", db=writable_db)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    html = (tmp_path / "dana.html").read_text(encoding="utf-8")
+    assert html.count("no runs yet") >= 3 and "No plan yet" in html and "not started" in html
+    assert re.findall(r'Plotly\.newPlot\(\s*"([a-z-]+)"', html) == list(CHARTS)
