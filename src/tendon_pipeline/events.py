@@ -112,7 +112,7 @@ def emit(event: PipelineEvent) -> PipelineEvent:
     return event
 
 
-def flush(timeout: float = 5.0) -> None:
+def flush(timeout: float = 30.0) -> None:
     """Wait (bounded) until queued Prefect events are sent: call before a short process exits."""
     if not prefect_enabled():
         return
