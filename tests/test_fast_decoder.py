@@ -330,7 +330,7 @@ class _MessagesLog(defaultdict):
 def test_decode_reads_only_the_fields_the_fast_path_decodes(corpus_dir, monkeypatch):
     """FIELDS_READ must list every field decode.py / columns.py read (others are skipped)."""
     _ReadLog.read, _MessagesLog.asked = {}, set()
-    monkeypatch.setattr(fast, "_message_values", lambda message: _ReadLog(message.name, message.get_values()))
+    monkeypatch.setattr(fast, "_message_values", _ReadLog)
     monkeypatch.setattr(fast, "defaultdict", _MessagesLog)
     files = [p.read_bytes() for p in sorted(corpus_dir.glob("*.fit"))]
     files += [fit_bytes(ActivitySpec(start_utc=START, **SPECS[name])) for name in ("strength_sets", "dynamics_and_power")]
@@ -392,3 +392,33 @@ def test_damaged_files_with_valid_crc_have_the_same_outcome(seed):
                                     with_power=True, strength_sets=SPECS["strength_sets"]["strength_sets"][:1]))]
     for _ in range(25):
         assert_same_outcome(_mutate(bases[int(rng.integers(len(bases)))], rng))
+
+
+# --------------------------------------------------------------------------- the small-message decoder
+
+
+def _messages_of(data: bytes):
+    """(reader, walk) of a file the fast path reads, for checking message by message."""
+    reader = fast._FastReader(data, _WANTED)
+    reader._read_files()
+    return reader, fast._Walk(reader)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("entry", [e for e in MANIFEST if e["file"] not in FALLS_BACK], ids=lambda e: e["file"])
+def test_message_decoder_gives_fitparse_values(corpus_dir, entry):
+    """Every kind of message (but records), the first 40 of each definition: same dict as fitparse."""
+    reader, walk = _messages_of((corpus_dir / entry["file"]).read_bytes())
+    seen: dict[int, int] = {}
+    for i, layout_id in enumerate(walk.layout_ids.tolist()):
+        layout = reader.layouts[layout_id]
+        if layout.kind == fast._RECORD or layout.problem or seen.setdefault(layout_id, 0) >= 40:
+            continue
+        seen[layout_id] += 1
+        try:
+            decoder = fast._MessageDecoder(layout.dm)
+        except fast.Unsupported:
+            continue  # accumulating components (hr): never a wanted message
+        pos, ts = int(walk.offsets[i]), int(walk.ts_before[i])
+        expected = reader._parse_data(pos, layout.dm, ts).get_values()
+        assert decoder.values(reader.data, pos, int(walk.headers[i]), ts) == expected, (layout.name, pos)
