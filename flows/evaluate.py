@@ -11,6 +11,7 @@ from prefect import flow, task
 
 from tendon_pipeline.evaluate import EvaluationReport, evaluate_athletes
 from tendon_pipeline.flows.ingest import retry_if_transient
+from tendon_pipeline.report.artifacts import publish_evaluation_artifacts
 from tendon_pipeline.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -22,7 +23,9 @@ def evaluate_task(athletes: list[str] | None, db: str | None, config: str | None
     """I/O task: holds the warehouse only while it evaluates."""
     settings = load_settings(config, db=db)
     with open_warehouse(settings.db) as warehouse:
-        return evaluate_athletes(warehouse, settings, athletes, as_of=as_of)
+        report = evaluate_athletes(warehouse, settings, athletes, as_of=as_of)
+        publish_evaluation_artifacts(report, warehouse)  # the same summary in the Prefect UI
+        return report
 
 
 @flow(name="evaluate-athletes")

@@ -163,3 +163,27 @@ def test_whole_corpus_ingests_and_reingesting_adds_nothing(warehouse, settings, 
     again = ingest_paths(warehouse, settings, [corpus_dir], athlete="corpus")
     assert again.counts()["duplicate"] == sum(counts.values())
     assert warehouse.table_counts() == before
+
+
+def test_a_quarantined_file_is_retried_and_taken_in_once_the_decoder_reads_it(warehouse, settings, tmp_path):
+    good = _run_file(tmp_path / "inbox" / "ana" / "run.fit")
+    # an earlier decoder quarantined this very file
+    warehouse.record_file(file_hash=__import__("hashlib").sha256(good.read_bytes()).hexdigest(),
+                          path=str(good), size_bytes=good.stat().st_size, status="quarantined",
+                          athlete_id="ana", reason_code="corrupt", reason="old decoder bug")
+    outcome = ingest_paths(warehouse, settings, [tmp_path / "inbox"]).outcomes[0]
+    assert outcome.status == "ingested"
+    assert warehouse.query("SELECT status FROM source_files").values.ravel().tolist() == ["ingested"]
+    again = ingest_paths(warehouse, settings, [tmp_path / "inbox"]).outcomes[0]
+    assert again.status == "duplicate"
+
+
+def test_a_still_damaged_quarantined_file_is_reported_as_seen_and_changes_nothing(warehouse, settings, tmp_path):
+    bad = tmp_path / "inbox" / "ana" / "bad.fit"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not a fit file at all, just text")
+    first = ingest_paths(warehouse, settings, [tmp_path / "inbox"]).outcomes[0]
+    second = ingest_paths(warehouse, settings, [tmp_path / "inbox"]).outcomes[0]
+    assert (first.status, second.status) == ("quarantined", "duplicate")
+    assert "quarantined" in second.reason
+    assert warehouse.table_counts()["source_files"] == 1

@@ -138,7 +138,7 @@ class Ingestor:
         data = data_or_outcome
         file_hash = hashlib.sha256(data).hexdigest()
         seen = self.warehouse.file_status(file_hash)
-        if seen is not None:
+        if seen is not None and seen[0] != "quarantined":
             return FileOutcome(path, "duplicate", reason_code="already_seen",
                                reason=f"file already seen ({seen[0]})", file_hash=file_hash)
         athlete = self.athlete or athlete_from_folder(source, self.settings)
@@ -147,7 +147,12 @@ class Ingestor:
         except NotAnActivity as exc:
             return self._remember(path, data, file_hash, athlete, "skipped", "not_activity", str(exc))
         except FitFileRejected as exc:
+            if seen is not None:  # still damaged: nothing new to record
+                return FileOutcome(path, "duplicate", reason_code="already_seen",
+                                   reason=f"file already seen (quarantined: {seen[1]})", file_hash=file_hash)
             return self._remember(path, data, file_hash, athlete, "quarantined", exc.reason_code, exc.message)
+        if seen is not None:  # a quarantined file that decodes now (a newer decoder): take it in
+            self.warehouse.forget_file(file_hash)
         athlete = athlete or self.settings.athlete_for_serial(decoded.serial_number)
         problem = _athlete_problem(athlete, decoded)
         if problem:

@@ -187,6 +187,10 @@ class Warehouse:
             [file_hash, path, athlete_id, size_bytes, status, reason_code, reason, activity_id, ingest_id, _now()],
         )
 
+    def forget_file(self, file_hash: str) -> None:
+        """Drop a quarantined file's row so that a decoder that now reads it can store it."""
+        self.con.execute("DELETE FROM source_files WHERE file_hash = ? AND status = 'quarantined'", [file_hash])
+
     # -- athletes -------------------------------------------------------------
     def ensure_athlete(
         self, athlete_id: str, *, body_mass_kg: float | None = None, height_m: float | None = None,
