@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
+from tendon_pipeline.privacy import apply_privacy
 from tendon_pipeline.settings import Settings
 from tendon_pipeline.warehouse.store import Warehouse
 
@@ -181,6 +182,7 @@ class Ingestor:
 
     def _store(self, path: str, decoded: DecodedActivity, athlete: str) -> FileOutcome:
         self._apply_athlete_config(athlete)
+        decoded.records = apply_privacy(decoded.records, self.settings.privacy)
         stored = self.warehouse.store_activity(decoded, athlete_id=athlete, path=path,
                                                ingest_id=self.report.ingest_id)
         reason = decoded.salvage_reason if stored.status == "salvaged" else None

@@ -24,6 +24,7 @@ from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.errors import ConfigError
+from tendon_pipeline.privacy import PrivacySettings
 
 ENV_PREFIX = "TENDON_"
 _toml_path: ContextVar[Path | None] = ContextVar("tendon_toml_path", default=None)
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
                         description="folder watched for new FIT files: INBOX/<athlete>/*.fit; default $TENDON_HOME/inbox")
     athletes: list[AthleteConfig] = Field(default_factory=list, description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="GPS positions at ingest")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings, description="the HTTP upload endpoint (tendon serve-api)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
