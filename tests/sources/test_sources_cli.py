@@ -51,7 +51,9 @@ def test_watch_command_catches_up_processes_drops_and_stops_on_sigterm(tmp_path,
     assert "1 ingested" in output
 
 
-def test_watch_once_processes_what_is_there_and_exits(tmp_path, drop):
+def test_watch_once_processes_what_is_there_and_exits(tmp_path, drop, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))  # nothing from or to the user's own folders
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
     inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
     for n in range(3):
         drop(inbox / "ben" / f"{n}.fit", 10 + n)
@@ -59,13 +61,15 @@ def test_watch_once_processes_what_is_there_and_exits(tmp_path, drop):
     result = CliRunner().invoke(_standalone, ["--db", str(db), "watch", str(inbox), "--once"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "caught up: 3 files" in result.output
+    assert "caught up: 3 files" in result.output, result.output
     assert _activities(db) == 3
     again = CliRunner().invoke(_standalone, ["--db", str(db), "watch", str(inbox), "--once"])
-    assert "3 duplicate" in again.output and _activities(db) == 3
+    assert again.exit_code == 0 and "3 duplicate" in again.output, again.output
+    assert _activities(db) == 3
 
 
 def test_serve_api_refuses_to_start_without_tokens(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(_standalone, ["--db", str(tmp_path / "w.duckdb"), "serve-api", "--port", "0"])
     assert isinstance(result.exception, TendonError) and "no upload tokens" in str(result.exception)
