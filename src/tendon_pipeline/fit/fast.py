@@ -563,34 +563,34 @@ class _FastReader:
             header = data[pos]
             if header & 0x80:
                 key = header & 0xE0
-                layout = local[(header >> 5) & 0x3]
+                used = local[(header >> 5) & 0x3]
             elif header & 0x40:
-                layout = self._definition(pos, header)
-                if layout is None:
+                used = self._definition(pos, header)
+                if used is None:
                     self.tail = (pos, end)
                     return pos
-                local[header & 0x0F] = layout
-                pos += layout.layout.length
+                local[header & 0x0F] = used
+                pos += used.layout.length
                 previous = -1
                 continue
             else:
                 key = header
-                layout = local[header & 0x0F]
-            if layout is None:
+                used = local[header & 0x0F]
+            if used is None:
                 raise Unsupported(f"data message at byte {pos} has no definition (local type)")
-            if key == previous and layout.kind != _DEV:
-                count = _run_length(self.u8, pos, key, layout.msg_size, min(end, size), size)
+            if key == previous and used.kind != _DEV:
+                count = _run_length(self.u8, pos, key, used.msg_size, min(end, size), size)
                 if count:
-                    offsets.extend(range(pos, pos + count * layout.msg_size, layout.msg_size))
-                    layout_ids.extend(repeat(layout.index, count))
-                    pos += count * layout.msg_size
+                    offsets.extend(range(pos, pos + count * used.msg_size, used.msg_size))
+                    layout_ids.extend(repeat(used.index, count))
+                    pos += count * used.msg_size
                     previous = -1
                     continue
-            if layout.kind == _DEV and pos + layout.msg_size <= size:
-                self._register_developer_data(pos, layout.layout)
+            if used.kind == _DEV and pos + used.msg_size <= size:
+                self._register_developer_data(pos, used.layout)
             offsets.append(pos)
-            layout_ids.append(layout.index)
-            pos += layout.msg_size
+            layout_ids.append(used.index)
+            pos += used.msg_size
             previous = key
         if pos > size:  # the file ends inside the last data message
             layout_ids.pop()
