@@ -234,8 +234,12 @@ def demo(ctx: click.Context, weeks: int) -> None:
     settings = _settings(ctx)
     _check_warehouse_writable(settings)
     inbox = settings.db.parent / "example-inbox"
-    click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
-    written = generate_example_inbox(inbox, weeks=weeks)
+    written = sorted(inbox.glob("*/*.fit")) if inbox.is_dir() else []
+    if written:  # keep the first run's history: regenerating on another day would shift it
+        click.echo(f"==> reusing the example watch data in {inbox} (delete the folder for a fresh set)")
+    else:
+        click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
+        written = generate_example_inbox(inbox, weeks=weeks)
     athletes = sorted({p.parent.name for p in written})
     click.echo(f"    {len(written)} FIT files for {len(athletes)} athletes: {', '.join(athletes)}")
     click.echo(f"==> ingest + rules into {settings.db} (Prefect flow in process, no server)")
