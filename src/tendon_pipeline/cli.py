@@ -88,18 +88,22 @@ def _print_new_alerts(result: Any) -> None:
 
 
 def _progress_printer() -> Callable[[Any, int, int], None]:
-    """Progress on stderr: a line every 2 s and at the end, with rate and ETA."""
-    started = time.monotonic()
-    state = {"last": 0.0}
+    """Progress on stderr: a line every 2 s and at the end, with rate and ETA.
+
+    The clock starts at the first file, so Prefect's start-up does not spoil the rate.
+    """
+    state = {"first": 0.0, "last": 0.0}
 
     def report(outcome: Any, number: int, total: int) -> None:
         now = time.monotonic()
+        if number == 1:
+            state["first"] = state["last"] = now
         if number != total and now - state["last"] < 2.0:
             return
         state["last"] = now
-        rate = number / max(now - started, 1e-6)
-        eta = (total - number) / rate if rate else 0.0
-        click.echo(f"  {number}/{total} files  {rate:.1f} files/s  ETA {eta:.0f} s", err=True)
+        rate = (number - 1) / max(now - state["first"], 1e-6)
+        eta = f"ETA {(total - number) / rate:.0f} s" if rate > 0 else "ETA -"
+        click.echo(f"  {number}/{total} files  {rate:.1f} files/s  {eta}", err=True)
 
     return report
 
