@@ -8,8 +8,11 @@ give meaningless "steps".
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import cached_property
 from typing import NamedTuple
 
 import pandas as pd
@@ -154,18 +157,34 @@ class OneRepMax(NamedTuple):
     weight_kg: float
 
 
+def by_date_and_exercise(entries: Sequence[StrengthEntry]) -> list[StrengthEntry]:
+    """Strength entries in (date, exercise) order, the order the calf helpers scan them in."""
+    return sorted(entries, key=lambda s: (s.local_date, s.exercise))
+
+
 def estimated_calf_1rm(
     history: AthleteHistory, end: date, thresholds: RuleThresholds
 ) -> OneRepMax | None:
     """Best Epley 1RM over dynamic calf sets (with reps) in the look-back ending on ``end``."""
-    start = end - timedelta(weeks=thresholds.one_rm_lookback_weeks) + timedelta(days=1)
+    return best_calf_1rm(by_date_and_exercise(history.strength), history.body_mass_kg, end, thresholds)
+
+
+def one_rm_window(end: date, thresholds: RuleThresholds) -> tuple[date, date]:
+    return end - timedelta(weeks=thresholds.one_rm_lookback_weeks) + timedelta(days=1), end
+
+
+def best_calf_1rm(
+    ordered: Sequence[StrengthEntry], body_mass_kg: float | None, end: date, thresholds: RuleThresholds
+) -> OneRepMax | None:
+    """``estimated_calf_1rm`` over entries already in (date, exercise) order."""
+    start, end = one_rm_window(end, thresholds)
     best: OneRepMax | None = None
-    for entry in sorted(history.strength, key=lambda s: (s.local_date, s.exercise)):
+    for entry in ordered:
         if not (start <= entry.local_date <= end and entry.kind == "strength"):
             continue
         if entry.exercise not in thresholds.tendon_loading_exercises or not entry.reps:
             continue
-        weight = calf_set_weight_kg(entry, history.body_mass_kg)
+        weight = calf_set_weight_kg(entry, body_mass_kg)
         if weight is None:
             continue
         one_rm = epley_1rm(weight, entry.reps)
@@ -178,11 +197,19 @@ def heaviest_calf_set(
     history: AthleteHistory, monday: date, thresholds: RuleThresholds
 ) -> tuple[StrengthEntry, float] | None:
     """The week's heaviest calf set (dynamic or isometric) and its weight in kg."""
+    week = [s for s in by_date_and_exercise(history.strength) if in_week(s.local_date, monday)]
+    return heaviest_of(week, history.body_mass_kg, thresholds)
+
+
+def heaviest_of(
+    ordered_week: Sequence[StrengthEntry], body_mass_kg: float | None, thresholds: RuleThresholds
+) -> tuple[StrengthEntry, float] | None:
+    """``heaviest_calf_set`` over one week's entries already in (date, exercise) order."""
     best: tuple[StrengthEntry, float] | None = None
-    for entry in sorted(history.strength, key=lambda s: (s.local_date, s.exercise)):
-        if not (in_week(entry.local_date, monday) and is_tendon_loading(entry, thresholds)):
+    for entry in ordered_week:
+        if not is_tendon_loading(entry, thresholds):
             continue
-        weight = calf_set_weight_kg(entry, history.body_mass_kg)
+        weight = calf_set_weight_kg(entry, body_mass_kg)
         if weight is not None and (best is None or weight > best[1]):
             best = (entry, weight)
     return best
@@ -318,3 +345,154 @@ def _metrics_for(
         monotony=monotony(days) if is_week else None,
         strain=strain(days) if is_week else None,
     )
+
+
+# --------------------------------------------------------------------------- per-evaluation facts
+
+ACWR_COLUMNS = ("acute", "chronic_coupled", "chronic_uncoupled", "acwr_coupled", "acwr_uncoupled", "acwr_ewma")
+
+
+class HistoryFacts:
+    """One history cut at ``as_of`` and what the rules derive from it, each computed once (on
+    first use) instead of once per week. Built for one evaluation; nothing outlives it.
+
+    Every figure equals the per-week helper's (``weekly_running_km``, ``daily_tendon_load``,
+    ``acwr_frame`` ...): same entries, same order of summation.
+    """
+
+    def __init__(self, history: AthleteHistory, as_of: date) -> None:
+        self.history = up_to(history, as_of)
+        self.as_of = as_of
+
+    @cached_property
+    def weeks(self) -> list[date]:
+        return completed_weeks(self.history, self.as_of)
+
+    # running ------------------------------------------------------------------
+
+    @cached_property
+    def running(self) -> list[RunSummary]:
+        return running_runs(self.history)
+
+    @cached_property
+    def first_run(self) -> date | None:
+        return min((r.local_date for r in self.running), default=None)
+
+    @cached_property
+    def _runs_by_week(self) -> dict[date, list[RunSummary]]:
+        out: dict[date, list[RunSummary]] = defaultdict(list)
+        for run in self.running:
+            out[week_monday(run.local_date)].append(run)
+        return dict(out)
+
+    def runs_in_week(self, monday: date) -> list[RunSummary]:
+        return self._runs_by_week.get(monday, [])
+
+    def week_km(self, monday: date) -> float:
+        return sum(r.distance_m for r in self.runs_in_week(monday)) / 1000.0
+
+    def week_load(self, monday: date) -> float:
+        return sum(r.tendon_load_bw for r in self.runs_in_week(monday))
+
+    @cached_property
+    def _daily_load(self) -> dict[date, float]:
+        per_day: dict[date, float] = defaultdict(float)
+        for run in self.running:
+            per_day[run.local_date] += run.tendon_load_bw
+        return dict(per_day)
+
+    def week_daily_loads(self, monday: date) -> list[float]:
+        """The 7 days' tendon load, Monday first, rest days 0."""
+        return [self._daily_load.get(monday + timedelta(days=i), 0.0) for i in range(7)]
+
+    def acwr_rows(self, sundays: Sequence[date], thresholds: RuleThresholds) -> dict[date, dict[str, float]]:
+        """For each Sunday, the last row of ``acwr_frame(history, first_run, sunday)``.
+
+        Frames that start on the first run (a full chronic window after it) are prefixes of
+        one frame, and rolling means and EWMA only look back: one frame serves them all.
+        Earlier Sundays (frames padded before the first run) get their own frame.
+        """
+        first = self.first_run
+        if first is None or not sundays:
+            return {}
+        reach = timedelta(days=thresholds.chronic_days - 1)
+        shared = [s for s in sundays if s - reach >= first]
+        out: dict[date, dict[str, float]] = {}
+        if shared:
+            frame = acwr_frame(self.history, first, max(shared), thresholds)
+            columns = {c: frame[c].to_numpy() for c in ACWR_COLUMNS}
+            for sunday in shared:
+                i = (sunday - first).days
+                out[sunday] = {c: values[i] for c, values in columns.items()}
+        for sunday in sundays:
+            if sunday not in out:
+                row = acwr_frame(self.history, first, sunday, thresholds).iloc[-1]
+                out[sunday] = {c: row[c] for c in ACWR_COLUMNS}
+        return out
+
+    # strength -----------------------------------------------------------------
+
+    @cached_property
+    def _strength_by_week(self) -> dict[date, list[StrengthEntry]]:
+        out: dict[date, list[StrengthEntry]] = defaultdict(list)
+        for entry in self.history.strength:
+            out[week_monday(entry.local_date)].append(entry)
+        return dict(out)
+
+    def strength_in_week(self, monday: date) -> list[StrengthEntry]:
+        return self._strength_by_week.get(monday, [])
+
+    def tendon_session_dates(self, monday: date, thresholds: RuleThresholds) -> list[date]:
+        return sorted({s.local_date for s in self.strength_in_week(monday) if is_tendon_loading(s, thresholds)})
+
+    def sets_by_kind(self, monday: date) -> SetCounts:
+        week = self.strength_in_week(monday)
+        return SetCounts(
+            strength=sum(s.sets for s in week if s.kind in ("strength", "isometric")),
+            plyometric=sum(s.sets for s in week if s.kind == "plyometric"),
+        )
+
+    @cached_property
+    def _ordered_strength(self) -> list[StrengthEntry]:
+        return by_date_and_exercise(self.history.strength)
+
+    @cached_property
+    def _ordered_dates(self) -> list[date]:
+        return [s.local_date for s in self._ordered_strength]
+
+    def ordered_strength_between(self, start: date, end: date) -> list[StrengthEntry]:
+        """Entries dated in [start, end], in (date, exercise) order."""
+        lo = bisect_left(self._ordered_dates, start)
+        hi = bisect_right(self._ordered_dates, end)
+        return self._ordered_strength[lo:hi]
+
+    def heaviest_calf_set(self, monday: date, thresholds: RuleThresholds) -> tuple[StrengthEntry, float] | None:
+        week = self.ordered_strength_between(monday, monday + timedelta(days=6))
+        return heaviest_of(week, self.history.body_mass_kg, thresholds)
+
+    def estimated_calf_1rm(self, end: date, thresholds: RuleThresholds) -> OneRepMax | None:
+        window = self.ordered_strength_between(*one_rm_window(end, thresholds))
+        return best_calf_1rm(window, self.history.body_mass_kg, end, thresholds)
+
+    # pain ---------------------------------------------------------------------
+
+    @cached_property
+    def daily_pain(self) -> dict[date, DayPain]:
+        return daily_pain(self.history)
+
+    @cached_property
+    def _pain_levels_by_week(self) -> dict[date, list[int]]:
+        out: dict[date, list[int]] = defaultdict(list)
+        for day, pain in self.daily_pain.items():
+            out[week_monday(day)].append(pain.level)
+        return dict(out)
+
+    def weekly_pain_level(self, monday: date) -> tuple[float, int] | None:
+        levels = self._pain_levels_by_week.get(monday)
+        if not levels:
+            return None
+        return sum(levels) / len(levels), len(levels)
+
+    @cached_property
+    def daily_visa_a(self) -> dict[date, int]:
+        return daily_visa_a(self.history)

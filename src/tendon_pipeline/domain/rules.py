@@ -11,31 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
+import pandas as pd
+
 from .aggregate import (
     WEEK,
-    acwr_frame,
-    completed_weeks,
-    daily_pain,
-    daily_tendon_load,
-    daily_visa_a,
-    estimated_calf_1rm,
-    first_run_date,
-    heaviest_calf_set,
+    HistoryFacts,
     program_start_of,
     program_week,
-    running_runs,
-    sets_by_kind,
     tendon_session_dates,
     up_to,
-    weekly_pain_level,
-    weekly_running_km,
-    weekly_tendon_load,
 )
 from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
 from .models import SEVERITY_RANK, Alert, AthleteHistory, EvidenceValue, ProgramAdherence, Severity
 from .thresholds import SOURCES, RuleThresholds
 
 Rule = Callable[[AthleteHistory, RuleThresholds, date], list[Alert]]
+FactsRule = Callable[[HistoryFacts, RuleThresholds], list[Alert]]
 
 WEEKLY_VOLUME_INCREASE = "weekly_volume_increase"
 SESSION_SPIKE = "session_spike"
@@ -104,31 +95,39 @@ def _short_date(day: date) -> str:
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
 
 
-def _weekly(
-    history: AthleteHistory, as_of: date, check: Callable[[date], Alert | None]
-) -> list[Alert]:
-    alerts = [check(monday) for monday in completed_weeks(history, as_of)]
+def _weekly(facts: HistoryFacts, check: Callable[[date], Alert | None]) -> list[Alert]:
+    alerts = [check(monday) for monday in facts.weeks]
     return [a for a in alerts if a is not None]
+
+
+def _public(rule: FactsRule) -> Rule:
+    """The ``(history, thresholds, as_of)`` form of a rule written over ``HistoryFacts``."""
+
+    def public(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+        return rule(HistoryFacts(history, as_of), thresholds)
+
+    public.__name__ = rule.__name__.lstrip("_")
+    public.__qualname__ = public.__name__
+    public.__doc__ = rule.__doc__
+    return public
 
 
 # --------------------------------------------------------------------------- running volume
 
 
-def weekly_volume_increase(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Running distance week over week: > 10 % caution, > 30 % warning.
 
     Small-base floor: silent when the previous week was under ``volume_min_base_km`` (10 km) or
     the rise is under ``volume_min_increase_km`` (5 km). A return from a break (previous week
     near 0) is therefore left to ``session_spike`` and ``acwr``.
     """
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        week_km = weekly_running_km(history, monday)
-        previous_km = weekly_running_km(history, monday - WEEK)
+        week_km = facts.week_km(monday)
+        previous_km = facts.week_km(monday - WEEK)
         rise_km = week_km - previous_km
         if previous_km < th.volume_min_base_km or rise_km < th.volume_min_increase_km:
             return None
@@ -154,10 +153,10 @@ def weekly_volume_increase(
         }
         return _alert(history, WEEKLY_VOLUME_INCREASE, severity, monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
-def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A run longer than the longest run of the previous 30 days (Frandsen et al. 2025):
     > 10 % caution, > 30 % warning, > 100 % high.
 
@@ -167,9 +166,9 @@ def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: da
     shorter than ``spike_min_history_days``. Rises under ``spike_min_increase_km``
     (1 km) are ignored.
     """
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
-    runs = running_runs(history)
+    runs = facts.running
     bands: list[tuple[float, Severity]] = [
         (th.spike_caution, "caution"),
         (th.spike_warning, "warning"),
@@ -210,18 +209,16 @@ def session_spike(history: AthleteHistory, thresholds: RuleThresholds, as_of: da
 # --------------------------------------------------------------------------- tendon load
 
 
-def tendon_load_increase(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly Achilles load (sum of per-step multiples, BW units) week over week, with the
     volume lines by default (> 10 % caution, > 30 % warning). It catches faster running at the
     same distance. Small-base floor in BW units (defaults ~10 km base, ~5 km rise)."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        load = weekly_tendon_load(history, monday)
-        previous = weekly_tendon_load(history, monday - WEEK)
+        load = facts.week_load(monday)
+        previous = facts.week_load(monday - WEEK)
         rise = load - previous
         if previous < th.tendon_load_min_base_bw or rise < th.tendon_load_min_increase_bw:
             return None
@@ -242,27 +239,28 @@ def tendon_load_increase(
             "week_load_bw": round(load),
             "previous_week_load_bw": round(previous),
             "increase_pct": _pct(increase),
-            "week_km": _r(weekly_running_km(history, monday)),
-            "previous_week_km": _r(weekly_running_km(history, monday - WEEK)),
+            "week_km": _r(facts.week_km(monday)),
+            "previous_week_km": _r(facts.week_km(monday - WEEK)),
             "caution_above_pct": _pct(th.tendon_load_increase_caution),
             "warning_above_pct": _pct(th.tendon_load_increase_warning),
         }
         return _alert(history, TENDON_LOAD_INCREASE, severity, monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
-def monotony_rule(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly monotony of daily tendon load (mean / population SD over the 7 days, rest days
     = 0) above 2.0: caution (Foster 1998). Undefined monotony (SD 0) never fires."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        days = daily_tendon_load(history, monday, monday + timedelta(days=6))
-        value = monotony(days)
+        loads = facts.week_daily_loads(monday)
+        value = monotony(loads)
         if value is None or value <= th.monotony_warning:
             return None
+        days = pd.Series(loads, index=pd.date_range(monday, periods=7, freq="D"), dtype=float)
         week = iso_week_label(monday)
         message = (
             f"Week {week} was monotonous: your daily load barely varied (monotony {value:.1f}, "
@@ -279,7 +277,7 @@ def monotony_rule(history: AthleteHistory, thresholds: RuleThresholds, as_of: da
         }
         return _alert(history, MONOTONY, "caution", monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
 def acwr(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
@@ -289,30 +287,34 @@ def acwr(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> li
     same ISO week; otherwise it stays at caution. Needs data starting at least 21 days before
     the acute window. Drives on the uncoupled ratio by default; all three are in the evidence.
     """
-    history = up_to(history, as_of)
+    facts = HistoryFacts(history, as_of)
     others = [
         alert
-        for rule_id, rule in RULES.items()
+        for rule_id, rule in _FACTS_RULES.items()
         if rule_id in ACWR_CORROBORATING_RULES
-        for alert in rule(history, thresholds, as_of)
+        for alert in rule(facts, thresholds)
     ]
-    return _acwr_alerts(history, thresholds, as_of, others)
+    return _acwr_alerts(facts, thresholds, others)
 
 
-def _acwr_alerts(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date, others: list[Alert]
-) -> list[Alert]:
+def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[Alert]) -> list[Alert]:
+    history = facts.history
     th = thresholds
-    first_run = first_run_date(history)
+    first_run = facts.first_run
     if first_run is None:
         return []
 
+    def eligible(monday: date) -> bool:
+        acute_start = monday + timedelta(days=6) - timedelta(days=th.acute_days - 1)
+        return (acute_start - first_run).days >= th.acwr_min_chronic_days
+
+    rows = facts.acwr_rows([m + timedelta(days=6) for m in facts.weeks if eligible(m)], th)
+
     def check(monday: date) -> Alert | None:
         sunday = monday + timedelta(days=6)
-        acute_start = sunday - timedelta(days=th.acute_days - 1)
-        if (acute_start - first_run).days < th.acwr_min_chronic_days:
+        if not eligible(monday):
             return None
-        row = acwr_frame(history, first_run, sunday, th).iloc[-1]
+        row = rows[sunday]
         ratios = {
             "coupled": nan_to_none(row["acwr_coupled"]),
             "uncoupled": nan_to_none(row["acwr_uncoupled"]),
@@ -359,23 +361,20 @@ def _acwr_alerts(
         }
         return _alert(history, ACWR, severity, monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
 # --------------------------------------------------------------------------- tendon program
 
 
-def _program_weeks(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[date]:
+def _program_weeks(facts: HistoryFacts, start: date | None) -> list[date]:
     """Completed weeks in the data range on or after the program's first week."""
-    start = program_start_of(history, thresholds)
     if start is None:
         return []
-    return [m for m in completed_weeks(history, as_of) if m >= week_monday(start)]
+    return [m for m in facts.weeks if m >= week_monday(start)]
 
 
-def tendon_loading_frequency(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Fewer than 2 tendon-loading sessions in a completed program week: caution.
 
     A session is a day with a strength or isometric entry of a calf exercise
@@ -383,12 +382,12 @@ def tendon_loading_frequency(
     program starts at ``program_start`` or, without one, at the first tendon-loading entry;
     athletes with neither are not nagged.
     """
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
     start = program_start_of(history, th)
     alerts = []
-    for monday in _program_weeks(history, th, as_of):
-        sessions = len(tendon_session_dates(history, monday, th))
+    for monday in _program_weeks(facts, start):
+        sessions = len(facts.tendon_session_dates(monday, th))
         if sessions >= th.tendon_sessions_min_per_week:
             continue
         week = iso_week_label(monday)
@@ -407,27 +406,25 @@ def tendon_loading_frequency(
     return alerts
 
 
-def tendon_loading_intensity(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """After program week 4: the week's heaviest calf set below 70 % of estimated 1RM: caution.
 
     1RM = best Epley estimate over dynamic calf sets (kind strength, with reps) in the 6 weeks
     ending that Sunday; set weight = body mass + external load, so bodyweight work counts.
     Needs body mass; weeks without calf work are left to ``tendon_loading_frequency``.
     """
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
     if history.body_mass_kg is None:
         return []
     start = program_start_of(history, th)
     alerts = []
-    for monday in _program_weeks(history, th, as_of):
+    for monday in _program_weeks(facts, start):
         week_number = program_week(start, monday)
         if week_number is None or week_number <= th.calf_intensity_after_weeks:
             continue
-        heaviest = heaviest_calf_set(history, monday, th)
-        one_rm = estimated_calf_1rm(history, monday + timedelta(days=6), th)
+        heaviest = facts.heaviest_calf_set(monday, th)
+        one_rm = facts.estimated_calf_1rm(monday + timedelta(days=6), th)
         if heaviest is None or one_rm is None:
             continue
         entry, weight = heaviest
@@ -454,16 +451,14 @@ def tendon_loading_intensity(
     return alerts
 
 
-def plyometric_balance(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Plyometric sets in a completed week exceeding strength + isometric sets (x 1.0), which
     includes plyometrics with no strength work at all: caution (Kubo et al. 2017)."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        counts = sets_by_kind(history, monday)
+        counts = facts.sets_by_kind(monday)
         if counts.plyometric == 0 or counts.plyometric <= th.plyo_to_strength_max_ratio * counts.strength:
             return None
         week = iso_week_label(monday)
@@ -483,18 +478,18 @@ def plyometric_balance(
         }
         return _alert(history, PLYOMETRIC_BALANCE, "caution", monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
 # --------------------------------------------------------------------------- pain monitoring
 
 
-def pain_during(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
     alerts = []
-    for day, pain in daily_pain(history).items():
+    for day, pain in facts.daily_pain.items():
         if pain.during <= th.pain_during_max:
             continue
         message = (
@@ -507,15 +502,13 @@ def pain_during(history: AthleteHistory, thresholds: RuleThresholds, as_of: date
     return alerts
 
 
-def pain_next_morning(
-    history: AthleteHistory, thresholds: RuleThresholds, as_of: date
-) -> list[Alert]:
+def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Next-morning pain not settled: above 2/10 (the 0-2 'safe' zone) is caution; a warning
     when it is above 5/10 or worse than the pain during the activity (Silbernagel 2007)."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
     alerts = []
-    for day, pain in daily_pain(history).items():
+    for day, pain in facts.daily_pain.items():
         morning = pain.next_morning
         if morning is None or morning <= th.pain_settled_max:
             continue
@@ -535,14 +528,14 @@ def pain_next_morning(
     return alerts
 
 
-def pain_rising(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+def _pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly mean pain (each day's worse of during / next morning) up by >= 1 point on the
     previous week and above the 0-2 safe zone: caution (Silbernagel 2007)."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        now, before = weekly_pain_level(history, monday), weekly_pain_level(history, monday - WEEK)
+        now, before = facts.weekly_pain_level(monday), facts.weekly_pain_level(monday - WEEK)
         if now is None or before is None:
             return None
         rise = now[0] - before[0]
@@ -562,16 +555,16 @@ def pain_rising(history: AthleteHistory, thresholds: RuleThresholds, as_of: date
         }
         return _alert(history, PAIN_RISING, "caution", monday, week, message, evidence)
 
-    return _weekly(history, as_of, check)
+    return _weekly(facts, check)
 
 
-def visa_a_drop(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+def _visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A VISA-A score >= 10 points below the best score of the previous 56 days: caution;
     >= 20 points: warning (Robinson et al. 2001). Comparing with the recent best, not just the
     last score, also catches a slow slide (85, 80, 74)."""
-    history = up_to(history, as_of)
+    history = facts.history
     th = thresholds
-    scores = daily_visa_a(history)
+    scores = facts.daily_visa_a
     alerts = []
     for day, score in scores.items():
         window_start = day - timedelta(days=th.visa_a_lookback_days)
@@ -602,11 +595,39 @@ def visa_a_drop(history: AthleteHistory, thresholds: RuleThresholds, as_of: date
 def pain_monitoring(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
     """The pain-monitoring family (Silbernagel 2007, Robinson 2001): during, next morning,
     rising week to week, falling VISA-A. Each keeps its own rule id."""
-    rules = (pain_during, pain_next_morning, pain_rising, visa_a_drop)
-    return sort_alerts(a for rule in rules for a in rule(history, thresholds, as_of))
+    facts = HistoryFacts(history, as_of)
+    rules = (_pain_during, _pain_next_morning, _pain_rising, _visa_a_drop)
+    return sort_alerts(a for rule in rules for a in rule(facts, thresholds))
 
 
 # --------------------------------------------------------------------------- all rules
+
+weekly_volume_increase = _public(_weekly_volume_increase)
+session_spike = _public(_session_spike)
+tendon_load_increase = _public(_tendon_load_increase)
+monotony_rule = _public(_monotony_rule)
+tendon_loading_frequency = _public(_tendon_loading_frequency)
+tendon_loading_intensity = _public(_tendon_loading_intensity)
+plyometric_balance = _public(_plyometric_balance)
+pain_during = _public(_pain_during)
+pain_next_morning = _public(_pain_next_morning)
+pain_rising = _public(_pain_rising)
+visa_a_drop = _public(_visa_a_drop)
+
+# Every rule but ACWR, over one HistoryFacts (the ACWR needs the others' alerts).
+_FACTS_RULES: dict[str, FactsRule] = {
+    WEEKLY_VOLUME_INCREASE: _weekly_volume_increase,
+    SESSION_SPIKE: _session_spike,
+    TENDON_LOAD_INCREASE: _tendon_load_increase,
+    MONOTONY: _monotony_rule,
+    TENDON_LOADING_FREQUENCY: _tendon_loading_frequency,
+    TENDON_LOADING_INTENSITY: _tendon_loading_intensity,
+    PLYOMETRIC_BALANCE: _plyometric_balance,
+    PAIN_DURING: _pain_during,
+    PAIN_NEXT_MORNING: _pain_next_morning,
+    PAIN_RISING: _pain_rising,
+    VISA_A_DROP: _visa_a_drop,
+}
 
 RULES: dict[str, Rule] = {
     WEEKLY_VOLUME_INCREASE: weekly_volume_increase,
@@ -631,14 +652,9 @@ def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
 def evaluate(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
     """All rules, sorted by (date, athlete, rule, period): the same data gives the same list,
     and each athlete/rule/period appears once."""
-    history = up_to(history, as_of)
-    alerts = [
-        alert
-        for rule_id, rule in RULES.items()
-        if rule_id != ACWR
-        for alert in rule(history, thresholds, as_of)
-    ]
-    alerts += _acwr_alerts(history, thresholds, as_of, alerts)
+    facts = HistoryFacts(history, as_of)
+    alerts = [alert for rule in _FACTS_RULES.values() for alert in rule(facts, thresholds)]
+    alerts += _acwr_alerts(facts, thresholds, alerts)
     keys = [a.key for a in alerts]
     if len(keys) != len(set(keys)):
         raise AssertionError("rules produced duplicate alert keys")
