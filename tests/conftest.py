@@ -12,14 +12,9 @@ import pytest
 # so parallel workers never share the ephemeral API's SQLite file.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tendon-tests-prefect-{os.getpid()}-{_WORKER}"))
-for _key, _value in {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-}.items():
+from tendon_pipeline.orchestration import QUIET_PREFECT_ENV  # noqa: E402 - imports no Prefect
+
+for _key, _value in QUIET_PREFECT_ENV.items():
     os.environ.setdefault(_key, _value)
 for _key in [k for k in os.environ if k.startswith("TENDON_")]:
     del os.environ[_key]  # the developer's own settings must not leak into tests

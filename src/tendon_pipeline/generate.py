@@ -25,9 +25,7 @@ Everything is deterministic: no wall clock and no global random state is read.
 from __future__ import annotations
 
 import math
-import os
 import random
-import tempfile
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -38,6 +36,8 @@ import numpy as np
 from garmin_fit_sdk import Encoder, Profile
 from garmin_fit_sdk import fit as _FIT
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tendon_pipeline.fileio import write_atomic
 
 __all__ = [
     "MESG_NUM",
@@ -588,24 +588,9 @@ def fit_bytes(spec: ActivitySpec, *, reference: bool = False) -> bytes:
     return encoder.close()
 
 
-def _write_atomic(path: Path, data: bytes) -> Path:
-    """Write via a hidden temp file in the same folder, then os.replace (no partial .fit)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_activity(path: Path, spec: ActivitySpec) -> Path:
     """Write spec as a FIT activity file at path (atomically) and return the path."""
-    return _write_atomic(Path(path), fit_bytes(spec))
+    return write_atomic(Path(path), fit_bytes(spec))
 
 
 def write_settings_file(path: Path, *, serial_number: int = 3_900_000_001, product: int = 3113) -> Path:
@@ -615,7 +600,7 @@ def write_settings_file(path: Path, *, serial_number: int = 3_900_000_001, produ
                              serial_number=serial_number, time_created=_fit_ts(_FIXED_CREATED)))
     encoder.write_mesg(_mesg("user_profile", gender="female", weight=60.0, height=1.70, age=35))
     encoder.write_mesg(_mesg("device_settings", active_time_zone=0, utc_offset=0, time_zone_offset=1.0))
-    return _write_atomic(Path(path), encoder.close())
+    return write_atomic(Path(path), encoder.close())
 
 
 def write_workout_file(path: Path, *, serial_number: int = 3_900_000_001, product: int = 3113) -> Path:
@@ -628,7 +613,7 @@ def write_workout_file(path: Path, *, serial_number: int = 3_900_000_001, produc
     # duration_value is raw: the encoder does not apply sub-field scales (duration_distance: cm)
     encoder.write_mesg(_mesg("workout_step", message_index=0, wkt_step_name="Run", duration_type="distance",
                              duration_value=500_000, target_type="open", intensity="active"))
-    return _write_atomic(Path(path), encoder.close())
+    return write_atomic(Path(path), encoder.close())
 
 
 # --------------------------------------------------------------------------- history building

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -12,6 +10,8 @@ from pathlib import Path
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+
+from tendon_pipeline.fileio import write_atomic
 from plotly.offline import get_plotlyjs
 
 from tendon_pipeline.domain.models import SEVERITY_RANK
@@ -60,13 +60,5 @@ def write_report(data: ReportData, out: str | Path) -> Path:
     """Render and write the page atomically (a temporary file renamed into place)."""
     out = Path(out).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = render_report(data)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(out, render_report(data).encode("utf-8"))
     return out
