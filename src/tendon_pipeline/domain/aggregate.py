@@ -15,17 +15,20 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from .load import (
     as_daily_series,
     epley_1rm,
     ewma_acwr,
+    ewma_acwr_values,
     is_week_complete,
     iso_week_label,
     monotony,
     nan_to_none,
     rolling_acwr,
+    rolling_acwr_values,
     strain,
     week_monday,
 )
@@ -419,8 +422,7 @@ class HistoryFacts:
         shared = [s for s in sundays if s - reach >= first]
         out: dict[date, dict[str, float]] = {}
         if shared:
-            frame = acwr_frame(self.history, first, max(shared), thresholds)
-            columns = {c: frame[c].to_numpy() for c in ACWR_COLUMNS}
+            columns = self._acwr_columns(first, max(shared), thresholds)
             for sunday in shared:
                 i = (sunday - first).days
                 out[sunday] = {c: values[i] for c, values in columns.items()}
@@ -429,6 +431,14 @@ class HistoryFacts:
                 row = acwr_frame(self.history, first, sunday, thresholds).iloc[-1]
                 out[sunday] = {c: row[c] for c in ACWR_COLUMNS}
         return out
+
+    def _acwr_columns(self, first: date, end: date, thresholds: RuleThresholds) -> dict[str, np.ndarray]:
+        """``acwr_frame(history, first, end)`` columns as arrays, for an ``end`` at least
+        ``chronic_days - 1`` after the first run (so the frame starts on it)."""
+        days = (end - first).days + 1
+        values = np.array([self._daily_load.get(first + timedelta(days=i), 0.0) for i in range(days)])
+        acute, chronic = thresholds.acute_days, thresholds.chronic_days
+        return {**rolling_acwr_values(values, acute, chronic), **ewma_acwr_values(values, acute, chronic)}
 
     # strength -----------------------------------------------------------------
 

@@ -216,6 +216,49 @@ def _safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator.where(denominator > 0)).astype(float)
 
 
+def _safe_ratio_values(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``_safe_ratio`` on arrays: NaN where the denominator is not positive."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return numerator / np.where(denominator > 0, denominator, np.nan)
+
+
+def _rolling_mean(values: np.ndarray, days: int) -> np.ndarray:
+    return pd.Series(values).rolling(days, min_periods=days).mean().to_numpy()
+
+
+def rolling_acwr_values(values: np.ndarray, acute_days: int = 7, chronic_days: int = 28) -> dict[str, np.ndarray]:
+    """``rolling_acwr`` columns over consecutive daily loads (a float array)."""
+    acute = _rolling_mean(values, acute_days)
+    chronic = _rolling_mean(values, chronic_days)
+    preceding = chronic_days - acute_days
+    uncoupled = pd.Series(_rolling_mean(values, preceding)).shift(acute_days).to_numpy()
+    return {
+        "acute": acute,
+        "chronic_coupled": chronic,
+        "chronic_uncoupled": uncoupled,
+        "acwr_coupled": _safe_ratio_values(acute, chronic),
+        "acwr_uncoupled": _safe_ratio_values(acute, uncoupled),
+    }
+
+
+def ewma_values(values: np.ndarray, n_days: int) -> np.ndarray:
+    """``ewma`` over consecutive daily loads (a float array)."""
+    lam = 2.0 / (n_days + 1.0)
+    out = np.empty(len(values))
+    previous = 0.0
+    for i, value in enumerate(values.tolist()):
+        previous = lam * value + (1.0 - lam) * previous
+        out[i] = previous
+    return out
+
+
+def ewma_acwr_values(values: np.ndarray, acute_days: int = 7, chronic_days: int = 28) -> dict[str, np.ndarray]:
+    """``ewma_acwr`` columns over consecutive daily loads (a float array)."""
+    acute = ewma_values(values, acute_days)
+    chronic = ewma_values(values, chronic_days)
+    return {"ewma_acute": acute, "ewma_chronic": chronic, "acwr_ewma": _safe_ratio_values(acute, chronic)}
+
+
 def rolling_acwr(daily: DailyLoads, acute_days: int = 7, chronic_days: int = 28) -> pd.DataFrame:
     """Rolling acute:chronic workload ratio, coupled and uncoupled.
 
