@@ -75,3 +75,16 @@ def test_read_only_warehouse_is_a_clear_error_and_nothing_changes(tmp_path, smal
     assert str(settings.db) in str(caught.value) or "warehouse" in str(caught.value)
     with open_warehouse(settings.db, read_only=True) as wh:  # analysts can still read it
         assert wh.table_counts()["activities"] == 1
+
+
+def test_an_inbox_that_is_not_a_folder_is_a_clear_error(tmp_path):
+    import os
+    import sys
+
+    not_a_folder = tmp_path / "inbox"
+    not_a_folder.write_text("I am a file")
+    result = subprocess.run([sys.executable, "-m", "tendon_pipeline.cli", "--db", str(tmp_path / "w.duckdb"),
+                             "watch", str(not_a_folder), "--once"], capture_output=True, text=True,
+                            env={**os.environ, "TENDON_HOME": str(tmp_path / "home")}, timeout=120)
+    assert result.returncode == 2
+    assert "is a file" in result.stderr and "Traceback" not in result.stderr

@@ -195,3 +195,26 @@ def test_the_crash_window_resends_with_the_same_key(tmp_path, wh, webhook, monke
     keys = webhook.keys()
     assert len(keys) == 2 and len(set(keys)) == 1  # two posts, one message for a deduping receiver
     assert deliver_pending(wh, settings, NOW + timedelta(days=1)).results == []
+
+
+def test_a_hanging_receiver_times_out_as_transient_and_the_retry_carries_the_same_key(tmp_path, wh, webhook):
+    import time
+
+    hanging = {"on": True}
+    webhook.on_post = lambda: time.sleep(2.5) if hanging["on"] else None
+    settings = make_settings(tmp_path, coaches=[coach(webhook.url() + "?cto=1&rto=1")],
+                             notify={"outbox": False, "retry_initial_s": 10})
+    add_alert(wh)
+    plan_deliveries(wh, settings, NOW)
+    started = time.monotonic()
+    first = deliver_pending(wh, settings, NOW)
+    assert time.monotonic() - started < 10  # bounded by the channel's timeouts, not by the receiver
+    assert [r.outcome for r in first.results] == ["transient"]
+    hanging["on"] = False
+    second = deliver_pending(wh, settings, NOW + timedelta(seconds=30))
+    assert [r.outcome for r in second.results] == ["delivered"]
+    assert outbox.status_counts(wh) == {"delivered": 1}
+    time.sleep(2.6)  # let the hung request finish on the receiver's side
+    # the receiver may have seen the message twice (the first answer came too late); both
+    # carry one idempotency key, which is what it deduplicates on
+    assert set(webhook.keys()) == {outbox.deliveries(wh)[0].delivery_id}
