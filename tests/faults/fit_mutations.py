@@ -86,8 +86,11 @@ def mutate_definition(data: bytes, which: int, field: str, value: int) -> bytes:
     if not offsets:
         return data
     pos = offsets[which % len(offsets)]
+    if pos + 6 > len(data) - 2:  # an earlier mutation cut this definition short
+        return data
     if field == "num_fields":
         return with_file_crc(set_byte(data, pos + 5, value))
     if field == "field_size" and data[pos + 5]:
-        return with_file_crc(set_byte(data, pos + 6 + 3 * (value % data[pos + 5]) + 1, value))
+        at = pos + 6 + 3 * (value % data[pos + 5]) + 1
+        return with_file_crc(set_byte(data, at, value)) if at < len(data) - 2 else data
     return with_file_crc(data[: pos + 3] + struct.pack("<H", value & 0xFFFF) + data[pos + 5:])
