@@ -80,6 +80,7 @@ class Settings(BaseSettings):
                         description="folder watched for new FIT files: INBOX/<athlete>/*.fit; default $TENDON_HOME/inbox")
     athletes: list[AthleteConfig] = Field(default_factory=list, description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+    ingest_workers: int = Field(default=0, ge=0, description="decode processes for large batches (16+ new files); 0 = one per core, 1 = decode in the ingesting process")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="GPS positions at ingest")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings, description="the HTTP upload endpoint (tendon serve-api)")

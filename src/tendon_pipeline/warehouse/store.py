@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tendon_pipeline.errors import WarehouseError, WarehouseLockedError
 from tendon_pipeline.fit.decode import DecodedActivity
@@ -32,6 +34,43 @@ class StoredActivity:
     status: str  # "ingested" | "salvaged" | "duplicate"
     activity_id: str
 
+
+@dataclass(frozen=True)
+class FileRow:
+    """A ``source_files`` row to write in a batch (see :meth:`Warehouse.store_batch`)."""
+
+    file_hash: str
+    path: str
+    size_bytes: int
+    status: str
+    athlete_id: str | None
+    reason_code: str | None = None
+    reason: str | None = None
+    activity_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingActivity:
+    """A decoded activity waiting for :meth:`Warehouse.store_batch`."""
+
+    decoded: DecodedActivity
+    athlete_id: str
+    path: str
+
+
+_FILE_ROW_TYPES = {
+    "file_hash": pa.string(), "path": pa.string(), "athlete_id": pa.string(), "size_bytes": pa.int64(),
+    "status": pa.string(), "reason_code": pa.string(), "reason": pa.string(), "activity_id": pa.string(),
+    "ingest_id": pa.string(), "first_seen_at": pa.timestamp("us"),
+}
+_ACTIVITY_ROW_TYPES = {
+    "activity_id": pa.string(), "activity_key": pa.string(), "athlete_id": pa.string(),
+    "file_hash": pa.string(), "manufacturer": pa.string(), "product": pa.string(),
+    "serial_number": pa.int64(), "time_created_utc": pa.timestamp("us"), "start_utc": pa.timestamp("us"),
+    "local_offset_s": pa.int32(), "body_mass_kg": pa.float64(), "height_m": pa.float64(),
+    "salvaged": pa.bool_(), "salvage_reason": pa.string(), "ingested_at": pa.timestamp("us"),
+}
+_SUPERSEDED_REASON = "a complete copy of this activity replaced the salvaged data"
 
 def _write_error(exc: BaseException) -> WarehouseError:
     return WarehouseError(
@@ -103,6 +142,14 @@ def migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _superseded_row(row: FileRow, activity_id: str) -> FileRow:
+    """A salvaged file row of ``activity_id`` marked superseded, as ``_delete_activity`` does."""
+    if row.activity_id != activity_id or row.status != "salvaged":
+        return row
+    return FileRow(row.file_hash, row.path, row.size_bytes, "duplicate", row.athlete_id,
+                   "superseded", _SUPERSEDED_REASON, row.activity_id)
 
 
 class Warehouse:
@@ -273,8 +320,8 @@ class Warehouse:
             self.con.execute(f"DELETE FROM {table} WHERE activity_id = ?", [activity_id])
         self.con.execute(
             "UPDATE source_files SET status = 'duplicate', reason_code = 'superseded',"
-            " reason = 'a complete copy of this activity replaced the salvaged data'"
-            " WHERE activity_id = ? AND status = 'salvaged'", [activity_id])
+            " reason = ?"
+            " WHERE activity_id = ? AND status = 'salvaged'", [_SUPERSEDED_REASON, activity_id])
 
     def _insert_activity_row(self, d: DecodedActivity, activity_id: str, athlete_id: str) -> None:
         self.con.execute(
@@ -299,6 +346,147 @@ class Warehouse:
             )
         finally:
             self.con.unregister(view)
+
+    # -- batches (bulk ingest) -------------------------------------------------
+    def file_statuses(self, hashes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """:meth:`file_status` for many hashes in one query: only the hashes already seen."""
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return {}
+        rows = self.con.execute(
+            "SELECT file_hash, status, reason FROM source_files WHERE file_hash IN (SELECT unnest(?::VARCHAR[]))",
+            [wanted],
+        ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def _existing_activities(self, keys: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        rows = self.con.execute(
+            "SELECT activity_key, activity_id, salvaged FROM activities"
+            " WHERE activity_key IN (SELECT unnest(?::VARCHAR[]))", [wanted],
+        ).fetchall()
+        return {row[0]: (row[1], bool(row[2])) for row in rows}
+
+    def store_batch(
+        self, activities: Sequence[PendingActivity], *, files: Sequence[FileRow] = (),
+        forget: Sequence[str] = (), ingest_id: str | None = None,
+    ) -> list[StoredActivity]:
+        """Store many activities and file rows in ONE transaction, a few statements in all.
+
+        The result is what :meth:`forget_file` for each of ``forget``, :meth:`record_file`
+        for each of ``files`` and :meth:`store_activity` for each of ``activities`` (in
+        order) would leave, one StoredActivity per activity: an activity seen before (in
+        the warehouse or earlier in the batch) is a duplicate, except that a complete copy
+        replaces a salvaged one. The caller gives each file hash at most once. All or
+        nothing: a failed write leaves none of the batch (a disk-full or read-only file
+        becomes a WarehouseError, like :meth:`transaction`).
+        """
+        existing = self._existing_activities(a.decoded.activity_key for a in activities)
+        known: dict[str, tuple[str, bool, int | None]] = {k: (i, s, None) for k, (i, s) in existing.items()}
+        rows: list[FileRow] = list(files)
+        stored: dict[str, int] = {}  # activity_key -> index into activities, to insert
+        superseded: list[str] = []  # activity ids stored before this batch, to delete
+        profiles: dict[str, list[float | None]] = {}  # athlete -> first [body mass, height] seen
+        results: list[StoredActivity] = []
+        for index, item in enumerate(activities):
+            d = item.decoded
+            current = known.get(d.activity_key)
+            if current is not None:
+                current_id, current_salvaged, in_batch = current
+                if not (current_salvaged and not d.salvaged):
+                    rows.append(FileRow(d.content_hash, item.path, d.size_bytes, "duplicate", item.athlete_id,
+                                        "duplicate_activity", f"same activity as {current_id} already stored",
+                                        current_id))
+                    results.append(StoredActivity("duplicate", current_id))
+                    continue
+                if in_batch is None:
+                    superseded.append(current_id)
+                else:
+                    del stored[d.activity_key]
+                rows = [_superseded_row(r, current_id) for r in rows]
+            activity_id = d.activity_key[:16]
+            profile = profiles.setdefault(item.athlete_id, [None, None])
+            profile[0] = profile[0] if profile[0] is not None else d.body_mass_kg
+            profile[1] = profile[1] if profile[1] is not None else d.height_m
+            stored[d.activity_key] = index
+            known[d.activity_key] = (activity_id, d.salvaged, index)
+            status = "salvaged" if d.salvaged else "ingested"
+            rows.append(FileRow(d.content_hash, item.path, d.size_bytes, status, item.athlete_id,
+                                "truncated" if d.salvaged else None, d.salvage_reason, activity_id))
+            results.append(StoredActivity(status, activity_id))
+        to_insert = [activities[i] for i in sorted(stored.values())]
+        with self.transaction():
+            if forget:
+                self.con.execute("DELETE FROM source_files WHERE status = 'quarantined'"
+                                 " AND file_hash IN (SELECT unnest(?::VARCHAR[]))", [sorted(set(forget))])
+            for activity_id in superseded:
+                self._delete_activity(activity_id)
+            for athlete_id, (body_mass_kg, height_m) in profiles.items():
+                self.ensure_athlete(athlete_id, body_mass_kg=body_mass_kg, height_m=height_m,
+                                    source="fit_user_profile")
+            self._insert_activity_rows(to_insert)
+            for table, attr in (("sessions", "sessions"), ("laps", "laps"), ("records", "records"),
+                                ("strength_sets", "sets")):
+                self._insert_frames(table, [(a.decoded.activity_key[:16], getattr(a.decoded, attr))
+                                            for a in to_insert])
+            self._insert_file_rows(rows, ingest_id)
+        return results
+
+    def _insert_arrow(self, table: str, data: pa.Table, sql: str) -> None:
+        view = f"_incoming_batch_{table}"
+        self.con.register(view, data)
+        try:
+            self.con.execute(sql.format(view=view))
+        finally:
+            self.con.unregister(view)
+
+    def _insert_activity_rows(self, items: Sequence[PendingActivity]) -> None:
+        if not items:
+            return
+        now = _now()
+        columns: dict[str, list[Any]] = {name: [] for name in _ACTIVITY_ROW_TYPES}
+        for item in items:
+            d = item.decoded
+            for name, value in (
+                ("activity_id", d.activity_key[:16]), ("activity_key", d.activity_key),
+                ("athlete_id", item.athlete_id), ("file_hash", d.content_hash),
+                ("manufacturer", d.manufacturer), ("product", d.product), ("serial_number", d.serial_number),
+                ("time_created_utc", d.time_created_utc), ("start_utc", d.start_utc),
+                ("local_offset_s", d.local_offset_s), ("body_mass_kg", d.body_mass_kg),
+                ("height_m", d.height_m), ("salvaged", d.salvaged), ("salvage_reason", d.salvage_reason),
+                ("ingested_at", now),
+            ):
+                columns[name].append(value)
+        data = pa.table({name: pa.array(values, type=_ACTIVITY_ROW_TYPES[name]) for name, values in columns.items()})
+        self._insert_arrow("activities", data, "INSERT INTO activities BY NAME SELECT * FROM {view}")
+
+    def _insert_frames(self, table: str, frames: Sequence[tuple[str, pd.DataFrame]]) -> None:
+        """Every activity's frame of one table in one INSERT (an activity_id column added)."""
+        frames = [(activity_id, frame) for activity_id, frame in frames if not frame.empty]
+        if not frames:
+            return
+        combined = pd.concat([frame for _, frame in frames], ignore_index=True)
+        combined["activity_id"] = np.repeat(np.array([a for a, _ in frames], dtype=object),
+                                            [len(frame) for _, frame in frames])
+        # one conversion for the batch: object columns (None and numbers) get their type here
+        data = pa.Table.from_pandas(combined, preserve_index=False)
+        self._insert_arrow(table, data, f"INSERT INTO {table} BY NAME SELECT * FROM {{view}}")
+
+    def _insert_file_rows(self, rows: Sequence[FileRow], ingest_id: str | None) -> None:
+        if not rows:
+            return
+        now = _now()
+        names = [n for n in _FILE_ROW_TYPES if n not in ("ingest_id", "first_seen_at")]
+        data = pa.table({
+            **{n: pa.array([getattr(r, n) for r in rows], type=_FILE_ROW_TYPES[n]) for n in names},
+            "ingest_id": pa.array([ingest_id] * len(rows), type=pa.string()),
+            "first_seen_at": pa.array([now] * len(rows), type=pa.timestamp("us")),
+        })
+        cols = ", ".join(_FILE_ROW_TYPES)
+        self._insert_arrow("source_files", data,
+                           f"INSERT INTO source_files ({cols}) SELECT {cols} FROM {{view}} ON CONFLICT DO NOTHING")
 
     # -- ingest runs ----------------------------------------------------------
     def start_ingest_run(self, ingest_id: str, files_seen: int) -> None:

@@ -1,0 +1,204 @@
+"""The bulk ingest path (decode processes, batched writes) gives exactly what file-by-file ingest gives,
+resumes after SIGKILL without duplicates, gaps or half-written activities, and falls back file by file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import tendon_pipeline.ingest as ingest_module
+from tendon_pipeline.generate import ActivitySpec, write_activity, write_settings_file
+from tendon_pipeline.ingest import ingest_paths
+from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
+
+START = datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc)
+
+
+def _run(path: Path, i: int, duration_s: int = 120) -> Path:
+    spec = ActivitySpec(start_utc=START + timedelta(hours=13 * i), distance_m=400.0 + 10 * (i % 7),
+                        duration_s=duration_s, serial_number=3_900_500_000 + i % 3)
+    return write_activity(path, spec)
+
+
+def _half(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[: len(data) // 2]
+
+
+@pytest.fixture(scope="module")
+def mixed_inbox(tmp_path_factory) -> Path:
+    """~60 files in one batch: good runs, same bytes twice, a cut copy before and one after its complete
+    copy, a quarantined and a not-an-activity file, and a runner nobody owns (no athlete)."""
+    root = tmp_path_factory.mktemp("bulk") / "inbox"
+    folder = root / "ana"
+    for i in range(52):
+        _run(folder / f"run-{i:02d}.fit", i)
+    data = (folder / "run-03.fit").read_bytes()
+    (folder / "run-03-copy.fit").write_bytes(data)  # same bytes, another name
+    complete = (folder / "run-10.fit").read_bytes()
+    (folder / "run-09z-cut.fit").write_bytes(complete[: len(complete) * 2 // 3])  # cut copy read first
+    (folder / "run-11z-cut.fit").write_bytes(_half(folder / "run-11.fit"))  # after the complete
+    (folder / "run-20-cut-twice-a.fit").write_bytes(_half(folder / "run-20.fit"))  # read before run-20.fit
+    (folder / "run-20-cut-twice-b.fit").write_bytes(_half(folder / "run-20.fit"))
+    (folder / "zz-notes.fit").write_text("training notes, not a FIT file\n")
+    (folder / "zz-notes-again.fit").write_text("training notes, not a FIT file\n")
+    write_settings_file(folder / "zz-settings.fit")
+    _run(root / "nobody.fit", 99)  # directly under the root: no athlete folder
+    return root
+
+
+def _state(wh: Warehouse) -> dict:
+    files = wh.query("SELECT file_hash, status, reason_code, activity_id, athlete_id FROM source_files ORDER BY 1")
+    per_activity = wh.query(
+        "SELECT a.activity_id, a.salvaged, a.file_hash,"
+        " (SELECT count(*) FROM records r WHERE r.activity_id = a.activity_id) AS records,"
+        " (SELECT count(*) FROM laps l WHERE l.activity_id = a.activity_id) AS laps,"
+        " (SELECT count(*) FROM sessions s WHERE s.activity_id = a.activity_id) AS sessions"
+        " FROM activities a ORDER BY 1")
+    athletes = wh.query("SELECT athlete_id, body_mass_kg, height_m, body_mass_source FROM athletes ORDER BY 1")
+    return {"counts": wh.table_counts(), "files": _rows(files), "activities": _rows(per_activity),
+            "athletes": _rows(athletes)}
+
+
+def _rows(frame) -> list[list]:
+    return frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
+def _outcomes(report) -> list[tuple]:
+    return [(Path(o.path).name, o.status, o.reason_code, o.reason, o.activity_id, o.athlete_id)
+            for o in report.outcomes]
+
+
+def _ingest(settings, db: Path, paths, *, workers: int, bulk: bool, monkeypatch, batch_files: int | None = None):
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module, "BULK_MIN_FILES", 16 if bulk else 10**9)
+        if batch_files:
+            m.setattr(ingest_module, "BATCH_FILES", batch_files)
+        s = settings.model_copy(update={"ingest_workers": workers, "db": db})
+        with open_warehouse(db) as wh:
+            report = ingest_paths(wh, s, paths)
+            return report, _state(wh)
+
+
+@pytest.fixture(scope="module")
+def sequential(mixed_inbox, tmp_path_factory):
+    """The reference: the same files through the file-by-file path."""
+    mp = pytest.MonkeyPatch()
+    try:
+        from tendon_pipeline.settings import load_settings
+        db = tmp_path_factory.mktemp("seq") / "w.duckdb"
+        return _ingest(load_settings(db=db), db, [mixed_inbox], workers=1, bulk=False, monkeypatch=mp)
+    finally:
+        mp.undo()
+
+
+def test_bulk_with_two_workers_equals_file_by_file(settings, tmp_path, mixed_inbox, sequential, monkeypatch):
+    report, state = _ingest(settings, tmp_path / "w.duckdb", [mixed_inbox], workers=2, bulk=True,
+                            monkeypatch=monkeypatch)
+    seq_report, seq_state = sequential
+    assert _outcomes(report) == _outcomes(seq_report)
+    assert state == seq_state
+    counts = report.counts()
+    assert counts == {"ingested": 52, "salvaged": 2, "duplicate": 4, "skipped": 2, "quarantined": 1}
+    by_name = {Path(o.path).name: o for o in report.outcomes}
+    assert by_name["run-03.fit"].reason == "file already seen (ingested)"
+    assert (by_name["zz-notes.fit"].status, by_name["zz-notes.fit"].reason_code) == ("duplicate", "already_seen")
+    assert by_name["nobody.fit"].reason_code == "no_athlete"
+    assert by_name["zz-settings.fit"].reason_code == "not_activity"
+    superseded = [f for f in state["files"] if f[2] == "superseded"]
+    assert len(superseded) == 2 and not any(a[1] for a in state["activities"])  # complete copies won
+
+
+def test_small_batches_in_process_equal_file_by_file(settings, tmp_path, mixed_inbox, sequential, monkeypatch):
+    """Duplicates and salvaged copies across batch boundaries, decoding in this process."""
+    report, state = _ingest(settings, tmp_path / "w.duckdb", [mixed_inbox], workers=1, bulk=True,
+                            monkeypatch=monkeypatch, batch_files=5)
+    assert _outcomes(report) == _outcomes(sequential[0])
+    assert state == sequential[1]
+
+
+def test_a_failing_batch_write_falls_back_to_file_by_file(settings, tmp_path, mixed_inbox, sequential, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise ValueError("an odd file the batch insert cannot take")
+
+    monkeypatch.setattr(Warehouse, "store_batch", broken)
+    report, state = _ingest(settings, tmp_path / "w.duckdb", [mixed_inbox], workers=1, bulk=True,
+                            monkeypatch=monkeypatch, batch_files=7)
+    assert _outcomes(report) == _outcomes(sequential[0])
+    assert state == sequential[1]
+
+
+def test_a_rerun_decodes_nothing_and_changes_nothing(settings, tmp_path, mixed_inbox, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    _, first = _ingest(settings, db, [mixed_inbox], workers=1, bulk=True, monkeypatch=monkeypatch)
+
+    def no_decoding(data):
+        raise AssertionError("a seen file was decoded again")
+
+    monkeypatch.setattr(ingest_module, "_decode_job", no_decoding)
+    quarantined_twice = {"zz-notes.fit", "zz-notes-again.fit", "nobody.fit"}  # re-checked, as file by file
+    paths = [p for p in mixed_inbox.rglob("*.fit") if p.name not in quarantined_twice]
+    report, again = _ingest(settings, db, paths, workers=2, bulk=True,
+                            monkeypatch=monkeypatch)
+    assert set(report.counts().items()) >= {("duplicate", len(paths))}
+    assert again == first
+
+
+# -- SIGKILL during a bulk ingest, then restart ------------------------------------------------
+
+FILES = 72
+DURATION_S = 300
+BULK_INGEST = """
+import sys
+from tendon_pipeline.settings import load_settings
+from tendon_pipeline.warehouse.store import open_warehouse
+import tendon_pipeline.ingest as ingest
+ingest.BATCH_FILES = 10
+settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
+with open_warehouse(settings.db) as wh:
+    report = ingest.ingest_paths(wh, settings, [sys.argv[2]])
+print("done", report.counts(), flush=True)
+"""
+
+
+def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_path):
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    for i in range(FILES):
+        _run(inbox / ("ana", "ben")[i % 2] / f"run-{i:03d}.fit", i, duration_s=DURATION_S)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENDON_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), TENDON_HOME=str(tmp_path / "home"))
+    rng = random.Random(11)
+    kills = 0
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        time.sleep(rng.uniform(2.5, 4.5))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the ingest and its decode workers, all at once
+            kills += 1
+        proc.communicate()
+    final = subprocess.run([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0 and "done" in final.stdout, final.stderr
+    assert kills >= 1, "the ingest finished before any kill: lower the sleep"
+    with open_warehouse(db) as wh:
+        files = wh.query("SELECT status, count(*) AS n FROM source_files GROUP BY 1").values.tolist()
+        per_activity = wh.query(
+            "SELECT (SELECT count(*) FROM records r WHERE r.activity_id = a.activity_id) AS n,"
+            " (SELECT count(*) FROM sessions s WHERE s.activity_id = a.activity_id) AS s FROM activities a")
+        orphans = wh.query("SELECT count(*) AS n FROM records WHERE activity_id NOT IN (SELECT activity_id FROM activities)")
+        hashes = set(wh.query("SELECT file_hash FROM source_files").file_hash)
+    assert files == [["ingested", FILES]]
+    assert len(per_activity) == FILES
+    assert (per_activity["n"] == DURATION_S).all() and (per_activity["s"] == 1).all()
+    assert orphans.iloc[0].n == 0
+    assert hashes == {hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.rglob("*.fit")}
