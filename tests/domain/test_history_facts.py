@@ -63,3 +63,37 @@ def test_acwr_rows_equal_one_frame_per_week(h, th):
         want = acwr_frame(facts.history, facts.first_run, sunday, th).iloc[-1]
         for column in ACWR_COLUMNS:
             assert same(rows[sunday][column], want[column]), (sunday, column, rows[sunday][column], want[column])
+
+
+def test_earlier_runs_cover_the_window_with_and_without_ordered_dates():
+    ordered = [h for h in HISTORIES if HistoryFacts(h, YEAR_END)._run_dates is not None]
+    unordered = [h for h in HISTORIES if HistoryFacts(h, YEAR_END)._run_dates is None]
+    assert ordered and unordered  # time zones in the random histories put dates out of order
+    for h in HISTORIES:
+        facts = HistoryFacts(h, YEAR_END)
+        for index, run in enumerate(facts.running):
+            start = run.local_date - timedelta(days=30)
+            want = [r for r in facts.running[:index] if r.local_date >= start]
+            assert [r for r in facts.earlier_runs_from(index, start) if r.local_date >= start] == want
+
+
+def test_monotony_shortcut_only_skips_weeks_that_cannot_fire():
+    import random
+
+    from tendon_pipeline.domain.load import monotony
+    from tendon_pipeline.domain.rules import _monotony_below
+
+    rng = random.Random(7)
+    skipped = 0
+    for _ in range(20_000):
+        loaded = rng.randint(0, 7)
+        base = rng.uniform(1, 20_000)
+        loads = [base * (1 + rng.uniform(-0.05, 0.05) * rng.random()) for _ in range(loaded)]
+        loads += [0.0] * (7 - loaded)
+        rng.shuffle(loads)
+        line = rng.choice((0.5, 1.0, 1.2, 1.58, math.sqrt(2.5), 2.0, 2.449, math.sqrt(6), 3.0))
+        if _monotony_below(loads, line):
+            skipped += 1
+            value = monotony(loads)
+            assert value is None or value <= line, (loads, line, value)
+    assert skipped > 5_000

@@ -382,6 +382,19 @@ class HistoryFacts:
         return min((r.local_date for r in self.running), default=None)
 
     @cached_property
+    def _run_dates(self) -> list[date] | None:
+        """Local dates in running order, or None when time zones make them go backwards."""
+        dates = [r.local_date for r in self.running]
+        return dates if all(a <= b for a, b in zip(dates, dates[1:])) else None
+
+    def earlier_runs_from(self, index: int, start: date) -> list[RunSummary]:
+        """Runs before ``running[index]``, those dated before ``start`` skipped when the dates
+        are in order (otherwise all of them: callers still filter by date)."""
+        dates = self._run_dates
+        lo = bisect_left(dates, start, 0, index) if dates is not None else 0
+        return self.running[lo:index]
+
+    @cached_property
     def _runs_by_week(self) -> dict[date, list[RunSummary]]:
         out: dict[date, list[RunSummary]] = defaultdict(list)
         for run in self.running:

@@ -8,6 +8,7 @@ never changes an alert already raised.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
@@ -176,9 +177,12 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
     ]
     alerts = []
     for index, run in enumerate(runs):
+        if (run.local_date - runs[0].local_date).days < th.spike_min_history_days:
+            continue
         window_start = run.local_date - timedelta(days=th.spike_window_days)
-        prior = [r for r in runs[:index] if r.local_date >= window_start and r.distance_m > 0]
-        if not prior or (run.local_date - runs[0].local_date).days < th.spike_min_history_days:
+        earlier = facts.earlier_runs_from(index, window_start)
+        prior = [r for r in earlier if r.local_date >= window_start and r.distance_m > 0]
+        if not prior:
             continue
         longest = max(prior, key=lambda r: (r.distance_m, r.activity_id))
         rise_m = run.distance_m - longest.distance_m
@@ -249,6 +253,15 @@ def _tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> li
     return _weekly(facts, check)
 
 
+def _monotony_below(loads: list[float], line: float) -> bool:
+    """True when the monotony of these non-negative loads cannot exceed ``line``: with k of n
+    days loaded, mean / SD <= sqrt(k / (n - k)) (Cauchy-Schwarz), equal when all k are equal.
+    A margin far above rounding keeps borderline weeks for the exact computation."""
+    loaded = sum(1 for load in loads if load > 0)
+    rest = len(loads) - loaded
+    return rest > 0 and math.sqrt(loaded / rest) < line * (1.0 - 1e-9)
+
+
 def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly monotony of daily tendon load (mean / population SD over the 7 days, rest days
     = 0) above 2.0: caution (Foster 1998). Undefined monotony (SD 0) never fires."""
@@ -257,6 +270,8 @@ def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
 
     def check(monday: date) -> Alert | None:
         loads = facts.week_daily_loads(monday)
+        if _monotony_below(loads, th.monotony_warning):
+            return None
         value = monotony(loads)
         if value is None or value <= th.monotony_warning:
             return None
