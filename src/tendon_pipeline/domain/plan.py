@@ -30,12 +30,11 @@ from typing import Literal, NamedTuple
 from .aggregate import (
     WEEK,
     estimated_calf_1rm,
+    in_week,
     program_start_of,
     program_week,
     running_runs,
-    runs_in_week,
     up_to,
-    weekly_running_km,
 )
 from .load import week_monday
 from .models import SEVERITY_RANK, Alert, AthleteHistory, TendonSession, WeekPlan
@@ -137,11 +136,17 @@ def reference_week(history: AthleteHistory, as_of: date) -> tuple[float, float, 
     of runs a week (last week's, or the 4-week average when last week had none)."""
     base = last_completed_monday(as_of)
     mondays = [base - WEEK * i for i in range(4)]
-    last_km = weekly_running_km(history, base)
-    average_km = sum(weekly_running_km(history, m) for m in mondays) / 4.0
-    runs = len(runs_in_week(history, base))
+    running = running_runs(history)  # sorted once; each week keeps that order (as runs_in_week)
+    weeks = {m: [r for r in running if in_week(r.local_date, m)] for m in mondays}
+
+    def week_km(monday: date) -> float:  # = weekly_running_km(history, monday)
+        return sum(r.distance_m for r in weeks[monday]) / 1000.0
+
+    last_km = week_km(base)
+    average_km = sum(week_km(m) for m in mondays) / 4.0
+    runs = len(weeks[base])
     if runs == 0:
-        runs = math.ceil(sum(len(runs_in_week(history, m)) for m in mondays) / 4.0)
+        runs = math.ceil(sum(len(weeks[m]) for m in mondays) / 4.0)
     return last_km, average_km, runs
 
 

@@ -184,10 +184,10 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
         prior = [r for r in earlier if r.local_date >= window_start and r.distance_m > 0]
         if not prior:
             continue
+        if run.distance_m - max(r.distance_m for r in prior) < th.spike_min_increase_km * 1000.0:
+            continue  # the rise below: decided by the longest distance alone
         longest = max(prior, key=lambda r: (r.distance_m, r.activity_id))
         rise_m = run.distance_m - longest.distance_m
-        if rise_m < th.spike_min_increase_km * 1000.0:
-            continue
         increase = rise_m / longest.distance_m
         severity = _band(increase, bands)
         if severity is None:
