@@ -238,13 +238,17 @@ def _ingest_once(inbox: Path, tmp: Path, fast: bool, athlete: str | None) -> dic
 
     db = tmp / f"bench-{'fast' if fast else 'fitparse'}-{inbox.name}.duckdb"
     settings = load_settings(db=db, inbox=inbox)
+    if not fast:  # the fitparse patch reaches this process only, not spawned decode workers
+        settings = settings.model_copy(update={"ingest_workers": 1})
     with _decode_path(fast), open_warehouse(db) as warehouse:
         wall, cpu = time.perf_counter(), time.process_time()
         report = ingest_paths(warehouse, settings, [inbox], athlete=athlete)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         stored = int(warehouse.query("SELECT count(*) AS n FROM records").iloc[0, 0])
     files = len(report.outcomes)
-    return {"files": files, "outcomes": report.counts(), "records_stored": stored, "cpu_s": cpu,
+    workers = settings.ingest_workers or os.cpu_count() or 1
+    return {"files": files, "workers": workers if files >= 16 else 1,
+            "outcomes": report.counts(), "records_stored": stored, "cpu_s": cpu,
             "wall_s": wall, "files_per_s": files / wall, "records_per_s": stored / wall}
 
 
@@ -398,10 +402,10 @@ def print_report(result: dict[str, Any], baseline: dict[str, Any] | None) -> Non
             print(f"  speed-up {name}: {value:.1f}x")
     if result.get("ingest"):
         print("\nIngest into DuckDB (wall time, ingest_paths end to end)")
-        print(f"  {'set':28s} {'files':>6s} {'files/s':>9s} {'MB/s':>8s} {'records/s':>10s}  outcomes")
+        print(f"  {'set':28s} {'files':>6s} {'workers':>7s} {'files/s':>9s} {'MB/s':>8s} {'records/s':>10s}  outcomes")
         for name, row in result["ingest"].items():
-            print(f"  {name:28s} {row['files']:6d} {row['files_per_s']:9.2f} {row['mb_per_s']:8.2f} "
-                  f"{row['records_per_s']:10.0f}  {row['outcomes']}")
+            print(f"  {name:28s} {row['files']:6d} {row.get('workers', 1):7d} {row['files_per_s']:9.2f} "
+                  f"{row['mb_per_s']:8.2f} {row['records_per_s']:10.0f}  {row['outcomes']}")
     rules = result.get("rules")
     if rules:
         print("\nRules (domain.rules.evaluate, CPU time)")
