@@ -345,7 +345,9 @@ def bench_rules(athletes: int, sample: int, weeks: int) -> dict[str, Any]:
 
     start = date(2025, 1, 6)
     as_of = start + timedelta(weeks=weeks, days=-1)  # the Sunday ending the last week
-    chosen = sorted({round(i * athletes / sample) for i in range(sample)} & set(range(athletes)))
+    # every scenario (index % 5) in the sample: evenly spread, then shifted by i so a stride
+    # that is a multiple of 5 does not pick one scenario only
+    chosen = sorted({(round(i * athletes / sample) + i) % athletes for i in range(sample)})
     build = evaluate_cpu = evaluate_wall = 0.0
     alerts = runs = 0
     thresholds = RuleThresholds()
