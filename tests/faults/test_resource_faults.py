@@ -7,7 +7,6 @@ fault is gone.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -96,7 +96,7 @@ def test_a_literal_secret_url_in_the_config_is_masked_in_errors(tmp_path, wh, ca
         assert PASSWORD not in text and TOKEN not in text
 
 
-@pytest.mark.parametrize("url", [f"nosuchservice://{TOKEN}/{PASSWORD}", f"json://", f"{TOKEN}://x"])
+@pytest.mark.parametrize("url", [f"nosuchservice://{TOKEN}/{PASSWORD}", "json://", f"{TOKEN}://x"])
 def test_an_unusable_url_is_permanent_and_not_echoed(url, caplog):
     caplog.set_level(1)
     notifier = AppriseNotifier(AppriseConfig(url=url))

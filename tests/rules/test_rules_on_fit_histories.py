@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 
 from tendon_pipeline import generate as g
 from tendon_pipeline.evaluate import evaluate_athletes

@@ -8,7 +8,6 @@ starts a worker and ``tendon watch --server``, drops files and waits for the
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
