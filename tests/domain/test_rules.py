@@ -262,6 +262,14 @@ def test_tendon_loading_frequency_silent_at_two_sessions_and_without_a_program()
     assert rules.tendon_loading_frequency(history([run(W47, 5)]), TH, W47_SUNDAY) == []
 
 
+def test_tendon_loading_frequency_skips_a_week_without_any_recorded_activity():
+    # W45: 2 sessions; W46: nothing recorded at all (a break, or no sync); W47: runs only
+    entries = [hold(W46 - timedelta(days=7)), hold(W46 - timedelta(days=4))]
+    h = history([run(W47 + timedelta(days=1), 6)], strength_entries=entries, program_start=W46 - timedelta(days=7))
+    alert = only(rules.tendon_loading_frequency(h, TH, W47_SUNDAY))
+    assert alert.period == "2026-W47" and alert.evidence["sessions"] == 0
+
+
 def intensity_history(week6_entry, body_mass_kg=70.0):
     start = W47 - timedelta(weeks=5)  # W47 is program week 6
     best = strength(W47 - timedelta(weeks=2), "calf_raise", reps=8, load_kg=40.0)  # 110 kg x 8

@@ -395,13 +395,16 @@ def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -
     A session is a day with a strength or isometric entry of a calf exercise
     (``tendon_loading_exercises``); plyometrics alone do not count (Kubo et al. 2017). The
     program starts at ``program_start`` or, without one, at the first tendon-loading entry;
-    athletes with neither are not nagged.
+    athletes with neither are not nagged. A week with no recorded activity at all (no run,
+    no strength work: a break, or the watch not synced) is missing data, not evidence.
     """
     history = facts.history
     th = thresholds
     start = program_start_of(history, th)
     alerts = []
     for monday in _program_weeks(facts, start):
+        if not facts.runs_in_week(monday) and not facts.strength_in_week(monday):
+            continue
         sessions = len(facts.tendon_session_dates(monday, th))
         if sessions >= th.tendon_sessions_min_per_week:
             continue
