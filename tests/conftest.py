@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,7 +13,10 @@ import pytest
 # Before anything imports Prefect: quiet, local, and one Prefect home per xdist worker
 # so parallel workers never share the ephemeral API's SQLite file.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tendon-tests-prefect-{os.getpid()}-{_WORKER}"))
+if "PREFECT_HOME" not in os.environ:
+    _PREFECT_HOME = Path(tempfile.gettempdir()) / f"tendon-tests-prefect-{os.getpid()}-{_WORKER}"
+    os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+    atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 from tendon_pipeline.orchestration import QUIET_PREFECT_ENV  # noqa: E402 - imports no Prefect
 
 for _key, _value in QUIET_PREFECT_ENV.items():
