@@ -164,8 +164,10 @@ from tendon_pipeline.warehouse.store import open_warehouse
 import tendon_pipeline.ingest as ingest
 ingest.BATCH_FILES = 10
 settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
+def progress(outcome, number, total):
+    print("file", number, flush=True)
 with open_warehouse(settings.db) as wh:
-    report = ingest.ingest_paths(wh, settings, [sys.argv[2]])
+    report = ingest.ingest_paths(wh, settings, [sys.argv[2]], on_file=progress)
 print("done", report.counts(), flush=True)
 """
 
@@ -180,8 +182,12 @@ def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_pa
     kills = 0
     for _ in range(3):
         proc = subprocess.Popen([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        time.sleep(rng.uniform(2.5, 4.5))
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        kill_after = rng.randint(1, FILES // 2)  # files reported (the writer is mid-batch), whatever the speed
+        for line in proc.stdout:
+            if line.startswith("file") and int(line.split()[1]) >= kill_after:
+                time.sleep(rng.uniform(0.0, 0.3))
+                break
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the ingest and its decode workers, all at once
             kills += 1
@@ -189,7 +195,7 @@ def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_pa
     final = subprocess.run([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0 and "done" in final.stdout, final.stderr
-    assert kills >= 1, "the ingest finished before any kill: lower the sleep"
+    assert kills >= 1, "the ingest finished before any kill"
     with open_warehouse(db) as wh:
         files = wh.query("SELECT status, count(*) AS n FROM source_files GROUP BY 1").values.tolist()
         per_activity = wh.query(

@@ -25,8 +25,11 @@ from tendon_pipeline.warehouse.store import open_warehouse
 from tendon_pipeline.ingest import ingest_paths
 from tendon_pipeline.evaluate import evaluate_athletes
 settings = load_settings(db=sys.argv[1])
+def progress(outcome, number, total):
+    print("file", number, flush=True)
 with open_warehouse(settings.db) as wh:
-    report = ingest_paths(wh, settings, [sys.argv[2]])
+    report = ingest_paths(wh, settings, [sys.argv[2]], on_file=progress)
+    print("evaluating", flush=True)
     evaluate_athletes(wh, settings, as_of=date(2026, 6, 28))
 print("done", flush=True)
 """
@@ -52,17 +55,23 @@ def test_killed_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_path):
     _inbox(inbox)
     rng = random.Random(7)
     kills = 0
-    for _ in range(4):
+    for attempt in range(4):
         proc = _run(db, inbox)
-        time.sleep(rng.uniform(0.8, 3.0))
+        # kill at a random file, or (last attempt) while the rules are being evaluated,
+        # whatever the machine's speed
+        target = "evaluating" if attempt == 3 else f"file {rng.randint(1, FILES - 1)}"
+        for line in proc.stdout:
+            if line.strip() == target or line.startswith("evaluating"):
+                time.sleep(rng.uniform(0.0, 0.2))
+                break
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
-        proc.wait()
+        proc.communicate()
     final = _run(db, inbox)
     out, err = final.communicate(timeout=300)
     assert final.returncode == 0 and "done" in out, err
-    assert kills >= 1, "the batch finished before any kill: lower the sleep"
+    assert kills >= 2, "the batch finished before the kills"
     with open_warehouse(db) as wh:  # opens cleanly (WAL replayed) and migrates nothing new
         files = wh.query("SELECT status, count(*) AS n FROM source_files GROUP BY 1").values.tolist()
         per_activity = wh.query(
