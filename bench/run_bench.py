@@ -301,8 +301,8 @@ def _athlete_specs(index: int, start_monday: date, weeks: int) -> tuple[Any, lis
 
 def _history(profile: Any, specs: list[Any]) -> Any:
     """The AthleteHistory the warehouse would build for these activities (cadence-based loads)."""
-    from tendon_pipeline.domain.load import achilles_multiple
-    from tendon_pipeline.domain.models import AthleteHistory, PainEntry, RunSummary, StrengthEntry
+    from tendon_pipeline.domain.models import AthleteHistory, PainEntry, StrengthEntry
+    from tendon_pipeline.generate import expected_run_summary
 
     athlete = profile.athlete_id
     runs, strength, pain = [], [], []
@@ -311,13 +311,7 @@ def _history(profile: Any, specs: list[Any]) -> Any:
         if spec.strength_sets:
             strength += _strength_entries(athlete, day, spec, StrengthEntry)
             continue
-        speed = spec.distance_m / spec.duration_s
-        steps = (spec.cadence_spm or 0.0) * spec.duration_s / 60.0
-        runs.append(RunSummary(
-            athlete_id=athlete, activity_id=f"{athlete}-{i}", local_date=day, start_utc=spec.start_utc,
-            sport=spec.sport, distance_m=spec.distance_m, duration_s=spec.duration_s, avg_speed_mps=speed,
-            steps=steps, steps_method="cadence", tendon_load_bw=steps * achilles_multiple(speed),
-            load_method="cadence_only"))
+        runs.append(expected_run_summary(athlete, f"{athlete}-{i}", spec))
         if i % 9 == 0:
             pain.append(PainEntry(athlete_id=athlete, local_date=day, during=i % 4, next_morning=i % 3))
     return AthleteHistory(athlete_id=athlete, body_mass_kg=profile.body_mass_kg, runs=runs,

@@ -30,7 +30,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 from garmin_fit_sdk import Encoder, Profile
@@ -38,6 +38,9 @@ from garmin_fit_sdk import fit as _FIT
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tendon_pipeline.fileio import write_atomic
+
+if TYPE_CHECKING:
+    from tendon_pipeline.domain.models import RunSummary
 
 __all__ = [
     "MESG_NUM",
@@ -1005,3 +1008,18 @@ def generate_example_inbox(root: Path, weeks: int = 10, end: date | None = None,
         for name, spec in zip(_file_names(specs), specs):
             paths.append(write_activity(folder / name, spec))
     return sorted(paths)
+
+
+def expected_run_summary(athlete_id: str, activity_id: str, spec: ActivitySpec) -> "RunSummary":
+    """The run summary the warehouse derives from ``spec`` when cadence is recorded, without
+    writing or decoding the file (for rule benchmarks and tests over many histories)."""
+    from tendon_pipeline.domain.load import achilles_multiple
+    from tendon_pipeline.domain.models import RunSummary
+
+    speed = spec.distance_m / spec.duration_s
+    steps = (spec.cadence_spm or 0.0) * spec.duration_s / 60.0
+    return RunSummary(
+        athlete_id=athlete_id, activity_id=activity_id, local_date=spec.local_start.date(),
+        start_utc=spec.start_utc, sport=spec.sport, distance_m=spec.distance_m, duration_s=spec.duration_s,
+        avg_speed_mps=speed, steps=steps, steps_method="cadence", tendon_load_bw=steps * achilles_multiple(speed),
+        load_method="cadence_only")

@@ -146,13 +146,7 @@ def generated_history(index: int, weeks: int = 52) -> AthleteHistory:
                     kind="isometric" if (s.repetitions or 0) <= 1 else "strength", sets=1,
                     reps=s.repetitions, seconds=s.duration_s, load_kg=s.weight_kg, source="fit"))
             continue
-        speed = spec.distance_m / spec.duration_s
-        steps = (spec.cadence_spm or 0.0) * spec.duration_s / 60.0
-        runs.append(RunSummary(
-            athlete_id=athlete, activity_id=f"{athlete}-{i}", local_date=day, start_utc=spec.start_utc,
-            sport=spec.sport, distance_m=spec.distance_m, duration_s=spec.duration_s, avg_speed_mps=speed,
-            steps=steps, steps_method="cadence", tendon_load_bw=steps * achilles_multiple(speed),
-            load_method="cadence_only"))
+        runs.append(g.expected_run_summary(athlete, f"{athlete}-{i}", spec))
         if i % 9 == 0:
             pains.append(PainEntry(athlete_id=athlete, local_date=day, during=i % 4, next_morning=i % 3))
     return AthleteHistory(athlete_id=athlete, body_mass_kg=profile.body_mass_kg, runs=runs,
