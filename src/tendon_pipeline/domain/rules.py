@@ -116,6 +116,18 @@ def _public(rule: FactsRule) -> Rule:
 # --------------------------------------------------------------------------- running volume
 
 
+def _week_over_week(value: float, previous: float, min_base: float, min_rise: float,
+                    caution: float, warning: float) -> tuple[float, Severity] | None:
+    """The weekly progression decision shared by distance and tendon load: silent on a small
+    base or a small rise, else (relative increase, severity) when a line is crossed."""
+    rise = value - previous
+    if previous < min_base or rise < min_rise:
+        return None
+    increase = rise / previous
+    severity = _band(increase, [(caution, "caution"), (warning, "warning")])
+    return None if severity is None else (increase, severity)
+
+
 def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Running distance week over week: > 10 % caution, > 30 % warning.
 
@@ -130,14 +142,11 @@ def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> 
         week_km = facts.week_km(monday)
         previous_km = facts.week_km(monday - WEEK)
         rise_km = week_km - previous_km
-        if previous_km < th.volume_min_base_km or rise_km < th.volume_min_increase_km:
+        found = _week_over_week(week_km, previous_km, th.volume_min_base_km, th.volume_min_increase_km,
+                                th.volume_increase_caution, th.volume_increase_warning)
+        if found is None:
             return None
-        increase = rise_km / previous_km
-        severity = _band(
-            increase, [(th.volume_increase_caution, "caution"), (th.volume_increase_warning, "warning")]
-        )
-        if severity is None:
-            return None
+        increase, severity = found
         week = iso_week_label(monday)
         message = (
             f"You ran {week_km:.1f} km in week {week}, {_pct(increase):.0f} % more than the "
@@ -223,16 +232,11 @@ def _tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> li
     def check(monday: date) -> Alert | None:
         load = facts.week_load(monday)
         previous = facts.week_load(monday - WEEK)
-        rise = load - previous
-        if previous < th.tendon_load_min_base_bw or rise < th.tendon_load_min_increase_bw:
+        found = _week_over_week(load, previous, th.tendon_load_min_base_bw, th.tendon_load_min_increase_bw,
+                                th.tendon_load_increase_caution, th.tendon_load_increase_warning)
+        if found is None:
             return None
-        increase = rise / previous
-        severity = _band(
-            increase,
-            [(th.tendon_load_increase_caution, "caution"), (th.tendon_load_increase_warning, "warning")],
-        )
-        if severity is None:
-            return None
+        increase, severity = found
         week = iso_week_label(monday)
         message = (
             f"Your Achilles load rose {_pct(increase):.0f} % in week {week} "
