@@ -25,6 +25,7 @@ from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSetti
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.privacy import PrivacySettings
+from tendon_pipeline.warehouse.location import WarehouseLocation, WarehouseSettings, location_of
 
 ENV_PREFIX = "TENDON_"
 _toml_path: ContextVar[Path | None] = ContextVar("tendon_toml_path", default=None)
@@ -76,6 +77,8 @@ class Settings(BaseSettings):
 
     db: Path = Field(default_factory=lambda: data_home() / "warehouse.duckdb",
                      description="the DuckDB warehouse file; default $TENDON_HOME/warehouse.duckdb, TENDON_HOME defaulting to ~/.local/share/tendon-pipeline")
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings,
+                                         description="a DuckLake warehouse instead of the file `db` (scale-out)")
     inbox: Path = Field(default_factory=lambda: data_home() / "inbox",
                         description="folder watched for new FIT files: INBOX/<athlete>/*.fit; default $TENDON_HOME/inbox")
     athletes: list[AthleteConfig] = Field(default_factory=list, description="[[athletes]]: known athletes (section below)")
@@ -107,6 +110,11 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     # -- lookups ------------------------------------------------------------
+    @property
+    def location(self) -> WarehouseLocation:
+        """What :func:`open_warehouse` opens: the DuckLake when ``warehouse.url`` is set, else ``db``."""
+        return location_of(self.warehouse, self.db)
+
     def athlete(self, athlete_id: str) -> AthleteConfig | None:
         return next((a for a in self.athletes if a.id == athlete_id), None)
 
