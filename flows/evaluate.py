@@ -22,7 +22,7 @@ def evaluate_task(athletes: list[str] | None, db: str | None, config: str | None
                   as_of: date | None = None) -> EvaluationReport:
     """I/O task: holds the warehouse only while it evaluates."""
     settings = load_settings(config, db=db)
-    with open_warehouse(settings.db) as warehouse:
+    with open_warehouse(settings.location) as warehouse:
         report = evaluate_athletes(warehouse, settings, athletes, as_of=as_of)
         publish_evaluation_artifacts(report, warehouse)  # the same summary in the Prefect UI
         return report

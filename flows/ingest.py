@@ -29,7 +29,7 @@ def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect
 def ingest_batch(paths: list[str], athlete: str | None, db: str | None, config: str | None) -> IngestReport:
     """I/O task: opens the warehouse for the batch only, then releases it."""
     settings = load_settings(config, db=db)
-    with open_warehouse(settings.db) as warehouse:
+    with open_warehouse(settings.location) as warehouse:
         return ingest_paths(warehouse, settings, paths, athlete=athlete)
 
 

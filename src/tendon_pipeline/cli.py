@@ -60,7 +60,7 @@ def _check_warehouse_writable(settings: Settings) -> None:
     """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    with open_warehouse(settings.db):
+    with open_warehouse(settings.location):
         pass
 
 
@@ -118,7 +118,7 @@ def _print_ingest_summary(report: Any) -> None:
 def _print_holdings(settings: Settings) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    with open_warehouse(settings.db, read_only=True) as wh:
+    with open_warehouse(settings.location, read_only=True) as wh:
         counts = wh.table_counts()
         per_athlete = wh.query(
             "SELECT a.athlete_id, count(DISTINCT a.activity_id) AS activities,"
@@ -148,7 +148,7 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.db, read_only=True) as wh:
+    with open_warehouse(settings.location, read_only=True) as wh:
         frame = wh.query(
             "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
             " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
@@ -253,7 +253,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
     _print_new_alerts(result)
     click.echo("==> next week's plans")
-    with open_warehouse(settings.db, read_only=True) as wh:
+    with open_warehouse(settings.location, read_only=True) as wh:
         for athlete in athletes:
             found = read_plan(wh, athlete)
             click.echo(plan_text(found) if found else f"no plan for {athlete}")

@@ -26,7 +26,7 @@ def _settings(ctx: click.Context):
 def _read_only(ctx: click.Context):
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    return open_warehouse(_settings(ctx).db, read_only=True)
+    return open_warehouse(_settings(ctx).location, read_only=True)
 
 
 @click.command()
@@ -72,7 +72,7 @@ def status(ctx: click.Context, athlete: str, as_of) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.db) as wh:
+    with open_warehouse(settings.location) as wh:
         s = athlete_status(wh, settings, athlete, as_of.date() if as_of else None)
     click.echo(status_text(athlete, s["as_of"], s["week"], s["ratio"], s["alerts"], s["adherence"], s["plan"]))
 
@@ -87,7 +87,7 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.db) as wh:
+    with open_warehouse(settings.location) as wh:
         report = evaluate_athletes(wh, settings, list(athletes) or None, as_of=as_of.date() if as_of else None)
     for e in report.athletes:
         click.echo(f"{e.athlete_id}: {len(e.alerts)} alert(s), {len(e.new_alerts)} new; "
@@ -106,7 +106,7 @@ def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.db) as wh:
+    with open_warehouse(settings.location) as wh:
         result = evaluate_athlete(wh, settings, athlete)
     for a in result.new_alerts:
         click.echo(alert_block(a))
@@ -115,7 +115,7 @@ def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
 def _store(ctx: click.Context, athlete: str, write) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    with open_warehouse(_settings(ctx).db) as wh:
+    with open_warehouse(_settings(ctx).location) as wh:
         wh.ensure_athlete(athlete)
         write(wh)
     _evaluate_after_log(ctx, athlete)

@@ -358,11 +358,11 @@ def _session(target: WarehouseTarget, wait_s: float = 30.0) -> Iterator[Warehous
 def notify_command(settings: Settings, now: datetime | None = None, *, retry_failed: bool = False) -> DeliveryReport:
     """``tendon notify``: route what is new, then deliver what is due. The event-driven path
     (after an evaluation) calls this same function."""
-    with _session(settings.db) as wh:
+    with _session(settings.location) as wh:
         if retry_failed:
             outbox.requeue_failed(wh, now=_utc(now))
         routed = plan_deliveries(wh, settings, now)
-    report = deliver_pending(settings.db, settings, now)
+    report = deliver_pending(settings.location, settings, now)
     report.routed = routed
     return report
 

@@ -40,6 +40,18 @@ class WarehouseLockedError(WarehouseError):
     transient = True
 
 
+class WarehouseUnavailableError(WarehouseError):
+    """The warehouse's catalog server cannot be reached. Transient: retry when it is back."""
+
+    transient = True
+
+
+class WarehouseConflictError(WarehouseError):
+    """Another writer committed a conflicting change first. Transient: run the step again."""
+
+    transient = True
+
+
 class FitFileRejected(TendonError):
     """A FIT file cannot be stored. ``reason_code`` is a stable machine-readable code.
 

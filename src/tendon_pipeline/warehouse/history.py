@@ -10,7 +10,7 @@ import pandas as pd
 
 from tendon_pipeline.domain.models import Alert, AthleteHistory, PainEntry, RunSummary, StrengthEntry, VisaAEntry, WeekPlan
 from tendon_pipeline.warehouse.loads import local_date
-from tendon_pipeline.warehouse.store import Warehouse
+from tendon_pipeline.warehouse.store import Warehouse, athlete_lock
 
 # FIT exercise_category -> (exercise, kind) for watch-recorded strength sets
 FIT_EXERCISES = {"calf_raise": ("calf_raise", "strength"), "plyo": ("plyo", "plyometric"),
@@ -93,17 +93,24 @@ def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
     return entry_id
 
 
+def _replace_day(warehouse: Warehouse, table: str, athlete_id: str, day: date, columns: list[str],
+                 values: list) -> None:
+    """One row per athlete and day: the new entry replaces that day's (no INSERT OR REPLACE on a lake)."""
+    with warehouse.lock(athlete_lock(athlete_id)), warehouse.transaction():
+        warehouse.con.execute(f"DELETE FROM {table} WHERE athlete_id = ? AND local_date = ?", [athlete_id, day])
+        warehouse.con.execute(
+            f"INSERT INTO {table} (athlete_id, local_date, {', '.join(columns)})"
+            f" VALUES (?, ?, {', '.join('?' for _ in columns)})", [athlete_id, day, *values])
+
+
 def log_pain(warehouse: Warehouse, entry: PainEntry) -> None:
-    warehouse.con.execute(
-        "INSERT OR REPLACE INTO pain_log (athlete_id, local_date, during, next_morning, logged_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [entry.athlete_id, entry.local_date, entry.during, entry.next_morning, _now()])
+    _replace_day(warehouse, "pain_log", entry.athlete_id, entry.local_date, ["during", "next_morning", "logged_at"],
+                 [entry.during, entry.next_morning, _now()])
 
 
 def log_visa_a(warehouse: Warehouse, entry: VisaAEntry) -> None:
-    warehouse.con.execute(
-        "INSERT OR REPLACE INTO visa_a_log (athlete_id, local_date, score, logged_at) VALUES (?, ?, ?, ?)",
-        [entry.athlete_id, entry.local_date, entry.score, _now()])
+    _replace_day(warehouse, "visa_a_log", entry.athlete_id, entry.local_date, ["score", "logged_at"],
+                 [entry.score, _now()])
 
 
 # -- alerts and plans -------------------------------------------------------------
@@ -122,8 +129,11 @@ def store_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_id: str) 
 
 
 def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None:
+    """The week's plan replaces the one stored (call inside a transaction)."""
+    warehouse.con.execute("DELETE FROM plans WHERE athlete_id = ? AND week_start = ?",
+                          [plan.athlete_id, plan.week_start])
     warehouse.con.execute(
-        "INSERT OR REPLACE INTO plans (athlete_id, week_start, status, target_km_low, target_km_high,"
+        "INSERT INTO plans (athlete_id, week_start, status, target_km_low, target_km_high,"
         " long_run_cap_km, plan, reasons, evaluation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [plan.athlete_id, plan.week_start, plan.status, plan.target_km_low, plan.target_km_high,
          plan.long_run_cap_km, plan.model_dump_json(), json.dumps(plan.reasons), evaluation_id, _now()])

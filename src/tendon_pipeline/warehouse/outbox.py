@@ -10,14 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, TypeVar
 
-import duckdb
-
-from tendon_pipeline.warehouse.store import Warehouse
+from tendon_pipeline.warehouse.store import OUTBOX_LOCK, Warehouse, retry_on_conflict
 
 T = TypeVar("T")
 
@@ -76,23 +73,15 @@ class DeliveryRow:
 
 
 def _retry_on_conflict(fn: Callable[..., T]) -> Callable[..., T]:
-    """Two runs in one process (event-driven flows) can touch the same rows at once; DuckDB
-    then aborts one transaction ("Conflict on update", or a duplicate key where ``ON CONFLICT
-    DO NOTHING`` met an uncommitted twin). Every write here is idempotent, so the loser simply
-    runs again (its transaction was rolled back)."""
+    """Every outbox write holds the outbox lock (several writers of a DuckLake: one at a time
+    here, so a message is claimed by one run only) and runs again when it lost a race."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        for attempt in range(8):
-            try:
-                return fn(*args, **kwargs)
-            except (duckdb.TransactionException, duckdb.ConstraintException):
-                if attempt == 7:
-                    raise
-                time.sleep(0.01 * 2 ** attempt)
-        raise AssertionError("unreachable")
+    def locked(wh: Warehouse, *args: Any, **kwargs: Any) -> T:
+        with wh.lock(OUTBOX_LOCK):
+            return fn(wh, *args, **kwargs)
 
-    return wrapper
+    return retry_on_conflict(locked)
 
 
 def _message_key(route: Route, delivery_id: str) -> str:
@@ -174,10 +163,13 @@ def _insert(wh: Warehouse, route: Route, items: list[tuple[str, str, str, str, s
     for kind, item_key, athlete, period, severity in items:
         delivery_id = delivery_key(item_key, route.recipient, route.channel)
         values.append([delivery_id, _message_key(route, delivery_id), kind, item_key, athlete, period, severity,
-                       route.recipient, route.channel, route.digest, route.send_at, now])
-    sql = ("INSERT INTO deliveries (delivery_id, message_key, item_kind, item_key, athlete_id, period, severity,"
-           " recipient, channel, digest, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-           " ON CONFLICT DO NOTHING")
+                       route.recipient, route.channel, route.digest, route.send_at, now, delivery_id])
+    # seq is the creation order, given here (not by a sequence: a DuckLake has none); the
+    # outbox lock makes max(seq) + 1 safe with several writers
+    sql = ("INSERT INTO deliveries (delivery_id, seq, message_key, item_kind, item_key, athlete_id, period,"
+           " severity, recipient, channel, digest, next_attempt_at, created_at)"
+           " SELECT ?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+           " WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE delivery_id = ?)")
     if in_transaction:
         wh.con.executemany(sql, values)
     else:
@@ -193,13 +185,16 @@ def _insert(wh: Warehouse, route: Route, items: list[tuple[str, str, str, str, s
 def claim_due(wh: Warehouse, *, now: datetime, token: str, until: datetime) -> list[DeliveryRow]:
     """Hold every pending row that is due (and not held by another run) for this run."""
     with wh.transaction():
-        rows = wh.con.execute(
+        wh.con.execute(
             "UPDATE deliveries SET claimed_by = ?, claimed_until = ?"
             " WHERE message_key IN (SELECT message_key FROM deliveries WHERE status = 'pending'"
             "  AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?))"
-            " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
-            f" RETURNING {', '.join(_COLUMNS)}",
+            " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)",
             [token, until, now, now, now],
+        )
+        # the token is this run's own: what carries it now is what was claimed (no RETURNING on a lake)
+        rows = wh.con.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM deliveries WHERE claimed_by = ? AND status = 'pending'", [token],
         ).fetchall()
     out = [DeliveryRow(*row) for row in rows]
     return sorted(out, key=lambda r: (r.next_attempt_at, r.seq))
@@ -262,11 +257,14 @@ def record_attempt(
 def requeue_failed(wh: Warehouse, *, now: datetime, recipient: str | None = None) -> int:
     """Put permanently failed deliveries back in the queue (after fixing a channel)."""
     with wh.transaction():
-        rows = wh.con.execute(
+        count = wh.con.execute(
+            "SELECT count(*) FROM deliveries WHERE status = 'failed_permanent' AND (? IS NULL OR recipient = ?)",
+            [recipient, recipient]).fetchone()[0]
+        wh.con.execute(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, first_attempt_at = NULL,"
             " claimed_by = NULL, claimed_until = NULL WHERE status = 'failed_permanent'"
-            " AND (? IS NULL OR recipient = ?) RETURNING delivery_id", [now, recipient, recipient]).fetchall()
-    return len(rows)
+            " AND (? IS NULL OR recipient = ?)", [now, recipient, recipient])
+    return int(count)
 
 
 # --------------------------------------------------------------------------- reading

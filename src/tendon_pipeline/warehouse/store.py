@@ -3,25 +3,37 @@
 Open it with :func:`open_warehouse` (a context manager) so the file is held only
 while work is being done: DuckDB lets one process hold a file read-write and
 locks every other process out, so long-running processes must not keep it open.
+
+The same tables can live in a DuckLake (PostgreSQL catalog, Parquet data) for several
+writers at once: pass a :class:`LakeLocation` (``[warehouse] url``). The SQL here is
+written to run on both; what differs is in :mod:`tendon_pipeline.warehouse.lake`. Every
+check-then-write runs under :meth:`Warehouse.lock` (per athlete, per file hash, or the
+outbox), which is free on a file (one writer anyway) and a PostgreSQL advisory lock on a
+lake, where there are no UNIQUE constraints to fall back on.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tendon_pipeline.errors import WarehouseError, WarehouseLockedError
+from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
 from tendon_pipeline.fit.decode import DecodedActivity
+from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -73,6 +85,10 @@ _ACTIVITY_ROW_TYPES = {
 _SUPERSEDED_REASON = "a complete copy of this activity replaced the salvaged data"
 
 def _write_error(exc: BaseException) -> WarehouseError:
+    if "conflict" in str(exc).lower():
+        return WarehouseConflictError(
+            f"another writer changed the same rows first: {_first_line(exc)}",
+            hint="nothing of this step was written; run it again (flows retry it by themselves)")
     return WarehouseError(
         f"cannot write to the warehouse: {_first_line(exc)}",
         hint="free disk space or fix the file's permissions, then run the same command again:"
@@ -121,9 +137,14 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def open_warehouse(path: str | Path = MEMORY, *, read_only: bool = False) -> Iterator["Warehouse"]:
-    """Open (creating and migrating when writable) and close the warehouse."""
-    con = _connect(str(path), read_only)
+def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False) -> Iterator["Warehouse"]:
+    """Open (creating and migrating when writable) and close the warehouse: a DuckDB file
+    (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
+    if isinstance(location, LakeLocation):
+        with _open_lake(location, read_only) as warehouse:
+            yield warehouse
+        return
+    con = _connect(str(location), read_only)
     try:
         warehouse = Warehouse(con)
         if not read_only:
@@ -131,6 +152,70 @@ def open_warehouse(path: str | Path = MEMORY, *, read_only: bool = False) -> Ite
         yield warehouse
     finally:
         con.close()
+
+
+@contextmanager
+def _open_lake(location: LakeLocation, read_only: bool) -> Iterator["Warehouse"]:
+    from tendon_pipeline.warehouse.lake import AdvisoryLocks, connect_lake
+
+    if read_only:
+        con = connect_lake(location, read_only=True)
+        try:
+            yield Warehouse(con, lake=True)
+        finally:
+            con.close()
+        return
+    locks = AdvisoryLocks(location)
+    try:
+        with locks.hold([SCHEMA_LOCK]):  # one writer creates the catalog and migrates
+            con = connect_lake(location, read_only=False)
+            warehouse = Warehouse(con, locks=locks, lake=True)
+            try:
+                warehouse.migrate()
+            except BaseException:
+                con.close()
+                raise
+        try:
+            yield warehouse
+        finally:
+            con.close()
+    finally:
+        locks.close()
+
+
+SCHEMA_LOCK = "schema"
+OUTBOX_LOCK = "outbox"
+
+
+def athlete_lock(athlete_id: str) -> str:
+    return f"athlete:{athlete_id}"
+
+
+def file_lock(file_hash: str) -> str:
+    return f"file:{file_hash}"
+
+
+def retry_on_conflict(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run a write again when another writer won a race on the same rows.
+
+    Two runs in one process (event-driven flows) can touch the same rows of a DuckDB file
+    ("Conflict on update", or a duplicate key where a twin was not committed yet), and two
+    DuckLake writers can commit conflicting changes. The loser's transaction is rolled
+    back, and every write here is idempotent, so it simply runs again.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(8):
+            try:
+                return fn(*args, **kwargs)
+            except (duckdb.TransactionException, duckdb.ConstraintException, WarehouseConflictError):
+                if attempt == 7:
+                    raise
+                time.sleep(0.01 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -153,22 +238,30 @@ def _superseded_row(row: FileRow, activity_id: str) -> FileRow:
 
 
 class Warehouse:
-    """Typed operations over one open DuckDB connection."""
+    """Typed operations over one open DuckDB connection (a file, or a DuckLake attached)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, locks: Any = None, lake: bool = False) -> None:
         self.con = con
+        self.is_lake = lake
+        self._locks = locks  # lake.AdvisoryLocks on a writable lake; None: one writer per file anyway
+
+    def lock(self, *keys: str) -> Any:
+        """Hold these write locks (see :func:`athlete_lock`, :func:`file_lock`) for a block:
+        a no-op on a DuckDB file, PostgreSQL advisory locks on a DuckLake."""
+        return self._locks.hold(keys) if self._locks is not None else nullcontext()
 
     # -- schema -------------------------------------------------------------
     def migrate(self) -> list[int]:
         """Apply migrations not yet applied, each in its own transaction."""
         exists = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'main' AND table_name = 'schema_migrations'"
         ).fetchone()[0]
         if not exists:  # opening an up-to-date warehouse writes nothing
-            self.con.execute(
+            self.con.execute(self._dialect(
                 "CREATE TABLE schema_migrations ("
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-            )
+            ))
             self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file number).'")
         done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
@@ -176,10 +269,10 @@ class Warehouse:
             if version in done:
                 continue
             with self.transaction():
-                self.con.execute(sql)
+                self.con.execute(self._dialect(sql))
                 self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()])
             applied.append(version)
-        if applied:
+        if applied and not self.is_lake:
             # Put the new schema in the main file now: DuckDB 1.5 cannot replay a WAL holding
             # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
             # which would leave the warehouse unopenable after a kill during the first ingest.
@@ -188,6 +281,13 @@ class Warehouse:
             except (duckdb.IOException, duckdb.TransactionException) as exc:
                 raise _write_error(exc) from exc
         return applied
+
+    def _dialect(self, sql: str) -> str:
+        if not self.is_lake:
+            return sql
+        from tendon_pipeline.warehouse.lake import lake_sql
+
+        return lake_sql(sql)
 
     def schema_version(self) -> int:
         row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
@@ -227,16 +327,20 @@ class Warehouse:
         ingest_id: str | None = None,
     ) -> None:
         """Remember a file (skipped, quarantined, duplicate). First sighting wins."""
-        self.con.execute(
-            "INSERT INTO source_files (file_hash, path, athlete_id, size_bytes, status, reason_code,"
-            " reason, activity_id, ingest_id, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [file_hash, path, athlete_id, size_bytes, status, reason_code, reason, activity_id, ingest_id, _now()],
-        )
+        with self.lock(file_lock(file_hash)):
+            self.con.execute(
+                "INSERT INTO source_files (file_hash, path, athlete_id, size_bytes, status, reason_code,"
+                " reason, activity_id, ingest_id, first_seen_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                " WHERE NOT EXISTS (SELECT 1 FROM source_files WHERE file_hash = ?)",
+                [file_hash, path, athlete_id, size_bytes, status, reason_code, reason, activity_id, ingest_id,
+                 _now(), file_hash],
+            )
 
     def forget_file(self, file_hash: str) -> None:
         """Drop a quarantined file's row so that a decoder that now reads it can store it."""
-        self.con.execute("DELETE FROM source_files WHERE file_hash = ? AND status = 'quarantined'", [file_hash])
+        with self.lock(file_lock(file_hash)):
+            self.con.execute("DELETE FROM source_files WHERE file_hash = ? AND status = 'quarantined'",
+                             [file_hash])
 
     # -- athletes -------------------------------------------------------------
     def ensure_athlete(
@@ -244,10 +348,16 @@ class Warehouse:
         source: str = "config", display_name: str | None = None,
     ) -> None:
         """Create the athlete if new; configuration overrides, a file only fills gaps."""
-        self.con.execute(
-            "INSERT INTO athletes (athlete_id, display_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [athlete_id, display_name],
-        )
+        with self.lock(athlete_lock(athlete_id)):
+            self.con.execute(
+                "INSERT INTO athletes (athlete_id, display_name) SELECT ?, ?"
+                " WHERE NOT EXISTS (SELECT 1 FROM athletes WHERE athlete_id = ?)",
+                [athlete_id, display_name, athlete_id],
+            )
+            self._update_athlete(athlete_id, body_mass_kg, height_m, source, display_name)
+
+    def _update_athlete(self, athlete_id: str, body_mass_kg: float | None, height_m: float | None,
+                        source: str, display_name: str | None) -> None:
         if source == "config":
             self.con.execute(
                 "UPDATE athletes SET display_name = coalesce(?, display_name),"
@@ -275,7 +385,7 @@ class Warehouse:
         pointing at the stored activity, except that a complete copy replaces a
         salvaged (cut short) one, so the fuller data wins whatever the arrival order.
         """
-        with self.transaction():
+        with self.lock(athlete_lock(athlete_id), file_lock(decoded.content_hash)), self.transaction():
             existing = self._existing_activity(decoded.activity_key)
             if existing is not None:
                 existing_id, existing_salvaged = existing
@@ -383,6 +493,14 @@ class Warehouse:
         nothing: a failed write leaves none of the batch (a disk-full or read-only file
         becomes a WarehouseError, like :meth:`transaction`).
         """
+        keys = {athlete_lock(a.athlete_id) for a in activities}
+        keys |= {file_lock(a.decoded.content_hash) for a in activities} | {file_lock(r.file_hash) for r in files}
+        keys |= {file_lock(h) for h in forget}
+        with self.lock(*keys):
+            return self._store_batch(activities, files, forget, ingest_id)
+
+    def _store_batch(self, activities: Sequence[PendingActivity], files: Sequence[FileRow],
+                     forget: Sequence[str], ingest_id: str | None) -> list[StoredActivity]:
         existing = self._existing_activities(a.decoded.activity_key for a in activities)
         known: dict[str, tuple[str, bool, int | None]] = {k: (i, s, None) for k, (i, s) in existing.items()}
         rows: list[FileRow] = list(files)
@@ -486,14 +604,15 @@ class Warehouse:
         })
         cols = ", ".join(_FILE_ROW_TYPES)
         self._insert_arrow("source_files", data,
-                           f"INSERT INTO source_files ({cols}) SELECT {cols} FROM {{view}} ON CONFLICT DO NOTHING")
+                           f"INSERT INTO source_files ({cols}) SELECT {cols} FROM {{view}} v WHERE NOT EXISTS"
+                           " (SELECT 1 FROM source_files s WHERE s.file_hash = v.file_hash)")
 
     # -- ingest runs ----------------------------------------------------------
     def start_ingest_run(self, ingest_id: str, files_seen: int) -> None:
         self.con.execute(
-            "INSERT INTO ingest_runs (ingest_id, started_at, files_seen) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [ingest_id, _now(), files_seen],
+            "INSERT INTO ingest_runs (ingest_id, started_at, files_seen) SELECT ?, ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM ingest_runs WHERE ingest_id = ?)",
+            [ingest_id, _now(), files_seen, ingest_id],
         )
 
     def finish_ingest_run(self, ingest_id: str, summary_json: str) -> None:
