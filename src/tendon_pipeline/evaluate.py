@@ -16,7 +16,7 @@ from tendon_pipeline.domain.rules import evaluate
 from tendon_pipeline.settings import Settings
 from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
 from tendon_pipeline.warehouse.loads import compute_run_loads
-from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
+from tendon_pipeline.warehouse.store import EVALUATION_LOCK, Warehouse, athlete_lock, retry_on_conflict
 
 
 @dataclass
@@ -64,10 +64,10 @@ def athlete_history(warehouse: Warehouse, settings: Settings, athlete_id: str) -
 @retry_on_conflict
 def evaluate_athlete(warehouse: Warehouse, settings: Settings, athlete_id: str, *,
                      as_of: date | None = None, evaluation_id: str = "") -> AthleteEvaluation:
-    """Recompute one athlete's loads, alerts and plan: one writer per athlete at a time
-    (the athlete's lock), run again if another writer's commit conflicted."""
+    """Recompute one athlete's loads, alerts and plan, holding the athlete's and the
+    evaluation lock (see EVALUATION_LOCK); run again if another writer's commit conflicted."""
     as_of = as_of or today_for(settings, athlete_id)
-    with warehouse.lock(athlete_lock(athlete_id)):
+    with warehouse.lock(athlete_lock(athlete_id), EVALUATION_LOCK):
         history = athlete_history(warehouse, settings, athlete_id)
         alerts = evaluate(history, settings.rules, as_of)
         plan = plan_next_week(history, alerts, settings.rules, as_of)

@@ -185,6 +185,10 @@ def _open_lake(location: LakeLocation, read_only: bool) -> Iterator["Warehouse"]
 
 SCHEMA_LOCK = "schema"
 OUTBOX_LOCK = "outbox"
+# DuckLake checks conflicts per table: a transaction that deletes rows (run_loads, plans
+# are recomputed) conflicts with any concurrent insert into that table, so evaluations
+# (light) take turns while ingests (heavy) of different athletes run side by side
+EVALUATION_LOCK = "evaluation"
 
 
 def athlete_lock(athlete_id: str) -> str:
@@ -358,24 +362,23 @@ class Warehouse:
 
     def _update_athlete(self, athlete_id: str, body_mass_kg: float | None, height_m: float | None,
                         source: str, display_name: str | None) -> None:
+        """Configuration overrides; a file only fills gaps. Rows already right are not touched
+        (on a DuckLake an UPDATE rewrites the row and conflicts with other writers' inserts)."""
         if source == "config":
-            self.con.execute(
-                "UPDATE athletes SET display_name = coalesce(?, display_name),"
-                " body_mass_kg = coalesce(?, body_mass_kg), height_m = coalesce(?, height_m),"
-                " body_mass_source = CASE WHEN ? IS NULL THEN body_mass_source ELSE 'config' END"
-                " WHERE athlete_id = ?",
-                [display_name, body_mass_kg, height_m, body_mass_kg, athlete_id],
-            )
+            new = {"display_name": "coalesce($name, display_name)", "body_mass_kg": "coalesce($mass, body_mass_kg)",
+                   "height_m": "coalesce($height, height_m)",
+                   "body_mass_source": "CASE WHEN $mass IS NULL THEN body_mass_source ELSE 'config' END"}
         else:
-            self.con.execute(
-                "UPDATE athletes SET body_mass_kg = coalesce(body_mass_kg, ?),"
-                " height_m = coalesce(height_m, ?),"
-                " body_mass_source = coalesce(body_mass_source, CASE WHEN ? IS NULL THEN NULL ELSE ? END)"
-                " WHERE athlete_id = ?",
-                [body_mass_kg, height_m, body_mass_kg, source, athlete_id],
-            )
+            new = {"body_mass_kg": "coalesce(body_mass_kg, $mass)", "height_m": "coalesce(height_m, $height)",
+                   "body_mass_source": "coalesce(body_mass_source, CASE WHEN $mass IS NULL THEN NULL ELSE $source END)"}
+        sql = (f"UPDATE athletes SET {', '.join(f'{c} = {e}' for c, e in new.items())} WHERE athlete_id = $athlete"
+               f" AND ({' OR '.join(f'{c} IS DISTINCT FROM {e}' for c, e in new.items())})")
+        values = {"name": display_name, "mass": body_mass_kg, "height": height_m, "source": source,
+                  "athlete": athlete_id}
+        self.con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
 
     # -- activities -----------------------------------------------------------
+    @retry_on_conflict
     def store_activity(
         self, decoded: DecodedActivity, *, athlete_id: str, path: str, ingest_id: str | None = None,
     ) -> StoredActivity:
@@ -479,6 +482,7 @@ class Warehouse:
         ).fetchall()
         return {row[0]: (row[1], bool(row[2])) for row in rows}
 
+    @retry_on_conflict
     def store_batch(
         self, activities: Sequence[PendingActivity], *, files: Sequence[FileRow] = (),
         forget: Sequence[str] = (), ingest_id: str | None = None,
