@@ -38,3 +38,17 @@ def pg_database(postgres: PostgresServer, request: pytest.FixtureRequest) -> Ite
     conninfo = postgres.create_database(name)
     yield conninfo
     postgres.drop_database(name)
+
+
+@pytest.fixture
+def lake(pg_database: str, tmp_path) -> "LakeLocation":
+    """A new, empty DuckLake: this test's PostgreSQL database as catalog, Parquet under tmp_path."""
+    from tendon_pipeline.warehouse.location import LakeLocation
+
+    return LakeLocation(conninfo=pg_database, data_path=f"{tmp_path / 'lake-data'}/", lock_timeout_s=120)
+
+
+def lake_settings_env(location) -> dict[str, str]:
+    """The environment that points a tendon process at ``location`` (how a worker is configured)."""
+    return {"TENDON_WAREHOUSE__URL": f"ducklake:postgres:{location.conninfo}",
+            "TENDON_WAREHOUSE__DATA_PATH": location.data_path}

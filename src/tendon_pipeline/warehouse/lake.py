@@ -207,16 +207,28 @@ _CONSTRAINT_ITEM = re.compile(r"^\s*(PRIMARY\s+KEY|UNIQUE|CHECK|CONSTRAINT|FOREI
 
 
 def _lake_table(statement: str) -> str:
+    """Constraints dropped; a primary key's columns stay NOT NULL, as they are in the file."""
     start = statement.index("(")
     end = statement.rindex(")")
-    items = [item for item in _split_top_level(statement[start + 1:end], ",") if not _CONSTRAINT_ITEM.match(item)]
-    return statement[:start + 1] + ",".join(_lake_column(item) for item in items).rstrip() + "\n" + statement[end:]
+    items = _split_top_level(statement[start + 1:end], ",")
+    key_columns: set[str] = set()
+    for item in items:
+        if match := re.match(r"\s*PRIMARY\s+KEY\s*\(([^)]*)\)", item, re.IGNORECASE):
+            key_columns |= {c.strip().lower() for c in match.group(1).split(",")}
+    columns = [_lake_column(item, key_columns) for item in items if not _CONSTRAINT_ITEM.match(item)]
+    return statement[:start + 1] + ",".join(columns).rstrip() + "\n" + statement[end:]
 
 
-def _lake_column(item: str) -> str:
+def _lake_column(item: str, key_columns: set[str]) -> str:
+    name = item.split()[0].lower() if item.split() else ""
     item = _remove_call(item, "CHECK")
     item = re.sub(r"\s+DEFAULT\s+nextval\s*\(\s*'[^']*'\s*\)", "", item, flags=re.IGNORECASE)
-    return re.sub(r"\s+(PRIMARY\s+KEY|UNIQUE)\b", "", item, flags=re.IGNORECASE)
+    if re.search(r"\sPRIMARY\s+KEY\b", item, re.IGNORECASE):
+        key_columns = key_columns | {name}
+    item = re.sub(r"\s+(PRIMARY\s+KEY|UNIQUE)\b", "", item, flags=re.IGNORECASE)
+    if name in key_columns and not re.search(r"\bNOT\s+NULL\b", item, re.IGNORECASE):
+        item = item.rstrip() + " NOT NULL"
+    return item
 
 
 def _remove_call(text: str, keyword: str) -> str:
