@@ -127,7 +127,7 @@ def _print_holdings(settings: Settings) -> None:
             " FROM activities a LEFT JOIN sessions s USING (activity_id)"
             " GROUP BY 1 ORDER BY 1"
         )
-    click.echo(f"warehouse {settings.db}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    click.echo(f"warehouse {settings.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     for row in per_athlete.itertuples(index=False):
         click.echo(f"  {row.athlete_id:<16} {row.activities:>5} activities  {row.runs:>5} runs  {row.run_km:>8} km run")
 

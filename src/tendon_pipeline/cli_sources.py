@@ -88,7 +88,7 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
         return
     watcher = folder_watcher(settings, folder, config=_config(ctx), batch_window_s=batch_window, poll=poll,
                              on_batch=_echo_batch)
-    click.echo(f"watching {folder.resolve()} -> {settings.db} (Ctrl-C to stop)")
+    click.echo(f"watching {folder.resolve()} -> {settings.location} (Ctrl-C to stop)")
     watcher.run_forever()
     click.echo("stopped")
 
@@ -124,7 +124,7 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
                                     poll_interval_ms=settings.watch.poll_interval_ms))
     watcher = Watcher(settings, config=_config(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
     click.echo(f"upload endpoint {http.url}/v1/files -> {settings.inbox}"
-               + ("" if land_only else f" -> {settings.db}") + " (Ctrl-C to stop)")
+               + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
     watcher.run_forever()
     click.echo("stopped")
 
