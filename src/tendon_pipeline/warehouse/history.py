@@ -10,7 +10,7 @@ import pandas as pd
 
 from tendon_pipeline.domain.models import Alert, AthleteHistory, PainEntry, RunSummary, StrengthEntry, VisaAEntry, WeekPlan
 from tendon_pipeline.warehouse.loads import local_date
-from tendon_pipeline.warehouse.store import Warehouse, athlete_lock
+from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
 
 # FIT exercise_category -> (exercise, kind) for watch-recorded strength sets
 FIT_EXERCISES = {"calf_raise": ("calf_raise", "strength"), "plyo": ("plyo", "plyometric"),
@@ -93,6 +93,7 @@ def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
     return entry_id
 
 
+@retry_on_conflict
 def _replace_day(warehouse: Warehouse, table: str, athlete_id: str, day: date, columns: list[str],
                  values: list) -> None:
     """One row per athlete and day: the new entry replaces that day's (no INSERT OR REPLACE on a lake)."""

@@ -247,6 +247,7 @@ class Warehouse:
     def __init__(self, con: duckdb.DuckDBPyConnection, *, locks: Any = None, lake: bool = False) -> None:
         self.con = con
         self.is_lake = lake
+        self._in_transaction = False
         self._locks = locks  # lake.AdvisoryLocks on a writable lake; None: one writer per file anyway
 
     def lock(self, *keys: str) -> Any:
@@ -301,6 +302,7 @@ class Warehouse:
     def transaction(self) -> Iterator[None]:
         """All or nothing; a failed write (disk full, read-only file) becomes a WarehouseError."""
         self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield
             self.con.execute("COMMIT")
@@ -310,6 +312,8 @@ class Warehouse:
         except BaseException:
             self._rollback_quietly()
             raise
+        finally:
+            self._in_transaction = False
 
     def _rollback_quietly(self) -> None:
         try:
@@ -351,12 +355,30 @@ class Warehouse:
         self, athlete_id: str, *, body_mass_kg: float | None = None, height_m: float | None = None,
         source: str = "config", display_name: str | None = None,
     ) -> None:
-        """Create the athlete if new; configuration overrides, a file only fills gaps."""
+        """Create the athlete if new; configuration overrides, a file only fills gaps.
+
+        Inside :meth:`transaction` it is part of that transaction; outside, it commits on its
+        own and runs again if it lost a race with another writer (a lake)."""
+        if self._in_transaction:
+            self._ensure_athlete(athlete_id, body_mass_kg, height_m, source, display_name)
+            return
+
+        @retry_on_conflict
+        def committed() -> None:
+            with self.transaction():
+                self._ensure_athlete(athlete_id, body_mass_kg, height_m, source, display_name)
+
+        committed()
+
+    def _ensure_athlete(self, athlete_id: str, body_mass_kg: float | None, height_m: float | None,
+                        source: str, display_name: str | None) -> None:
         with self.lock(athlete_lock(athlete_id)):
-            self.con.execute(
-                "INSERT INTO athletes (athlete_id, display_name) SELECT ?, ?"
-                " WHERE NOT EXISTS (SELECT 1 FROM athletes WHERE athlete_id = ?)",
-                [athlete_id, display_name, athlete_id],
+            self.con.execute(  # a new athlete is written once, complete (no update after the insert)
+                "INSERT INTO athletes (athlete_id, display_name, body_mass_kg, height_m, body_mass_source)"
+                " SELECT $athlete, $name, $mass, $height, CASE WHEN $mass IS NULL THEN NULL ELSE $source END"
+                " WHERE NOT EXISTS (SELECT 1 FROM athletes WHERE athlete_id = $athlete)",
+                {"athlete": athlete_id, "name": display_name, "mass": body_mass_kg, "height": height_m,
+                 "source": source},
             )
             self._update_athlete(athlete_id, body_mass_kg, height_m, source, display_name)
 
@@ -612,6 +634,7 @@ class Warehouse:
                            " (SELECT 1 FROM source_files s WHERE s.file_hash = v.file_hash)")
 
     # -- ingest runs ----------------------------------------------------------
+    @retry_on_conflict
     def start_ingest_run(self, ingest_id: str, files_seen: int) -> None:
         self.con.execute(
             "INSERT INTO ingest_runs (ingest_id, started_at, files_seen) SELECT ?, ?, ?"
@@ -619,11 +642,13 @@ class Warehouse:
             [ingest_id, _now(), files_seen, ingest_id],
         )
 
+    @retry_on_conflict
     def finish_ingest_run(self, ingest_id: str, summary_json: str) -> None:
-        self.con.execute(
-            "UPDATE ingest_runs SET finished_at = ?, summary = ? WHERE ingest_id = ?",
-            [_now(), summary_json, ingest_id],
-        )
+        with self.transaction():  # a lost race on a lake is then a WarehouseConflictError, retried
+            self.con.execute(
+                "UPDATE ingest_runs SET finished_at = ?, summary = ? WHERE ingest_id = ?",
+                [_now(), summary_json, ingest_id],
+            )
 
     # -- reading --------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
