@@ -84,6 +84,8 @@ def test_the_warehouse_url_is_checked_at_start(tmp_path):
         load_settings(None, warehouse={"url": "ducklake:postgres:dbname=tendon"})
     with pytest.raises(ConfigError, match="TENDON_WAREHOUSE__PASSWORD"):
         load_settings(None, warehouse={"url": "ducklake:postgres:dbname=t password=x", "data_path": "/d"})
+    with pytest.raises(ConfigError, match="require_lake"):
+        load_settings(None, warehouse={"require_lake": True})
     settings = load_settings(None, warehouse={"url": "ducklake:postgres:dbname=t host=db", "data_path": "/d/",
                                               "password": "pw-secret"})
     assert isinstance(settings.location, LakeLocation)

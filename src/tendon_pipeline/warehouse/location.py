@@ -35,6 +35,9 @@ class WarehouseSettings(BaseModel):
                                   " never logged")
     lock_timeout_s: float = Field(
         default=600.0, gt=0, description="how long a writer waits for another writer of the same athlete")
+    require_lake: bool = Field(
+        default=False, description="refuse to start without `url` (set it where a local file would be lost,"
+                                   " e.g. in a Kubernetes pod)")
 
     @field_validator("url")
     @classmethod
@@ -52,6 +55,9 @@ class WarehouseSettings(BaseModel):
 
     @model_validator(mode="after")
     def _data_path_with_url(self) -> "WarehouseSettings":
+        if self.require_lake and not self.url:
+            raise ValueError("warehouse.url is not set but warehouse.require_lake is: set TENDON_WAREHOUSE__URL"
+                             " (this process would otherwise write to a local DuckDB file)")
         if self.url and not self.data_path:
             raise ValueError("warehouse.data_path is required with warehouse.url"
                              " (the folder or bucket the lake's Parquet files go to)")
