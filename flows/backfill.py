@@ -1,0 +1,173 @@
+"""Backfill flow: many FIT files fanned out by athlete over a Dask cluster (issue 8).
+
+Deployed entrypoint: ``flows/backfill.py:backfill_flow``. Needs the ``dask`` extra
+(``prefect-dask``, ``distributed``).
+
+The task runner is chosen at run time from the parameters (``dask_address``, ``workers``):
+a flow's ``task_runner`` is fixed when the flow object is built (decorator or
+``with_options``), before any parameter is known, so the flow starts a ``DaskTaskRunner`` itself
+and submits the athlete tasks to it. One flow run; every athlete is one task run in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from prefect import flow, get_run_logger, task
+
+from tendon_pipeline.backfill import (
+    DEFAULT_CHUNK_FILES, AthleteBackfillResult, AthleteBatch, BackfillIncomplete, BackfillReport,
+    backfill_athlete, plan_backfill, writers_for,
+)
+from tendon_pipeline.errors import ConfigError
+from tendon_pipeline.flows.ingest import retry_if_transient
+from tendon_pipeline.flows.notify import deliver_task
+from tendon_pipeline.settings import load_settings
+
+
+@task(name="backfill-athlete", task_run_name="backfill-{batch.label}", retries=4,
+      retry_delay_seconds=[2, 5, 15, 30], retry_condition_fn=retry_if_transient)
+def backfill_athlete_task(batch: AthleteBatch, db: str | None, config: str | None) -> AthleteBackfillResult:
+    """I/O task: one athlete's chunks in order, then its evaluation. A retry skips the stored files."""
+    return backfill_athlete(load_settings(config, db=db), batch)
+
+
+@flow(name="backfill-fit-files")
+def backfill_flow(paths: list[str], athlete: str | None = None, db: str | None = None,
+                  config: str | None = None, dask_address: str | None = None, workers: int = 2,
+                  notify: bool = True, chunk_files: int = DEFAULT_CHUNK_FILES) -> BackfillReport:
+    """Ingest and evaluate a large set of FIT files, one Dask task per athlete, then notify.
+
+    ``dask_address`` (e.g. ``tcp://scheduler:8786``) uses that cluster; without it a local
+    cluster of ``workers`` single-threaded processes is started and closed with the run.
+
+    One writer per athlete, always: an athlete's files are ingested by one task, chunk after
+    chunk (``chunk_files`` files per warehouse session). Single-writer rule of the embedded
+    DuckDB file: a DuckDB file takes one writing process at a time, so when the warehouse is a
+    local file (not a DuckLake) the athletes run ONE AT A TIME whatever ``workers`` says (a
+    local cluster of one worker; on a given cluster, the next athlete is submitted only when
+    the previous one finished). On a DuckLake warehouse up to ``workers`` athletes run at once.
+    Files whose athlete only their device serial tells run last, alone.
+
+    Dask workers report their task runs to this run's Prefect API (its URL is handed to
+    them). Workers of a remote cluster must be able to reach it: set ``PREFECT_API_URL`` to a
+    Prefect server, not the embedded one, and give them the same config and ``TENDON_*``
+    environment (each task loads the settings where it runs).
+    """
+    settings = load_settings(config, db=db)
+    batches = plan_backfill(settings, paths, athlete=athlete, chunk_files=chunk_files)
+    writers = writers_for(settings.location, workers)
+    start = time.perf_counter()
+    with _prefect_api_for_workers(dask_address), _dask_runner(dask_address, writers) as runner:
+        report = _report(_fan_out(runner, batches, writers, db, config), writers, time.perf_counter() - start)
+    if notify and report.athletes:
+        report.delivery = deliver_task(db, config).summary()
+    if report.failed:
+        raise BackfillIncomplete(f"backfill failed for {', '.join(sorted(report.failed))}: "
+                                 + "; ".join(f"{k}: {v}" for k, v in sorted(report.failed.items())),
+                                 hint="run the same backfill again: stored files are skipped")
+    return report
+
+
+# --------------------------------------------------------------------------- orchestration helpers
+
+
+@contextlib.contextmanager
+def _dask_runner(dask_address: str | None, workers: int) -> Iterator[Any]:
+    """A started DaskTaskRunner: the given scheduler, else a local cluster of ``workers`` processes
+    (closed on exit). The scheduler and nannies of a local cluster live in this process: their
+    INFO chatter is held back (``distributed`` logger at WARNING) while the runner is open."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise ConfigError("the backfill runs on Dask, which is not installed",
+                          hint="pip install 'tendon-pipeline[dask]'") from None
+    if dask_address:
+        runner = DaskTaskRunner(address=dask_address)
+    else:
+        runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+            "n_workers": workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": "127.0.0.1:0",  # no fixed port 8787 to collide on; loopback only
+            "silence_logs": logging.ERROR,
+        })
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        with runner:
+            yield runner
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _prefect_api_for_workers(dask_address: str | None) -> Iterator[None]:
+    """Point Dask workers at this run's Prefect API while tasks are submitted.
+
+    Each submitted task carries the current Prefect settings to its worker. With no
+    ``PREFECT_API_URL`` (the embedded default) a worker process would start an API of its own
+    (seconds per worker, on the same database file) and report the task runs there; so the URL
+    of the API this flow run talks to is put in those settings. A cluster elsewhere cannot reach
+    an API on this machine's loopback: that is refused before anything runs."""
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    context = FlowRunContext.get()
+    url = str(context.client.api_url) if context and context.client else ""
+    if dask_address and _loopback(url) and not _loopback(dask_address):
+        raise ConfigError(f"the Dask cluster at {dask_address} cannot report to the Prefect API at {url}"
+                          " (reachable from this machine only)",
+                          hint="set PREFECT_API_URL to a Prefect server that the flow and the Dask workers both reach")
+    if PREFECT_API_URL.value() or not _loopback(url):
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield
+
+
+def _loopback(address: str) -> bool:
+    return urlsplit(address).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _fan_out(runner: Any, batches: list[AthleteBatch], writers: int, db: str | None,
+             config: str | None) -> list[tuple[AthleteBatch, Any]]:
+    """Submit one task per athlete, at most ``writers`` in flight; by-serial files last, alone."""
+    from distributed import wait
+
+    in_flight: list[tuple[AthleteBatch, Any]] = []
+    finished: list[tuple[AthleteBatch, Any]] = []
+
+    def drain(keep: int) -> None:
+        while len(in_flight) > keep:
+            with runner.client.as_current():  # distributed.wait looks for the current client
+                wait([f.wrapped_future for _, f in in_flight], return_when="FIRST_COMPLETED")
+            for item in [i for i in in_flight if i[1].wrapped_future.done()]:
+                in_flight.remove(item)
+                finished.append(item)
+
+    for batch in batches:
+        drain(0 if batch.athlete is None else writers - 1)
+        in_flight.append((batch, runner.submit(backfill_athlete_task,
+                                               {"batch": batch, "db": db, "config": config})))
+    drain(0)
+    order = {id(b): n for n, b in enumerate(batches)}
+    return sorted(finished, key=lambda item: order[id(item[0])])
+
+
+def _report(finished: list[tuple[AthleteBatch, Any]], writers: int, seconds: float) -> BackfillReport:
+    report = BackfillReport(writers=writers, seconds=seconds)
+    for batch, future in finished:
+        try:
+            outcome = future.result(raise_on_failure=False)
+        except Exception as exc:  # noqa: BLE001 - the Dask side failed (a worker died): that athlete failed
+            outcome = exc
+        if isinstance(outcome, AthleteBackfillResult):
+            report.athletes.append(outcome)
+        else:
+            report.failed[batch.label] = f"{type(outcome).__name__}: {outcome}"
+            get_run_logger().error("backfill of %s failed: %s", batch.label, outcome)
+    return report
