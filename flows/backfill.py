@@ -39,11 +39,13 @@ def backfill_athlete_task(batch: AthleteBatch, db: str | None, config: str | Non
 @flow(name="backfill-fit-files")
 def backfill_flow(paths: list[str], athlete: str | None = None, db: str | None = None,
                   config: str | None = None, dask_address: str | None = None, workers: int = 2,
-                  notify: bool = True, chunk_files: int = DEFAULT_CHUNK_FILES) -> BackfillReport:
+                  notify: bool = True, chunk_files: int = DEFAULT_CHUNK_FILES,
+                  console_to_stderr: bool = False) -> BackfillReport:
     """Ingest and evaluate a large set of FIT files, one Dask task per athlete, then notify.
 
     ``dask_address`` (e.g. ``tcp://scheduler:8786``) uses that cluster; without it a local
     cluster of ``workers`` single-threaded processes is started and closed with the run.
+    ``console_to_stderr`` sends console notifications to stderr (a front end printing JSON).
 
     One writer per athlete, always: an athlete's files are ingested by one task, chunk after
     chunk (``chunk_files`` files per warehouse session). Single-writer rule of the embedded
@@ -65,7 +67,7 @@ def backfill_flow(paths: list[str], athlete: str | None = None, db: str | None =
     with _prefect_api_for_workers(dask_address), _dask_runner(dask_address, writers) as runner:
         report = _report(_fan_out(runner, batches, writers, db, config), writers, time.perf_counter() - start)
     if notify and report.athletes:
-        report.delivery = deliver_task(db, config).summary()
+        report.delivery = deliver_task(db, config, console_to_stderr).summary()
     if report.failed:
         raise BackfillIncomplete(f"backfill failed for {', '.join(sorted(report.failed))}: "
                                  + "; ".join(f"{k}: {v}" for k, v in sorted(report.failed.items())),

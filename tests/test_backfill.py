@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from tendon_pipeline import generate as g
-from tendon_pipeline.backfill import AthleteBatch, backfill_athlete, plan_backfill, writers_for
+from tendon_pipeline.backfill import AthleteBatch, backfill_athlete, plan_backfill, run_backfill, writers_for
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.evaluate import evaluate_athletes
 from tendon_pipeline.ingest import ingest_paths
@@ -216,7 +216,7 @@ def test_backfill_flow_on_a_local_dask_cluster_matches_the_ordinary_path(setting
     assert not [p for p in multiprocessing.active_children() if "Dask" in p.name]  # cluster closed
 
     # a rerun: every file recognised, nothing stored, raised or sent again
-    again = run_flow_embedded(backfill_flow, paths=[str(inbox)], db=str(db), workers=2, chunk_files=16)
+    again = run_backfill([inbox], settings, workers=2, chunk_files=16, console_to_stderr=True)  # as the CLI
     assert again.counts()["duplicate"] == len(files) and again.new_alerts() == []
     assert _warehouse_state(db) == stored
 
