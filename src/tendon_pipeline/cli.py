@@ -56,6 +56,37 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
     _print_new_alerts(result)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--athlete", help="Athlete id for every file (else INBOX/<athlete>/ folder, else device serial).")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="Athletes written at once (on a DuckDB file always 1: it has one writer).")
+@click.option("--dask-address", help="An existing Dask scheduler (tcp://host:8786); default: a local cluster.")
+@click.option("--chunk-files", type=click.IntRange(1), default=500, show_default=True,
+              help="Files per warehouse session within an athlete.")
+@click.option("--notify/--no-notify", default=True, show_default=True, help="Send what the rules raised at the end.")
+@click.option("--json", "as_json", is_flag=True, help="Print the backfill report as JSON.")
+@click.pass_context
+def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, workers: int,
+             dask_address: str | None, chunk_files: int, notify: bool, as_json: bool) -> None:
+    """Import a whole history (many athletes, years) fanned out by athlete on a Dask cluster."""
+    from tendon_pipeline.backfill import run_backfill
+
+    settings = _settings(ctx)
+    _check_warehouse_writable(settings)
+    report = run_backfill(list(paths), settings, athlete=athlete, config=ctx.obj["config"],
+                          dask_address=dask_address, workers=workers, chunk_files=chunk_files, notify=notify,
+                          console_to_stderr=as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), default=str))
+        return
+    counts = ", ".join(f"{n} {status}" for status, n in report.counts().items() if n)
+    click.echo(f"backfill: {report.files} files for {len(report.athletes)} athletes in {report.seconds:.1f} s"
+               f" ({report.files_per_second:.1f} files/s, {report.writers} writer(s)): {counts or 'nothing new'};"
+               f" {len(report.new_alerts())} new alerts")
+    _print_holdings(settings)
+
+
 def _check_warehouse_writable(settings: Settings) -> None:
     """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
     from tendon_pipeline.warehouse.store import open_warehouse
