@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 import duckdb
 
 from tendon_pipeline.errors import WarehouseError, WarehouseLockedError, WarehouseUnavailableError
-from tendon_pipeline.warehouse.location import LakeLocation
+from tendon_pipeline.warehouse.location import LakeLocation, ObjectStore
 
 LAKE_ALIAS = "lake"
 _EXTENSIONS = ("postgres_scanner", "ducklake")
@@ -57,8 +57,8 @@ def _quote(text: str) -> str:
 
 def _scrub(text: str, location: LakeLocation) -> str:
     """An error text with the password removed, whatever the driver put in it."""
-    if location.password:
-        text = text.replace(location.password, "***")
+    for secret in location.secrets:
+        text = text.replace(secret, "***")
     return re.sub(r"(password\s*=\s*)\S+", r"\1***", text, flags=re.IGNORECASE)
 
 
@@ -66,8 +66,10 @@ def connect_lake(location: LakeLocation, read_only: bool) -> duckdb.DuckDBPyConn
     """An in-memory DuckDB session with the lake attached as ``lake`` and in use."""
     con = duckdb.connect(":memory:")
     try:
-        for name in _EXTENSIONS:
+        for name in _EXTENSIONS + (("httpfs",) if location.object_store else ()):
             con.execute(f"LOAD {_quote(str(extension_file(name)))}")
+        if location.object_store:
+            con.execute(_s3_secret_sql(location.object_store))
         options = f"DATA_PATH {_quote(location.data_path)}" + (", READ_ONLY" if read_only else "")
         con.execute(f"ATTACH {_quote('ducklake:postgres:' + location.catalog_conninfo)} AS {LAKE_ALIAS} ({options})")
         con.execute(f"USE {LAKE_ALIAS}")
@@ -82,6 +84,19 @@ def connect_lake(location: LakeLocation, read_only: bool) -> duckdb.DuckDBPyConn
         con.close()
         raise
     return con
+
+
+def _s3_secret_sql(store: ObjectStore) -> str:
+    """A temporary (this session only) DuckDB secret for the ``s3://`` data path."""
+    parts = [f"REGION {_quote(store.region)}", f"URL_STYLE {_quote(store.url_style)}",
+             f"USE_SSL {'true' if store.use_ssl else 'false'}"]
+    if store.endpoint:
+        parts.append(f"ENDPOINT {_quote(store.endpoint)}")
+    if store.key_id:
+        parts.append(f"KEY_ID {_quote(store.key_id)}")
+    if store.secret:
+        parts.append(f"SECRET {_quote(store.secret)}")
+    return f"CREATE TEMPORARY SECRET tendon_lake_data (TYPE s3, {', '.join(parts)})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,13 +8,17 @@ folder, or object storage DuckDB can write). The rest of the code sees the same 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 LAKE_PREFIX = "ducklake:postgres:"
+OBJECT_STORE_PREFIX = "s3://"
 _PASSWORD = re.compile(r"(password\s*=\s*)(\S+)", re.IGNORECASE)
 
 
@@ -35,6 +39,16 @@ class WarehouseSettings(BaseModel):
                                   " never logged")
     lock_timeout_s: float = Field(
         default=600.0, gt=0, description="how long a writer waits for another writer of the same athlete")
+    s3_endpoint: str | None = Field(
+        default=None, description="host:port of an S3-compatible store (MinIO, Ceph, R2) for an s3:// data_path;"
+                                  " unset = AWS")
+    s3_region: str = Field(default="us-east-1", description="S3 region of the data_path bucket")
+    s3_url_style: Literal["vhost", "path"] = Field(default="vhost", description="path for most S3-compatible stores")
+    s3_use_ssl: bool = Field(default=True, description="https to the object store")
+    s3_key_id: str | None = Field(default=None, description="S3 access key id (else AWS_ACCESS_KEY_ID)")
+    s3_secret: SecretStr | None = Field(
+        default=None, description="S3 secret key (better: TENDON_WAREHOUSE__S3_SECRET or AWS_SECRET_ACCESS_KEY);"
+                                  " never logged")
     require_lake: bool = Field(
         default=False, description="refuse to start without `url` (set it where a local file would be lost,"
                                    " e.g. in a Kubernetes pod)")
@@ -65,6 +79,18 @@ class WarehouseSettings(BaseModel):
 
 
 @dataclass(frozen=True)
+class ObjectStore:
+    """Credentials and endpoint for an ``s3://`` data path. ``repr`` never shows the secret."""
+
+    region: str = "us-east-1"
+    endpoint: str | None = None
+    url_style: str = "vhost"
+    use_ssl: bool = True
+    key_id: str | None = None
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class LakeLocation:
     """A DuckLake warehouse: PostgreSQL catalog + data path. ``str()`` never shows the password."""
 
@@ -72,6 +98,13 @@ class LakeLocation:
     data_path: str
     password: str | None = field(default=None, repr=False)
     lock_timeout_s: float = 600.0
+    object_store: ObjectStore | None = None  # set when data_path is s3://
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value this location holds (to scrub from error messages)."""
+        found = [self.password, self.object_store.secret if self.object_store else None]
+        return [s for s in found if s]
 
     @property
     def catalog_conninfo(self) -> str:
@@ -89,9 +122,18 @@ def location_of(warehouse: WarehouseSettings, db: Path) -> WarehouseLocation:
     """The warehouse the settings point at: the lake when ``url`` is set, else the file ``db``."""
     if not warehouse.url:
         return db
+    data_path = warehouse.data_path or ""
     return LakeLocation(
         conninfo=warehouse.url[len(LAKE_PREFIX):].strip(),
-        data_path=warehouse.data_path or "",
+        data_path=data_path,
         password=warehouse.password.get_secret_value() if warehouse.password else None,
         lock_timeout_s=warehouse.lock_timeout_s,
+        object_store=_object_store(warehouse) if data_path.startswith(OBJECT_STORE_PREFIX) else None,
     )
+
+
+def _object_store(warehouse: WarehouseSettings) -> ObjectStore:
+    secret = warehouse.s3_secret.get_secret_value() if warehouse.s3_secret else os.environ.get("AWS_SECRET_ACCESS_KEY")
+    return ObjectStore(region=warehouse.s3_region, endpoint=warehouse.s3_endpoint, url_style=warehouse.s3_url_style,
+                       use_ssl=warehouse.s3_use_ssl, key_id=warehouse.s3_key_id or os.environ.get("AWS_ACCESS_KEY_ID"),
+                       secret=secret)
