@@ -99,3 +99,18 @@ def test_a_missing_extension_wheel_says_which_extra_to_install(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "duckdb_extension_ducklake", None)  # import fails
     with pytest.raises(WarehouseError, match=r"tendon-pipeline\[lake\]"):
         lake.extension_file("ducklake")
+
+
+def test_the_catalog_going_away_mid_run_is_a_transient_error(postgres, lake):
+    import psycopg
+
+    with open_warehouse(lake) as wh:
+        with wh.lock("athlete:ana"):
+            pass
+        pid = wh._locks._con.info.backend_pid  # the lock connection's server process
+        with psycopg.connect(postgres.conninfo, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with pytest.raises(WarehouseUnavailableError, match="lost the connection") as caught:
+            with wh.lock("athlete:ana"):
+                pass
+        assert caught.value.transient

@@ -148,11 +148,21 @@ class AdvisoryLocks:
                         f"another writer held the warehouse lock for {self._location.lock_timeout_s:g} s",
                         hint="a writer of the same athlete is still busy; retry later or raise"
                              " warehouse.lock_timeout_s") from None
+                except psycopg.OperationalError as exc:
+                    raise self._lost(exc) from None
                 taken.append(ident)
             yield
         finally:
-            for ident in reversed(taken):
-                self._con.execute("SELECT pg_advisory_unlock(%s)", [ident])
+            if not self._con.closed:  # a lost connection has released its locks already
+                for ident in reversed(taken):
+                    self._con.execute("SELECT pg_advisory_unlock(%s)", [ident])
+
+    def _lost(self, exc: BaseException) -> WarehouseUnavailableError:
+        return WarehouseUnavailableError(
+            f"lost the connection to the warehouse catalog {self._location}:"
+            f" {_scrub(_first_line(exc), self._location)}",
+            hint="nothing of the interrupted step was committed; run it again when PostgreSQL is back"
+                 " (flows retry it by themselves)")
 
     def close(self) -> None:
         self._con.close()
