@@ -60,6 +60,16 @@ def test_a_root_inside_the_configured_inbox_names_the_athlete(warehouse, tmp_pat
     assert {o.athlete_id for o in report.outcomes} == {"ana"}
 
 
+def test_a_subfolder_of_an_athletes_inbox_folder_stays_that_athletes(warehouse, tmp_path, inbox):
+    """INBOX/ben/2026/ride.fit is ben's, also when only INBOX/ben is named (not athlete '2026')."""
+    settings = load_settings(db=tmp_path / "w.duckdb", inbox=inbox)
+    report = ingest_paths(warehouse, settings, [inbox / "ben"])
+    assert [o.athlete_id for o in report.outcomes] == ["ben"]
+    outside = tmp_path / "export"  # a folder outside the inbox: ROOT/<athlete>/... as before
+    _run_file(outside / "cleo" / "2026" / "run.fit", 5)
+    assert [o.athlete_id for o in ingest_paths(warehouse, settings, [outside]).outcomes] == ["cleo"]
+
+
 def test_device_serial_mapping_from_configuration(warehouse, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[[athletes]]\nid = "cleo"\nbody_mass_kg = 58.5\ndevices = [3900000777]\n')

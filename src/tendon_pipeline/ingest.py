@@ -116,15 +116,17 @@ def _hidden(child: Path, root: Path) -> bool:
 
 
 def athlete_from_folder(source: SourceFile, settings: Settings) -> str | None:
-    """``ROOT/<athlete>/.../file.fit``, or a root that is itself ``INBOX/<athlete>``."""
+    """Under the configured inbox, ``INBOX/<athlete>/.../file.fit`` whatever folder was named
+    (``tendon ingest INBOX/ana`` keeps ``INBOX/ana/2024/x.fit`` ana's); elsewhere
+    ``ROOT/<athlete>/.../file.fit`` for a folder ROOT that was named."""
     if source.root is None:
         return None
-    parts = source.path.relative_to(source.root).parts
-    if len(parts) >= 2:
-        return parts[0]
     inbox = settings.inbox.expanduser().resolve()
-    root = source.root.resolve()
-    return root.name if root.parent == inbox else None
+    path = source.path.resolve()
+    if path.is_relative_to(inbox) and len(path.relative_to(inbox).parts) >= 2:
+        return path.relative_to(inbox).parts[0]
+    parts = source.path.relative_to(source.root).parts
+    return parts[0] if len(parts) >= 2 else None
 
 
 class Ingestor:
