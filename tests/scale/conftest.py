@@ -25,6 +25,8 @@ def postgres() -> Iterator[PostgresServer]:
     """A started ``PostgresServer`` shared by the session (stopped and deleted at the end)."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
+        if os.environ.get("CI"):  # CI must run them: bin/test installs the package as root
+            pytest.fail(SKIP_REASON)
         pytest.skip(SKIP_REASON)
     with PostgresServer(bin_dir) as server:
         yield server
