@@ -243,7 +243,17 @@ def test_kubernetes_file_repeats_the_event_deployments_on_the_kubernetes_pool():
         assert name in k8s, f"{name} is missing from {K8S_FILE.name}"
         for key in ("entrypoint", "triggers", "parameters"):
             assert k8s[name].get(key) == deployment.get(key), f"{name}: {key} differs between the two files"
-    assert set(k8s) - set(local) == {"backfill"}
+    assert set(k8s) - set(local) == {"backfill", "maintain-nightly"}
+
+
+def test_the_lake_is_compacted_nightly():
+    from prefect.client.schemas.schedules import CronSchedule
+
+    maintain = _deployments(K8S_FILE)["maintain-nightly"]
+    assert maintain["entrypoint"] == "flows/maintenance.py:maintenance_flow"
+    assert not maintain.get("triggers") and len(maintain["schedules"]) == 1
+    schedule = maintain["schedules"][0]
+    CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # Prefect's own validation
 
 
 def test_backfill_runs_on_demand_only():

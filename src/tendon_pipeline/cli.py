@@ -87,6 +87,27 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, wo
     _print_holdings(settings)
 
 
+@cli.command()
+@click.option("--keep-days", type=click.FloatRange(0), default=7.0, show_default=True,
+              help="Keep snapshots (time travel) younger than this many days.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
+    """Housekeeping: compact a DuckLake warehouse (merge small files, expire old snapshots,
+    delete unreferenced files), or checkpoint the DuckDB file. Safe while others write."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    settings = _settings(ctx)
+    with open_warehouse(settings.location) as wh:
+        report = wh.maintain(keep_days=keep_days)
+    if as_json:
+        click.echo(json.dumps(report))
+    elif report["warehouse"] == "file":
+        click.echo(f"warehouse {settings.location}: checkpointed")
+    else:
+        click.echo(f"warehouse {settings.location}: {report['files_before']} data files -> {report['files_after']}")
+
+
 def _check_warehouse_writable(settings: Settings) -> None:
     """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
     from tendon_pipeline.warehouse.store import open_warehouse

@@ -266,3 +266,21 @@ def _remove_call(text: str, keyword: str) -> str:
             i += 1
         text = text[:match.start()] + text[i:]
     return text
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+def data_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Parquet data files per table of the lake."""
+    rows = con.execute(f"SELECT table_name, file_count FROM ducklake_table_info('{LAKE_ALIAS}')").fetchall()
+    return {name: int(count) for name, count in rows}
+
+
+def compact(con: duckdb.DuckDBPyConnection, keep_days: float) -> None:
+    """Merge small data files, expire snapshots older than ``keep_days`` (time travel and
+    readers of older snapshots need them), and delete the files nothing refers to any more."""
+    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE_ALIAS}')")
+    older = f"now() - INTERVAL {float(keep_days) * 86400:.0f} SECOND"
+    con.execute(f"CALL ducklake_expire_snapshots('{LAKE_ALIAS}', older_than => {older})")
+    con.execute(f"CALL ducklake_cleanup_old_files('{LAKE_ALIAS}', older_than => {older})")

@@ -650,6 +650,32 @@ class Warehouse:
                 [_now(), summary_json, ingest_id],
             )
 
+    # -- housekeeping ---------------------------------------------------------
+    @retry_on_conflict
+    def maintain(self, *, keep_days: float = 7.0) -> dict[str, Any]:
+        """Housekeeping: on a lake, merge the small Parquet files that many small commits leave,
+        expire snapshots older than ``keep_days`` and delete unreferenced files; on a file,
+        a checkpoint. Returns data files per table before and after (lake) for the report."""
+        if not self.is_lake:
+            try:
+                self.con.execute("CHECKPOINT")
+            except (duckdb.IOException, duckdb.TransactionException) as exc:
+                raise _write_error(exc) from exc
+            return {"warehouse": "file", "checkpoint": True}
+        from tendon_pipeline.warehouse.lake import compact, data_file_counts
+
+        # the writers that delete rows (evaluations, the outbox) wait; ingests, which only
+        # add files, go on (a conflict with one is retried)
+        with self.lock(EVALUATION_LOCK, OUTBOX_LOCK):
+            before = data_file_counts(self.con)
+            try:
+                compact(self.con, keep_days)
+            except duckdb.TransactionException as exc:
+                raise _write_error(exc) from exc
+            after = data_file_counts(self.con)
+        return {"warehouse": "ducklake", "files_before": sum(before.values()), "files_after": sum(after.values()),
+                "by_table": {t: [before.get(t, 0), after.get(t, 0)] for t in sorted(after)}}
+
     # -- reading --------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
         tables = ["athletes", "source_files", "activities", "sessions", "laps", "records", "strength_sets"]
