@@ -48,6 +48,7 @@ from tendon_pipeline.connectors.notifiers.factory import channel_of, make_notifi
 from tendon_pipeline.errors import WarehouseLockedError
 from tendon_pipeline.settings import Settings
 from tendon_pipeline.warehouse import outbox
+from tendon_pipeline.warehouse.location import WarehouseLocation
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
 
 __all__ = ["DeliveryReport", "Recipient", "deliver_pending", "notify_command", "plan_deliveries", "recipients"]
@@ -223,7 +224,7 @@ class _Outgoing:
     notification: Notification
 
 
-WarehouseTarget = Warehouse | str | Path
+WarehouseTarget = Warehouse | WarehouseLocation  # open, or a file path / DuckLake to open per step
 # Runs in one process (concurrent event-driven flows) take turns on the warehouse file: each
 # holds it only for a few statements, and DuckDB aborts concurrent catalog and row writes.
 _PROCESS_LOCK = threading.RLock()

@@ -123,8 +123,8 @@ def athlete_from_folder(source: SourceFile, settings: Settings) -> str | None:
         return None
     inbox = settings.inbox.expanduser().resolve()
     path = source.path.resolve()
-    if path.is_relative_to(inbox) and len(path.relative_to(inbox).parts) >= 2:
-        return path.relative_to(inbox).parts[0]
+    if path.is_relative_to(inbox) and len(under_inbox := path.relative_to(inbox).parts) >= 2:
+        return under_inbox[0]
     parts = source.path.relative_to(source.root).parts
     return parts[0] if len(parts) >= 2 else None
 

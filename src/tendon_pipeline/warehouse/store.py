@@ -281,11 +281,15 @@ class Warehouse:
             # Put the new schema in the main file now: DuckDB 1.5 cannot replay a WAL holding
             # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
             # which would leave the warehouse unopenable after a kill during the first ingest.
-            try:
-                self.con.execute("CHECKPOINT")
-            except (duckdb.IOException, duckdb.TransactionException) as exc:
-                raise _write_error(exc) from exc
+            self._checkpoint()
         return applied
+
+    def _checkpoint(self) -> None:
+        """Write the WAL into the DuckDB file; a failed write becomes a WarehouseError."""
+        try:
+            self.con.execute("CHECKPOINT")
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
+            raise _write_error(exc) from exc
 
     def _dialect(self, sql: str) -> str:
         if not self.is_lake:
@@ -657,10 +661,7 @@ class Warehouse:
         expire snapshots older than ``keep_days`` and delete unreferenced files; on a file,
         a checkpoint. Returns data files per table before and after (lake) for the report."""
         if not self.is_lake:
-            try:
-                self.con.execute("CHECKPOINT")
-            except (duckdb.IOException, duckdb.TransactionException) as exc:
-                raise _write_error(exc) from exc
+            self._checkpoint()
             return {"warehouse": "file", "checkpoint": True}
         from tendon_pipeline.warehouse.lake import compact, data_file_counts
 
