@@ -290,13 +290,7 @@ def ewma(daily: DailyLoads, n_days: int) -> pd.Series:
     before the series count as rest, consistent with missing days = 0).
     """
     s = as_daily_series(daily)
-    lam = 2.0 / (n_days + 1.0)
-    out = np.empty(len(s))
-    previous = 0.0
-    for i, value in enumerate(s.to_numpy()):
-        previous = lam * value + (1.0 - lam) * previous
-        out[i] = previous
-    return pd.Series(out, index=s.index)
+    return pd.Series(ewma_values(s.to_numpy(dtype=float), n_days), index=s.index)
 
 
 def ewma_acwr(daily: DailyLoads, acute_days: int = 7, chronic_days: int = 28) -> pd.DataFrame:
