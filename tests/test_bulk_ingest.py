@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import tendon_pipeline.ingest as ingest_module
-from tendon_pipeline.generate import ActivitySpec, write_activity, write_settings_file
-from tendon_pipeline.ingest import ingest_paths
+import tendon_pipeline.app.ingest.ingestor as ingest_module
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
+from tendon_pipeline.app.ingest import ingest_paths
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
 
 START = datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc)
@@ -94,7 +94,7 @@ def sequential(mixed_inbox, tmp_path_factory):
     """The reference: the same files through the file-by-file path."""
     mp = pytest.MonkeyPatch()
     try:
-        from tendon_pipeline.settings import load_settings
+        from tendon_pipeline.config.settings import load_settings
         db = tmp_path_factory.mktemp("seq") / "w.duckdb"
         return _ingest(load_settings(db=db), db, [mixed_inbox], workers=1, bulk=False, monkeypatch=mp)
     finally:
@@ -159,9 +159,9 @@ FILES = 72
 DURATION_S = 300
 BULK_INGEST = """
 import sys
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
-import tendon_pipeline.ingest as ingest
+import tendon_pipeline.app.ingest.ingestor as ingest
 ingest.BATCH_FILES = 10
 settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
 def progress(outcome, number, total):

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from tendon_pipeline import events
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.base import Arrival, Source
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.config.settings import Settings
 
 _log = logging.getLogger(__name__)
 _TRANSIENT_RETRIES = 5
@@ -48,13 +48,13 @@ def process_batch(paths: list[str], settings: Settings, *, athlete: str | None =
                   config: str | None = None) -> Any:
     """Run one batch (one athlete or none) through the pipeline, in this process.
 
-    ``tendon_pipeline.pipeline.run_batch`` (ingest + rules + notifications, one flow run)
+    ``tendon_pipeline.runtime.batch.run_batch`` (ingest + rules + notifications, one flow run)
     when it is there; otherwise the ingest flow alone.
     """
     try:
-        from tendon_pipeline.pipeline import run_batch
+        from tendon_pipeline.runtime.batch import run_batch
     except ImportError:  # pragma: no cover - the pipeline module not there yet
-        from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
+        from tendon_pipeline.orchestration.embedded import quiet_prefect_env, run_flow_embedded
 
         quiet_prefect_env()
         from tendon_pipeline.flows.ingest import ingest_flow
@@ -81,7 +81,7 @@ def warm_up_prefect() -> float:
     processed as fast as the rest.
     """
     started = time.monotonic()
-    from tendon_pipeline.orchestration import quiet_prefect_env
+    from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 
     quiet_prefect_env()
     # a long-running service can wait for it: Prefect's 20 s default fails on a loaded machine

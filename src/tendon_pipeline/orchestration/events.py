@@ -100,7 +100,7 @@ def emit(event: PipelineEvent) -> PipelineEvent:
             _log.exception("event listener failed for %s", event.event)
     if prefect_enabled():
         try:
-            from tendon_pipeline.orchestration import quiet_prefect_env
+            from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 
             quiet_prefect_env()
             from prefect.events import emit_event

@@ -33,8 +33,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity, WarehouseError
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
-from tendon_pipeline.privacy import apply_privacy
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.domain.privacy import apply_privacy
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.store import FileRow, PendingActivity, StoredActivity, Warehouse
 
 ProgressCallback = Callable[["FileOutcome", int, int], None]

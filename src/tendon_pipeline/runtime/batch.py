@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tendon_pipeline.evaluate import EvaluationReport
-    from tendon_pipeline.ingest import IngestReport
-    from tendon_pipeline.settings import Settings
+    from tendon_pipeline.app.evaluate import EvaluationReport
+    from tendon_pipeline.app.ingest import IngestReport
+    from tendon_pipeline.config.settings import Settings
 
 
 @dataclass
@@ -35,7 +35,7 @@ class BatchResult:
 def run_batch(paths: list[str | Path], settings: "Settings", *, athlete: str | None = None,
               config: str | Path | None = None, console_to_stderr: bool = False) -> BatchResult:
     """Ingest ``paths``, evaluate the athletes they touched and notify, in one flow run."""
-    from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
+    from tendon_pipeline.orchestration.embedded import quiet_prefect_env, run_flow_embedded
 
     quiet_prefect_env()
     from tendon_pipeline.flows.pipeline import process_files_flow
