@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 
 from tendon_pipeline.examples import generate as g
-from tendon_pipeline.app.backfill import AthleteBatch, backfill_athlete, plan_backfill, run_backfill, writers_for
+from tendon_pipeline.app.backfill import AthleteBatch, backfill_athlete, plan_backfill, writers_for
+from tendon_pipeline.runtime.backfill import run_backfill
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.app.evaluate import evaluate_athletes
 from tendon_pipeline.app.ingest import ingest_paths

@@ -70,7 +70,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
 def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, workers: int,
              dask_address: str | None, chunk_files: int, notify: bool, as_json: bool) -> None:
     """Import a whole history (many athletes, years) fanned out by athlete on a Dask cluster."""
-    from tendon_pipeline.app.backfill import run_backfill
+    from tendon_pipeline.runtime.backfill import run_backfill
 
     settings = _settings(ctx)
     _check_warehouse_writable(settings)
