@@ -220,7 +220,7 @@ def _isolated_env(tmp: Path) -> Iterator[None]:
 @contextmanager
 def _decode_path(fast: bool) -> Iterator[None]:
     """Make ingest use the fast path or the fitparse path."""
-    import tendon_pipeline.app.ingest.ingestor as ingest
+    import tendon_pipeline.app.ingest.decision as ingest
     from tendon_pipeline.fit.decode import decode_bytes
 
     original = ingest.decode_bytes

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import tendon_pipeline.app.ingest.ingestor as ingest_module
+import tendon_pipeline.app.ingest.bulk as ingest_module
+import tendon_pipeline.app.ingest.decision as decision_module
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
 from tendon_pipeline.app.ingest import ingest_paths
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
@@ -144,7 +145,7 @@ def test_a_rerun_decodes_nothing_and_changes_nothing(settings, tmp_path, mixed_i
     def no_decoding(data):
         raise AssertionError("a seen file was decoded again")
 
-    monkeypatch.setattr(ingest_module, "_decode_job", no_decoding)
+    monkeypatch.setattr(decision_module, "decode_job", no_decoding)
     quarantined_twice = {"zz-notes.fit", "zz-notes-again.fit", "nobody.fit"}  # re-checked, as file by file
     paths = [p for p in mixed_inbox.rglob("*.fit") if p.name not in quarantined_twice]
     report, again = _ingest(settings, db, paths, workers=2, bulk=True,
@@ -161,8 +162,9 @@ BULK_INGEST = """
 import sys
 from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
-import tendon_pipeline.app.ingest.ingestor as ingest
-ingest.BATCH_FILES = 10
+import tendon_pipeline.app.ingest as ingest
+import tendon_pipeline.app.ingest.bulk as bulk
+bulk.BATCH_FILES = 10
 settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
 def progress(outcome, number, total):
     print("file", number, flush=True)
