@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import click
 
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import TendonError
 from tendon_pipeline.config.settings import Settings, load_settings
 
@@ -192,7 +193,7 @@ def summary(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--status", type=click.Choice(["ingested", "salvaged", "duplicate", "skipped", "quarantined"]))
+@click.option("--status", type=click.Choice([s.value for s in FileStatus]))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def files(ctx: click.Context, status: str | None, as_json: bool) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from tendon_pipeline.domain.models import Alert, WeekPlan
+from tendon_pipeline.domain.models import Alert, Severity, WeekPlan
 
-SEVERITY_MARK = {"info": "i", "caution": "!", "warning": "!!", "high": "!!!"}
+SEVERITY_MARK = {Severity.INFO: "i", Severity.CAUTION: "!", Severity.WARNING: "!!", Severity.HIGH: "!!!"}
 
 
 def alert_line(alert: Alert) -> str:

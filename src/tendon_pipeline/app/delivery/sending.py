@@ -35,7 +35,6 @@ from pydantic import SecretStr
 
 from tendon_pipeline.connectors.notifiers.base import DeliveryError, Notification
 from tendon_pipeline.connectors.notifiers.config import (
-    SEVERITY_RANK,
     Coach,
     NotifySettings,
     RecipientSettings,
@@ -45,6 +44,7 @@ from tendon_pipeline.connectors.notifiers.config import (
     zone,
 )
 from tendon_pipeline.connectors.notifiers.factory import channel_of, make_notifier
+from tendon_pipeline.domain.models import SEVERITY_RANK, DeliveryOutcome, Severity
 from tendon_pipeline.errors import WarehouseLockedError
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse import outbox
@@ -57,7 +57,6 @@ log = logging.getLogger("tendon_pipeline.app.delivery")
 
 PAYLOAD_SCHEMA = "tendon-pipeline.notification/1"
 LOCAL = "local"
-_SEVERITIES = ("info", "caution", "warning", "high")
 # evidence keys that hold a rule's threshold rather than a measured number
 _THRESHOLD_KEY = re.compile(r"(above|below|^line|_line|limit|guide|threshold|_max$|^max_|^min_|minimum|^target"
                             r"|^caution_|^warning_|window)")
@@ -85,7 +84,7 @@ class Recipient:
     def severities(self) -> tuple[str, ...]:
         if not self.alerts:
             return ()
-        return tuple(s for s in _SEVERITIES if SEVERITY_RANK[s] >= SEVERITY_RANK[self.min_severity])
+        return tuple(s.value for s in Severity if SEVERITY_RANK[s] >= SEVERITY_RANK[self.min_severity])
 
 
 def _channels(entries: list[SecretStr]) -> dict[str, SecretStr | str]:
@@ -168,9 +167,13 @@ class MessageResult:
     recipient: str
     channel: str
     items: int
-    outcome: str  # delivered | transient | permanent | gave_up | deferred | skipped | cancelled
+    outcome: DeliveryOutcome
     error: str | None = None
     next_attempt_at: str | None = None
+
+
+_PROBLEMS = frozenset({DeliveryOutcome.TRANSIENT, DeliveryOutcome.PERMANENT, DeliveryOutcome.GAVE_UP,
+                       DeliveryOutcome.CANCELLED})
 
 
 @dataclass
@@ -185,28 +188,28 @@ class DeliveryReport:
 
     @property
     def delivered(self) -> int:
-        return self.count("delivered")
+        return self.count(DeliveryOutcome.DELIVERED)
 
     @property
     def retrying(self) -> int:
-        return self.count("transient")
+        return self.count(DeliveryOutcome.TRANSIENT)
 
     @property
     def failed(self) -> int:
-        return self.count("permanent") + self.count("gave_up")
+        return self.count(DeliveryOutcome.PERMANENT) + self.count(DeliveryOutcome.GAVE_UP)
 
     @property
     def deferred(self) -> int:
-        return self.count("deferred") + self.count("skipped")
+        return self.count(DeliveryOutcome.DEFERRED) + self.count(DeliveryOutcome.SKIPPED)
 
     def problems(self) -> list[MessageResult]:
-        return [r for r in self.results if r.outcome in ("transient", "permanent", "gave_up", "cancelled")]
+        return [r for r in self.results if r.outcome in _PROBLEMS]
 
     def summary(self) -> str:
         parts = [f"{self.routed} routed", f"{self.delivered} delivered", f"{self.retrying} to retry",
                  f"{self.failed} failed", f"{self.deferred} deferred"]
-        if self.count("cancelled"):
-            parts.append(f"{self.count('cancelled')} cancelled")
+        if self.count(DeliveryOutcome.CANCELLED):
+            parts.append(f"{self.count(DeliveryOutcome.CANCELLED)} cancelled")
         return "notify: " + ", ".join(parts)
 
     def to_json(self) -> str:
@@ -259,12 +262,13 @@ def deliver_pending(target: WarehouseTarget, settings: Settings, now: datetime |
                 reason = "recipient no longer configured" if recipient is None else "channel no longer configured"
                 outbox.cancel(wh, key, token=token, reason=reason)
                 report.results.append(MessageResult(key, first.recipient, first.channel, len(members),
-                                                    "cancelled", reason))
+                                                    DeliveryOutcome.CANCELLED, reason))
                 continue
             quiet_end = quiet_until(recipient.quiet_hours, zone(recipient.timezone), start)
             if quiet_end is not None:
                 outbox.release(wh, key, token=token, next_attempt_at=quiet_end)
-                report.results.append(MessageResult(key, recipient.id, first.channel, len(members), "deferred",
+                report.results.append(MessageResult(key, recipient.id, first.channel, len(members),
+                                                    DeliveryOutcome.DEFERRED,
                                                     "quiet hours", quiet_end.isoformat(timespec="seconds")))
                 continue
             outgoing.append(_Outgoing(key, recipient, first.channel, members,
@@ -283,11 +287,11 @@ def deliver_pending(target: WarehouseTarget, settings: Settings, now: datetime |
             with _session(target) as wh:
                 outbox.release(wh, item.message_key, token=token)
             report.results.append(MessageResult(item.message_key, item.recipient.id, item.channel,
-                                                len(item.rows), "skipped", reason))
+                                                len(item.rows), DeliveryOutcome.SKIPPED, reason))
             continue
         result = _send_one(target, item, token, clock, notify, default_outbox)
         report.results.append(result)
-        if result.outcome == "transient":
+        if result.outcome == DeliveryOutcome.TRANSIENT:
             broken.add(item.channel)
     return report
 
@@ -309,25 +313,26 @@ def _send_one(target: WarehouseTarget, item: _Outgoing, token: str, clock: Any, 
     first_attempt = min((r.first_attempt_at for r in item.rows if r.first_attempt_at), default=started)
     next_at: datetime | None = None
     if error is None:
-        outcome = "delivered"
+        outcome = DeliveryOutcome.DELIVERED
     elif not error.transient:
-        outcome = "permanent"
+        outcome = DeliveryOutcome.PERMANENT
     elif finished - first_attempt >= timedelta(hours=notify.retry_for_hours):
-        outcome = "gave_up"
+        outcome = DeliveryOutcome.GAVE_UP
     else:
-        outcome = "transient"
+        outcome = DeliveryOutcome.TRANSIENT
         delay = min(notify.retry_max_s, notify.retry_initial_s * 2 ** (attempts - 1))
         next_at = finished + timedelta(seconds=delay)
     message = None
     if error is not None:
-        message = error.message if outcome != "gave_up" else (
+        message = error.message if outcome != DeliveryOutcome.GAVE_UP else (
             f"gave up after {attempts} attempts over {notify.retry_for_hours:g} h: {error.message}")
     with _session(target) as wh:
         outbox.record_attempt(
             wh, item.message_key, token=token, recipient=item.recipient.id, channel=item.channel,
             outcome=outcome, started_at=started, finished_at=finished, error=message,
             status_code=error.status if error is not None else None, next_attempt_at=next_at)
-    level = logging.WARNING if outcome in ("permanent", "gave_up") else logging.INFO  # retries are routine
+    failed = outcome in (DeliveryOutcome.PERMANENT, DeliveryOutcome.GAVE_UP)
+    level = logging.WARNING if failed else logging.INFO  # retries are routine
     log.log(level, "%s %s to %s via %s%s", outcome, item.message_key, item.recipient.id, item.channel,
             f": {message}" if message else "")
     return MessageResult(item.message_key, item.recipient.id, item.channel, len(item.rows), outcome, message,
