@@ -67,14 +67,13 @@ def plan(ctx: click.Context, athlete: str, as_json: bool) -> None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: today).")
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
-    """This week so far, load, ratio, program weeks, open alerts and next week's plan."""
-    from tendon_pipeline.app.evaluate import athlete_status
-    from tendon_pipeline.warehouse.store import open_warehouse
+    """This week so far, load, ratio, program weeks, open alerts and next week's plan, as stored
+    (read-only; says when activities or logs came in after the last evaluation)."""
+    from tendon_pipeline.app.status import athlete_status
 
-    settings = _settings(ctx)
-    with open_warehouse(settings.location) as wh:
-        s = athlete_status(wh, settings, athlete, as_of.date() if as_of else None)
-    click.echo(status_text(athlete, s["as_of"], s["week"], s["ratio"], s["alerts"], s["adherence"], s["plan"]))
+    with _read_only(ctx) as wh:
+        found = athlete_status(wh, _settings(ctx), athlete, as_of.date() if as_of else None)
+    click.echo(status_text(found))
 
 
 @click.command()
