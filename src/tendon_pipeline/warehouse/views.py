@@ -70,6 +70,23 @@ def _scalar(warehouse: Warehouse, sql: str, params: list) -> Any:
     return row[0] if row else None
 
 
+def holdings(warehouse: Warehouse) -> list[dict]:
+    """Per athlete: activities, runs and km run (``tendon summary``)."""
+    return _rows(warehouse,
+                 "SELECT a.athlete_id, count(DISTINCT a.activity_id) AS activities,"
+                 " count(DISTINCT a.activity_id) FILTER (WHERE s.sport = 'running') AS runs,"
+                 " round(coalesce(sum(s.distance_m) FILTER (WHERE s.sport = 'running'), 0) / 1000, 1) AS run_km"
+                 " FROM activities a LEFT JOIN sessions s USING (activity_id)"
+                 " GROUP BY 1 ORDER BY 1")
+
+
+def source_files(warehouse: Warehouse, status: str | None = None) -> list[dict]:
+    """Files offered to ingest and what became of them, oldest first (``tendon files``)."""
+    return _rows(warehouse,
+                 "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
+                 " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
+
+
 def known_athletes(warehouse: Warehouse) -> set[str]:
     return {r[0] for r in warehouse.con.execute("SELECT athlete_id FROM athletes").fetchall()}
 
