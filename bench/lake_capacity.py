@@ -95,6 +95,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from pg_server import PostgresServer
+
     from tendon_pipeline.warehouse.location import LakeLocation
 
     work = Path(tempfile.mkdtemp(prefix="tendon-lake-bench-"))
@@ -129,7 +130,8 @@ def main() -> None:
         for row in rows:
             old = before.get((row["warehouse"], row["writers"]))
             if old:
-                print(f"  vs baseline {row['warehouse']} x{row['writers']}: {old['files_per_s']} -> {row['files_per_s']}")
+                print(f"  vs baseline {row['warehouse']} x{row['writers']}: {old['files_per_s']} ->"
+                      f" {row['files_per_s']}")
     if args.save_baseline:
         baseline.write_text(json.dumps(result, indent=1) + "\n")
         print(f"baseline written to {baseline}")

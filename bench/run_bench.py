@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -409,7 +409,8 @@ def print_report(result: dict[str, Any], baseline: dict[str, Any] | None) -> Non
             print(f"  skipped: {rules['skipped']}")
         else:
             how = f"scaled from {rules['measured_athletes']} measured" if rules["scaled"] else "all measured"
-            print(f"  {rules['athletes']} athletes x {rules['weeks']} weeks ({rules['runs_per_athlete']:.0f} runs each): "
+            print(f"  {rules['athletes']} athletes x {rules['weeks']} weeks ({rules['runs_per_athlete']:.0f} runs"
+                  " each): "
                   f"{rules['cpu_s_for_all']:.1f} s ({how}; {rules['cpu_s_per_athlete'] * 1000:.0f} ms per athlete)")
     if baseline:
         _print_comparison(metrics(result), metrics(baseline), baseline.get("meta", {}))
@@ -430,7 +431,7 @@ def meta() -> dict[str, Any]:
     import pandas
 
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.system()} {platform.release()}",
         "python": sys.version.split()[0], "numpy": numpy.__version__, "pandas": pandas.__version__,
         "duckdb": duckdb.__version__, "load_average_at_start": list(os.getloadavg()),
@@ -473,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else None
     print_report(result, baseline)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    out = RESULTS / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(result, indent=1, default=str))
     print(f"\nsaved {out.relative_to(REPO)}")
     if args.save_baseline:

@@ -17,13 +17,19 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from tendon_pipeline.app.backfill import (
-    DEFAULT_CHUNK_FILES, AthleteBackfillResult, AthleteBatch, BackfillIncomplete, BackfillReport,
-    backfill_athlete, plan_backfill, writers_for,
+    DEFAULT_CHUNK_FILES,
+    AthleteBackfillResult,
+    AthleteBatch,
+    BackfillIncomplete,
+    BackfillReport,
+    backfill_athlete,
+    plan_backfill,
+    writers_for,
 )
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.flows.ingest import retry_if_transient
 from tendon_pipeline.flows.notify import deliver_task
 from tendon_pipeline.orchestration.dask import dask_task_runner, prefect_api_for_workers
-from tendon_pipeline.config.settings import load_settings
 
 
 @task(name="backfill-athlete", task_run_name="backfill-{batch.label}", retries=4,

@@ -21,9 +21,9 @@ from prefect import flow
 
 from tendon_pipeline.app.delivery import notify_command
 from tendon_pipeline.config.settings import load_settings
-from tendon_pipeline.orchestration import events
 from tendon_pipeline.flows.evaluate import evaluate_task
 from tendon_pipeline.flows.ingest import ingest_batch
+from tendon_pipeline.orchestration import events
 
 
 @flow(name="ingest-on-arrival")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from tendon_pipeline.errors import TendonError
 from tendon_pipeline.app.ingest import IngestReport, ingest_paths
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.errors import TendonError
 from tendon_pipeline.warehouse.store import open_warehouse
 
 
-def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's signature
+def retry_if_transient(task, task_run, state) -> bool:
     """Retry only errors a retry can fix (e.g. the warehouse locked by another process)."""
     try:
         state.result()

@@ -13,8 +13,8 @@ import sys
 from prefect import flow, task
 
 from tendon_pipeline.app.delivery import DeliveryReport, notify_command
-from tendon_pipeline.flows.ingest import retry_if_transient
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.flows.ingest import retry_if_transient
 
 
 @task(name="deliver-notifications", retries=4, retry_delay_seconds=[1, 2, 5, 10],

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from prefect import flow
 
+from tendon_pipeline.app.batch import BatchResult
 from tendon_pipeline.flows.evaluate import evaluate_task
 from tendon_pipeline.flows.ingest import ingest_batch
 from tendon_pipeline.flows.notify import deliver_task
-from tendon_pipeline.app.batch import BatchResult
 
 
 @flow(name="process-fit-files")

@@ -31,7 +31,8 @@ CORPUS = REPO.parent / "shared" / "fit-corpus"
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     if not (CORPUS / "MANIFEST.json").exists():
-        pytest.skip(f"the shared real-device FIT corpus is not here ({CORPUS}); it exists on the project's machines and in CI")
+        pytest.skip(f"the shared real-device FIT corpus is not here ({CORPUS}); it exists on the project's machines"
+                    " and in CI")
     return CORPUS
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tendon_pipeline.examples import generate as g
 from tendon_pipeline.app.backfill import AthleteBatch, backfill_athlete, plan_backfill, writers_for
-from tendon_pipeline.runtime.backfill import run_backfill
-from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.app.evaluate import evaluate_athletes
 from tendon_pipeline.app.ingest import ingest_paths
 from tendon_pipeline.config.settings import AthleteConfig
+from tendon_pipeline.errors import ConfigError
+from tendon_pipeline.examples import generate as g
+from tendon_pipeline.runtime.backfill import run_backfill
 from tendon_pipeline.warehouse.location import LakeLocation
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -81,7 +81,7 @@ def test_backfill_of_files_only_a_device_serial_assigns(settings, tmp_path):
     settings = settings.model_copy(update={"athletes": [AthleteConfig(id="dan", devices=[serial])]})
     for day in range(3):
         g.write_activity(tmp_path / "drop" / f"run{day}.fit", g.ActivitySpec(
-            start_utc=datetime(2025, 11, 17 + day, 7, tzinfo=timezone.utc), distance_m=8000,
+            start_utc=datetime(2025, 11, 17 + day, 7, tzinfo=UTC), distance_m=8000,
             duration_s=2700, serial_number=serial))
     (batch,) = plan_backfill(settings, [tmp_path / "drop"], chunk_files=2)
     assert batch.athlete is None and len(batch.chunks) == 2

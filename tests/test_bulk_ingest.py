@@ -10,18 +10,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import tendon_pipeline.app.ingest.bulk as ingest_module
 import tendon_pipeline.app.ingest.decision as decision_module
-from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
 from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
 
-START = datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 6, 30, tzinfo=UTC)
 
 
 def _run(path: Path, i: int, duration_s: int = 120) -> Path:
@@ -203,7 +203,8 @@ def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_pa
         per_activity = wh.query(
             "SELECT (SELECT count(*) FROM records r WHERE r.activity_id = a.activity_id) AS n,"
             " (SELECT count(*) FROM sessions s WHERE s.activity_id = a.activity_id) AS s FROM activities a")
-        orphans = wh.query("SELECT count(*) AS n FROM records WHERE activity_id NOT IN (SELECT activity_id FROM activities)")
+        orphans = wh.query("SELECT count(*) AS n FROM records WHERE activity_id NOT IN (SELECT activity_id FROM"
+                           " activities)")
         hashes = set(wh.query("SELECT file_hash FROM source_files").file_hash)
     assert files == [["ingested", FILES]]
     assert len(per_activity) == FILES

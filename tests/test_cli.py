@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,7 +28,7 @@ def home(tmp_path) -> dict:
 def test_ingest_runs_the_flow_and_reports(tmp_path, home):
     inbox = tmp_path / "inbox"
     write_activity(inbox / "ana" / "run.fit", ActivitySpec(
-        start_utc=datetime(2026, 5, 4, 7, tzinfo=timezone.utc), distance_m=6000, duration_s=1900))
+        start_utc=datetime(2026, 5, 4, 7, tzinfo=UTC), distance_m=6000, duration_s=1900))
     (inbox / "ana" / "broken.fit").write_bytes(b"\x0e\x10garbage")
     db = tmp_path / "w.duckdb"
     result = tendon("--db", str(db), "ingest", str(inbox), "--json", env=home)
@@ -63,7 +63,7 @@ def test_unwritable_warehouse_exits_non_zero_with_a_hint(tmp_path, home):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     run = tmp_path / "run.fit"
-    write_activity(run, ActivitySpec(start_utc=datetime(2026, 5, 4, 7, tzinfo=timezone.utc),
+    write_activity(run, ActivitySpec(start_utc=datetime(2026, 5, 4, 7, tzinfo=UTC),
                                      distance_m=3000, duration_s=900))
     result = tendon("--db", str(blocker / "w.duckdb"), "ingest", str(run), "--athlete", "ana", env=home)
     assert result.returncode == 3

@@ -12,7 +12,7 @@ import json
 import logging
 import struct
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +21,9 @@ import pytest
 from fitparse.records import Crc
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
+from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
 from tendon_pipeline.fit import fast
 from tendon_pipeline.fit.decode import _WANTED, decode_bytes
-from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "fit-corpus"
 MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text()) if (CORPUS / "MANIFEST.json").exists() else []
@@ -89,7 +89,7 @@ def test_corpus_file_takes_the_fast_path_unless_listed(corpus_dir, entry, caplog
 
 # --------------------------------------------------------------------------- generated activities
 
-START = datetime(2025, 5, 4, 6, 30, tzinfo=timezone.utc)
+START = datetime(2025, 5, 4, 6, 30, tzinfo=UTC)
 SPECS = {
     "easy_run": dict(distance_m=5000.0, duration_s=1650),
     "dynamics_and_power": dict(distance_m=8000.0, duration_s=2500, running_dynamics=True, with_power=True,
@@ -138,7 +138,7 @@ def test_corrupted_byte_has_the_same_outcome(where):
 # --------------------------------------------------------------------------- hand-built FIT files
 
 FIT_EPOCH = 631065600
-T0 = int(datetime(2025, 5, 4, 6, 30, tzinfo=timezone.utc).timestamp()) - FIT_EPOCH
+T0 = int(datetime(2025, 5, 4, 6, 30, tzinfo=UTC).timestamp()) - FIT_EPOCH
 UINT8, SINT8, UINT16, SINT16, UINT32, SINT32, BYTE, UINT32Z, FLOAT32, STRING, ENUM = (
     0x02, 0x01, 0x84, 0x83, 0x86, 0x85, 0x0D, 0x8C, 0x88, 0x07, 0x00)
 FORMATS = {UINT8: "B", SINT8: "b", UINT16: "H", SINT16: "h", UINT32: "I", SINT32: "i", UINT32Z: "I",
@@ -164,7 +164,7 @@ class Fit:
     def data(self, local: int, *values, compressed_offset: int | None = None) -> Fit:
         header = 0x80 | (local << 5) | compressed_offset if compressed_offset is not None else local
         self.body.append(header)
-        for (num, size, base), value in zip(self.defs[local], values):
+        for (_num, size, base), value in zip(self.defs[local], values):
             if isinstance(value, bytes):
                 self.body += value.ljust(size, b"\0")[:size]
             else:
@@ -333,7 +333,8 @@ def test_decode_reads_only_the_fields_the_fast_path_decodes(corpus_dir, monkeypa
     monkeypatch.setattr(fast, "_message_values", _ReadLog)
     monkeypatch.setattr(fast, "defaultdict", _MessagesLog)
     files = [p.read_bytes() for p in sorted(corpus_dir.glob("*.fit"))]
-    files += [fit_bytes(ActivitySpec(start_utc=START, **SPECS[name])) for name in ("strength_sets", "dynamics_and_power")]
+    files += [fit_bytes(ActivitySpec(start_utc=START, **SPECS[name]))
+              for name in ("strength_sets", "dynamics_and_power")]
     for data in files:
         _outcome(data, True)
     assert {"file_id", "session", "lap", "set", "activity"} <= _MessagesLog.asked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import mean, pstdev
 
@@ -35,7 +35,7 @@ from tendon_pipeline.examples.generate import (
     write_workout_file,
 )
 
-START = datetime(2025, 3, 2, 6, 45, tzinfo=timezone.utc)
+START = datetime(2025, 3, 2, 6, 45, tzinfo=UTC)
 MONDAY = date(2025, 1, 6)
 DYNAMICS = ("stance_time", "vertical_oscillation", "step_length", "vertical_ratio", "stance_time_balance")
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
 from tendon_pipeline.app.ingest import discover, ingest_paths
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
 
-START = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 
 
 def _run_file(path: Path, day: int = 0, **overrides) -> Path:
@@ -41,7 +41,8 @@ def test_inbox_folder_names_the_athlete(warehouse, settings, inbox):
 
 def test_cross_training_is_kept_but_is_not_running(warehouse, settings, inbox):
     ingest_paths(warehouse, settings, [inbox])
-    sports = warehouse.query("SELECT a.athlete_id, s.sport FROM sessions s JOIN activities a USING (activity_id) ORDER BY 1")
+    sports = warehouse.query("SELECT a.athlete_id, s.sport FROM sessions s JOIN activities a USING (activity_id) ORDER"
+                             " BY 1")
     assert sports.values.tolist() == [["ana", "running"], ["ana", "running"], ["ben", "cycling"]]
     steps = warehouse.query(
         "SELECT s.sport, count(r.steps_per_min) AS with_steps FROM records r"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tendon_pipeline.app.ingest.decision import (
-    Accept, AlreadySeen, Decoded, NotActivityFile, Refused, RejectedFile, Unattributed, decide, decode_job,
+    Accept,
+    AlreadySeen,
+    Decoded,
+    NotActivityFile,
+    Refused,
+    RejectedFile,
+    Unattributed,
+    decide,
+    decode_job,
 )
 from tendon_pipeline.examples.generate import ActivitySpec, fit_bytes
 
@@ -16,7 +24,7 @@ SERIAL = 3_900_777_001
 
 @pytest.fixture(scope="module")
 def decoded() -> Decoded:
-    verdict = decode_job(fit_bytes(ActivitySpec(start_utc=datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc),
+    verdict = decode_job(fit_bytes(ActivitySpec(start_utc=datetime(2026, 1, 5, 6, 30, tzinfo=UTC),
                                                 distance_m=1000.0, duration_s=300, serial_number=SERIAL)))
     assert isinstance(verdict, Decoded)
     return verdict

@@ -57,7 +57,8 @@ def test_step_length_and_estimated_step_rates_by_hand(warehouse):
 
 def test_a_pause_counts_at_most_ten_seconds_and_standing_still_no_steps(warehouse):
     # 0 s, then 300 s later (a 5-minute pause: counts 10 s), then standing (0 m/s, no cadence)
-    _activity(warehouse, records=[(0, 2.68, 180, None, None), (300, 2.68, 180, None, None), (301, 0.0, None, None, None)])
+    _activity(warehouse, records=[(0, 2.68, 180, None, None), (300, 2.68, 180, None, None),
+                                  (301, 0.0, None, None, None)])
     assert _loads(warehouse).loc["a1"].steps == pytest.approx(3.0 * (1 + 10))
 
 

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_namespaces_flows_and_connectors_and_imports_from_the_wheel(tmp_path):
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
+                            str(REPO)],
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     [wheel] = tmp_path.glob("tendon_pipeline-*.whl")

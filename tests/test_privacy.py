@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tendon_pipeline.domain.privacy import HomeZone, PrivacySettings, apply_privacy, haversine_m
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.domain.privacy import HomeZone, PrivacySettings, apply_privacy, haversine_m
 
 
 def _records() -> pd.DataFrame:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 from tendon_pipeline.errors import WarehouseError, WarehouseLockedError
-from tendon_pipeline.fit.decode import decode_bytes
 from tendon_pipeline.examples.generate import ActivitySpec, fit_bytes
+from tendon_pipeline.fit.decode import decode_bytes
 from tendon_pipeline.warehouse.store import migrations, open_warehouse
-
-from datetime import datetime, timezone
 
 
 def _run(**overrides) -> bytes:
-    spec = dict(start_utc=datetime(2026, 3, 1, 7, 0, tzinfo=timezone.utc), distance_m=5000.0,
+    spec = dict(start_utc=datetime(2026, 3, 1, 7, 0, tzinfo=UTC), distance_m=5000.0,
                 duration_s=1500, running_dynamics=True, body_mass_kg=70.0, height_m=1.78)
     spec.update(overrides)
     return fit_bytes(ActivitySpec(**spec))
@@ -61,7 +60,7 @@ def test_a_failure_mid_file_leaves_nothing_behind(warehouse):
     decoded = decode_bytes(_run())
     decoded.sets = decoded.sets.assign(set_index=[0]) if len(decoded.sets) else decoded.laps.iloc[:0]
     decoded.laps = decoded.laps.assign(lap_index=0)  # duplicate primary keys: the laps insert fails
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - whatever the failed insert raises: the point is the rollback
         warehouse.store_activity(decoded, athlete_id="ana", path="bad.fit")
     counts = warehouse.table_counts()
     assert counts["activities"] == 0 and counts["records"] == 0 and counts["source_files"] == 0
@@ -82,9 +81,8 @@ def test_second_process_gets_a_clear_locked_error(tmp_path):
          str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(WarehouseLockedError) as caught:
-            with open_warehouse(db):
-                pass
+        with pytest.raises(WarehouseLockedError) as caught, open_warehouse(db):
+            pass
         assert caught.value.transient
         assert "in use by another process" in str(caught.value)
     finally:
@@ -95,16 +93,15 @@ def test_second_process_gets_a_clear_locked_error(tmp_path):
 def test_unwritable_location_is_a_warehouse_error(tmp_path):
     a_file = tmp_path / "plain-file"
     a_file.write_text("x")
-    with pytest.raises(WarehouseError) as caught:  # a folder cannot be made inside a file, even as root
-        with open_warehouse(a_file / "sub" / "w.duckdb"):
-            pass
+    # a folder cannot be made inside a file, even as root
+    with pytest.raises(WarehouseError) as caught, open_warehouse(a_file / "sub" / "w.duckdb"):
+        pass
     assert "--db" in str(caught.value)
 
 
 def test_not_a_duckdb_file_is_a_warehouse_error(tmp_path):
     bogus = tmp_path / "not-a-db.duckdb"
     bogus.write_text("hello, I am a text file\n" * 100)
-    with pytest.raises(WarehouseError) as caught:
-        with open_warehouse(bogus):
-            pass
+    with pytest.raises(WarehouseError) as caught, open_warehouse(bogus):
+        pass
     assert str(bogus) in str(caught.value)

@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -83,7 +83,7 @@ class AppriseNotifier(Notifier):
             raise problem
 
     @staticmethod
-    def _plugin(url: str, message: Notification):  # noqa: ANN205 - apprise's NotifyBase
+    def _plugin(url: str, message: Notification):
         import apprise
         from apprise.plugins import url_to_dict
 
@@ -125,14 +125,14 @@ def classify(name: str, lines: list[str]) -> DeliveryError:
                          transient=True)
 
 
-def _notify_type(severity: str | None):  # noqa: ANN202
+def _notify_type(severity: str | None):
     from apprise import NotifyType
 
     return {"high": NotifyType.FAILURE, "warning": NotifyType.WARNING,
             "caution": NotifyType.WARNING}.get(severity or "", NotifyType.INFO)
 
 
-def _text():  # noqa: ANN202
+def _text():
     from apprise import NotifyFormat
 
     return NotifyFormat.TEXT

@@ -13,7 +13,7 @@ them out of the file altogether.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,7 +113,7 @@ class Runner(RecipientSettings):
     plans: bool = Field(default=True, description="send next week's plan when it is made or changes")
 
 
-def _unique(attr: str, what: str):  # noqa: ANN202
+def _unique(attr: str, what: str):
     def check(items: list) -> list:
         seen: set[str] = set()
         for item in items:
@@ -170,7 +170,7 @@ def quiet_until(quiet_hours: str | None, tz: ZoneInfo, now_utc: datetime) -> dat
         return None
     start_text, _, end_text = quiet_hours.partition("-")
     start, end = _clock(start_text), _clock(end_text)
-    local = now_utc.replace(tzinfo=timezone.utc).astimezone(tz)
+    local = now_utc.replace(tzinfo=UTC).astimezone(tz)
     t = local.time().replace(tzinfo=None)
     if start < end:
         inside = start <= t < end
@@ -181,7 +181,7 @@ def quiet_until(quiet_hours: str | None, tz: ZoneInfo, now_utc: datetime) -> dat
     if not inside:
         return None
     end_local = datetime.combine(end_day, end, tzinfo=tz)
-    return end_local.astimezone(timezone.utc).replace(tzinfo=None)
+    return end_local.astimezone(UTC).replace(tzinfo=None)
 
 
 def next_digest_at(recipient: RecipientSettings, tz: ZoneInfo, now_utc: datetime) -> datetime:
@@ -191,12 +191,12 @@ def next_digest_at(recipient: RecipientSettings, tz: ZoneInfo, now_utc: datetime
     whose first attempt may already have been made (its key covers a fixed set of items).
     """
     at = _clock(recipient.digest_time)
-    local = now_utc.replace(tzinfo=timezone.utc).astimezone(tz)
+    local = now_utc.replace(tzinfo=UTC).astimezone(tz)
     for days in range(0, 8):
         day = local.date() + timedelta(days=days)
         if recipient.digest == "weekly" and WEEKDAYS[day.weekday()] != recipient.digest_day:
             continue
         candidate = datetime.combine(day, at, tzinfo=tz)
         if candidate > local:
-            return candidate.astimezone(timezone.utc).replace(tzinfo=None)
+            return candidate.astimezone(UTC).replace(tzinfo=None)
     raise AssertionError("unreachable: a matching day exists within a week")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -47,7 +48,7 @@ class OutboxFileNotifier(Notifier):
             "subject": message.subject,
             "body": message.body,
             "tendon": message.payload,
-            "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n").encode()
         marker = f'"idempotency_key":"{message.idempotency_key}"'.encode()

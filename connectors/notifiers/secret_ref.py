@@ -146,7 +146,7 @@ def _host(rest: str) -> str:
     return hostport.partition(":")[0].lower()
 
 
-def _port(parts) -> str:  # noqa: ANN001
+def _port(parts) -> str:
     try:
         return str(parts.port or "")
     except ValueError:

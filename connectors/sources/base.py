@@ -17,9 +17,10 @@ import os
 import struct
 import threading
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +34,7 @@ def new_arrival_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Arrival(BaseModel):
@@ -63,7 +64,7 @@ class Arrival(BaseModel):
 
     @classmethod
     def for_file(cls, path: Path, *, source: str, athlete_id: str | None, with_hash: bool = False,
-                 **fields) -> "Arrival":
+                 **fields) -> Arrival:
         stat = path.stat()
         digest = sha256_file(path) if with_hash else fields.pop("sha256", None)
         return cls(path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns, source=source,

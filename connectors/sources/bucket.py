@@ -26,9 +26,10 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from tendon_pipeline.connectors.sources.base import (
     Arrival,

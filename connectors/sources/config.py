@@ -44,7 +44,7 @@ class UploadToken(BaseModel):
     token_sha256: SecretStr | None = Field(default=None, description="hex SHA-256 of the token instead of the token")
 
     @model_validator(mode="after")
-    def _one_secret(self) -> "UploadToken":
+    def _one_secret(self) -> UploadToken:
         if (self.token is None) == (self.token_sha256 is None):
             raise ValueError("give exactly one of `token` or `token_sha256`")
         if self.token is not None and len(self.token.get_secret_value()) < 16:

@@ -29,7 +29,6 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-
 from tendon_pipeline.connectors.sources.base import (
     Arrival,
     Emit,
@@ -130,7 +129,7 @@ class FolderSource:
                 return 0.0
         return sorted(found, key=lambda p: (mtime(p), str(p)))
 
-    def _filter(self, change, raw: str) -> bool:  # noqa: ANN001 - watchfiles' signature
+    def _filter(self, change, raw: str) -> bool:
         path = Path(raw)
         if not self._visible(path):
             return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from tendon_pipeline.domain.load import achilles_multiple, estimate_steps
 from tendon_pipeline.domain.models import (
@@ -40,7 +40,7 @@ def run(
         athlete_id=ATHLETE,
         activity_id=activity_id or f"{day.isoformat()}-{hour:02d}-{km:g}",
         local_date=day,
-        start_utc=datetime.combine(day, time(hour), tzinfo=timezone.utc),
+        start_utc=datetime.combine(day, time(hour), tzinfo=UTC),
         sport=sport,
         distance_m=distance,
         duration_s=duration,

@@ -14,7 +14,7 @@ import hashlib
 import json
 import random
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from domain_builders import steady_block  # noqa: E402
+from domain_builders import steady_block
 
-from tendon_pipeline.domain.load import achilles_multiple, estimate_steps  # noqa: E402
-from tendon_pipeline.domain.models import (  # noqa: E402
+from tendon_pipeline.domain.load import achilles_multiple, estimate_steps
+from tendon_pipeline.domain.models import (
     AthleteHistory,
     PainEntry,
     RunSummary,
     StrengthEntry,
     VisaAEntry,
 )
-from tendon_pipeline.domain.plan import plan_next_week  # noqa: E402
-from tendon_pipeline.domain.rules import evaluate  # noqa: E402
-from tendon_pipeline.domain.thresholds import RuleThresholds  # noqa: E402
+from tendon_pipeline.domain.plan import plan_next_week
+from tendon_pipeline.domain.rules import evaluate
+from tendon_pipeline.domain.thresholds import RuleThresholds
 
 EXPECTED = Path(__file__).resolve().parent / "rules_equivalence_expected.json"
 START = date(2025, 1, 6)  # Monday
@@ -67,7 +67,7 @@ def _run(athlete: str, i: int, day: date, km: float, speed: float, hour: int, tz
     local = datetime.combine(day, time(hour))
     return RunSummary(
         athlete_id=athlete, activity_id=f"{athlete}-r{i:04d}", local_date=day,
-        start_utc=(local - timedelta(hours=tz_h)).replace(tzinfo=timezone.utc), sport=sport,
+        start_utc=(local - timedelta(hours=tz_h)).replace(tzinfo=UTC), sport=sport,
         distance_m=distance, duration_s=duration, avg_speed_mps=speed, steps=steps,
         tendon_load_bw=steps * achilles_multiple(speed),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 from tendon_pipeline.fit.fast import crc16
@@ -13,10 +14,8 @@ def message_boundaries(data: bytes) -> list[int]:
     """Offsets where each message of the first FIT file starts (a minimal walker that stops
     quietly where earlier mutations broke the structure)."""
     starts: list[int] = []
-    try:
+    with contextlib.suppress(IndexError, struct.error):
         _walk(data, starts)
-    except (IndexError, struct.error):
-        pass
     return starts
 
 

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
@@ -36,7 +36,7 @@ print("done", flush=True)
 
 
 def _inbox(root):
-    start = datetime(2026, 5, 4, 6, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
     for i in range(FILES):
         athlete = ("ana", "ben")[i % 2]
         km = 0.6 + 0.1 * (i % 5) + (1.6 if i == FILES - 2 else 0.0)  # one long run late: a spike alert
@@ -77,7 +77,8 @@ def test_killed_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_path):
         per_activity = wh.query(
             "SELECT a.activity_id, (SELECT count(*) FROM records r WHERE r.activity_id = a.activity_id) AS n,"
             " (SELECT count(*) FROM sessions s WHERE s.activity_id = a.activity_id) AS s FROM activities a")
-        orphans = wh.query("SELECT count(*) AS n FROM records WHERE activity_id NOT IN (SELECT activity_id FROM activities)")
+        orphans = wh.query("SELECT count(*) AS n FROM records WHERE activity_id NOT IN (SELECT activity_id FROM"
+                           " activities)")
         alerts = wh.query("SELECT alert_key, count(*) AS n FROM alerts GROUP BY 1")
     assert files == [["ingested", FILES]]
     assert len(per_activity) == FILES

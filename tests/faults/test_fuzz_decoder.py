@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import os
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import fit_mutations as m
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tendon_pipeline.errors import FitFileRejected, NotAnActivity
-from tendon_pipeline.fit.decode import decode_bytes
-from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
 from tendon_pipeline.app.ingest import Ingestor, SourceFile
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.errors import FitFileRejected, NotAnActivity
+from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
+from tendon_pipeline.fit.decode import decode_bytes
 from tendon_pipeline.warehouse.store import open_warehouse
-
-import fit_mutations as m
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-START = datetime(2026, 5, 3, 7, 0, tzinfo=timezone.utc)
+START = datetime(2026, 5, 3, 7, 0, tzinfo=UTC)
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "fit-corpus"
 CORPUS_SEEDS = ["garmin-fenix-5-run.fit", "Activity.fit", "activity-small-fenix2-run.fit"]
 

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-
 NOW = datetime(2026, 11, 25, 12, 0)  # a Wednesday, 12:00 UTC
 
 
@@ -42,11 +41,11 @@ class WebhookReceiver:
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> "WebhookReceiver":
+    def start(self) -> WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if receiver.on_post is not None:
@@ -103,25 +102,25 @@ class SmtpReceiver:
     logins: list[str] = field(default_factory=list)
     controller: Any = None
 
-    def start(self) -> "SmtpReceiver":
+    def start(self) -> SmtpReceiver:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         receiver = self
 
         class Handler:
-            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
                 if address.startswith("nobody@"):
                     return "550 5.1.1 no such mailbox"
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+            async def handle_DATA(self, server, session, envelope):
                 receiver.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos),
                                               envelope.content.decode("utf-8", "replace")))
                 return "250 Message accepted"
 
-        def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+        def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == receiver.user \
                 and auth_data.password.decode() == receiver.password
             if ok:

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from notify_helpers import NOW, add_alert, make_settings
 
+from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.connectors.notifiers.base import Notification
 from tendon_pipeline.connectors.notifiers.outbox_file import OutboxFileConfig, OutboxFileNotifier, read_outbox
-from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
 

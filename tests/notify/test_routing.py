@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from notify_helpers import NOW, add_alert, add_plan, make_settings
 
-from tendon_pipeline.connectors.notifiers.outbox_file import read_outbox
 from tendon_pipeline.app.delivery import deliver_pending, plan_deliveries, recipients
+from tendon_pipeline.connectors.notifiers.outbox_file import read_outbox
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.warehouse import outbox
 

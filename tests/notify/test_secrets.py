@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from notify_helpers import NOW, WebhookReceiver, add_alert, make_settings
 
+from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.connectors.notifiers import secret_ref
 from tendon_pipeline.connectors.notifiers.apprise_channel import AppriseConfig, AppriseNotifier
 from tendon_pipeline.connectors.notifiers.base import DeliveryError, Notification
-from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -169,7 +169,7 @@ def test_a_prefect_secret_block_holds_the_url(tmp_path, wh, webhook, monkeypatch
             self.value = value
 
         @classmethod
-        def load(cls, name: str) -> "FakeSecret":
+        def load(cls, name: str) -> FakeSecret:
             if name not in blocks:
                 raise ValueError(f"Unable to find block document named {name}")
             return cls(blocks[name])

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from notify_helpers import NOW, WebhookReceiver, add_alert, add_plan, make_settings
 
 from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
-
-from notify_helpers import NOW, WebhookReceiver, add_alert, add_plan, make_settings
 
 
 def coach(url: str, athletes=("ana",), **extra):
@@ -96,7 +95,7 @@ def test_recovery_after_the_receiver_was_down_loses_nothing_and_doubles_nothing(
         receiver.script.extend([503, 502])  # back, but still failing for a while
         t = NOW + timedelta(minutes=1)
         outcomes = []
-        for step in range(12):
+        for _step in range(12):
             report = deliver_pending(wh, settings, t)
             outcomes += [r.outcome for r in report.results]
             if not outbox.deliveries(wh, status="pending"):

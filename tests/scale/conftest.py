@@ -11,9 +11,13 @@ import itertools
 import os
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from pg_server import PostgresServer, find_pg_bin
+
+if TYPE_CHECKING:
+    from tendon_pipeline.warehouse.location import LakeLocation
 
 _NUMBERS = itertools.count(1)
 SKIP_REASON = ("PostgreSQL server binaries not found (Debian package postgresql); "
@@ -43,7 +47,7 @@ def pg_database(postgres: PostgresServer, request: pytest.FixtureRequest) -> Ite
 
 
 @pytest.fixture
-def lake(pg_database: str, tmp_path) -> "LakeLocation":
+def lake(pg_database: str, tmp_path) -> LakeLocation:
     """A new, empty DuckLake: this test's PostgreSQL database as catalog, Parquet under tmp_path."""
     from tendon_pipeline.warehouse.location import LakeLocation
 

@@ -15,9 +15,9 @@ from conftest import lake_settings_env
 from lake_workers import ingest_and_evaluate, notify
 
 from tendon_pipeline.app.evaluate import evaluate_athletes
-from tendon_pipeline.examples.generate import generate_example_inbox
 from tendon_pipeline.app.ingest import ingest_paths
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.examples.generate import generate_example_inbox
 from tendon_pipeline.warehouse.store import open_warehouse
 
 END = date(2026, 11, 20)  # a Friday: the example histories end here
@@ -54,7 +54,8 @@ _TABLES = ("athletes", "source_files", "activities", "sessions", "laps", "record
 def _contents(wh) -> dict:
     return {
         "counts": {t: wh.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _TABLES},
-        "files": wh.con.execute("SELECT file_hash, status, athlete_id, activity_id FROM source_files ORDER BY 1").fetchall(),
+        "files": wh.con.execute("SELECT file_hash, status, athlete_id, activity_id FROM source_files"
+                                " ORDER BY 1").fetchall(),
         "loads": wh.con.execute("SELECT run_id, round(distance_m, 3), round(tendon_load_bw, 3) FROM run_loads"
                                 " ORDER BY 1").fetchall(),
         "alerts": wh.con.execute("SELECT alert_key, athlete_id, rule, severity, alert_date, CAST(evidence AS VARCHAR),"

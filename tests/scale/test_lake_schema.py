@@ -6,14 +6,15 @@ import re
 
 import pytest
 
-from tendon_pipeline.errors import ConfigError, WarehouseError, WarehouseUnavailableError
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.errors import ConfigError, WarehouseError, WarehouseUnavailableError
 from tendon_pipeline.warehouse.lake import lake_sql
 from tendon_pipeline.warehouse.location import LakeLocation
 from tendon_pipeline.warehouse.store import migrations, open_warehouse
 
 # defaults are not compared: a DuckLake reports "no default" as 'NULL', and seq has no sequence
-_COLUMNS = ("SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = current_database()"
+_COLUMNS = ("SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name ="
+            " current_database()"
             " AND schema_name = 'main' ORDER BY table_name, column_index")
 
 
@@ -27,7 +28,7 @@ def _schema(wh) -> dict:
 
 
 def test_lake_sql_drops_only_what_ducklake_lacks():
-    for version, name, sql in migrations():
+    for _version, name, sql in migrations():
         out = lake_sql(sql)
         assert not re.search(r"PRIMARY\s+KEY|\bUNIQUE\b|\bCHECK\s*\(|SEQUENCE|nextval", out, re.I), name
         # every table and column of the original is still created
@@ -70,9 +71,8 @@ def test_a_catalog_that_is_down_is_a_transient_error_without_the_password(tmp_pa
     down = LakeLocation(conninfo="dbname=lake host=127.0.0.1 port=9 user=tendon connect_timeout=2",
                         data_path=f"{tmp_path}/", password="s3cret-do-not-log")
     for read_only in (False, True):
-        with pytest.raises(WarehouseUnavailableError) as caught:
-            with open_warehouse(down, read_only=read_only):
-                pass
+        with pytest.raises(WarehouseUnavailableError) as caught, open_warehouse(down, read_only=read_only):
+            pass
         assert caught.value.transient
         assert "s3cret-do-not-log" not in str(caught.value) and "PostgreSQL" in str(caught.value)
 
@@ -110,7 +110,6 @@ def test_the_catalog_going_away_mid_run_is_a_transient_error(postgres, lake):
         pid = wh._locks._con.info.backend_pid  # the lock connection's server process
         with psycopg.connect(postgres.conninfo, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-        with pytest.raises(WarehouseUnavailableError, match="lost the connection") as caught:
-            with wh.lock("athlete:ana"):
-                pass
+        with pytest.raises(WarehouseUnavailableError, match="lost the connection") as caught, wh.lock("athlete:ana"):
+            pass
         assert caught.value.transient

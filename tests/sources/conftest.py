@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from tendon_pipeline.examples.generate import ActivitySpec, fit_bytes, write_activity
 
-START = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 
 
 def spec(n: int, **overrides) -> ActivitySpec:

@@ -23,7 +23,7 @@ class Running:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.source.run, args=(self.arrivals.put, self.stop), daemon=True)
 
-    def __enter__(self) -> "Running":
+    def __enter__(self) -> Running:
         self.thread.start()
         assert self.source.watching.wait(10), "the watch did not start"
         return self

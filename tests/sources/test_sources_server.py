@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -47,7 +47,7 @@ class Processes:
         return proc
 
     def stop_all(self) -> None:
-        for name, proc in reversed(self.started):  # watcher, worker, then the server
+        for _name, proc in reversed(self.started):  # watcher, worker, then the server
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
@@ -81,9 +81,9 @@ def _flow_runs(api: str) -> list[dict]:
 
 
 def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path):
-    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
     from tendon_pipeline.app.ingest import ingest_paths
     from tendon_pipeline.config.settings import load_settings
+    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
     from tendon_pipeline.warehouse.store import open_warehouse
 
     port = _free_port()
@@ -130,7 +130,7 @@ def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path):
         procs.start("watch", [sys.executable, "-m", "tendon_pipeline.cli", "watch", "--server",
                               str(inbox)], env)
         time.sleep(3)  # the watcher's catch-up of an empty inbox
-        since = datetime.now(timezone.utc) - timedelta(seconds=5)
+        since = datetime.now(UTC) - timedelta(seconds=5)
 
         dropped = {}
         for name, spec in late:
@@ -188,7 +188,8 @@ def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path):
     first_alert = min(datetime.fromisoformat(e["occurred"].replace("Z", "+00:00")).timestamp() for e in alerts)
     print(f"\n[latency] server mode (process worker, pool concurrency 1): server start {server_start:.1f} s;"
           f" {len(late)} files dropped together, file -> ingested median {statistics.median(to_ingested):.1f} s,"
-          f" max {max(to_ingested):.1f} s; first file -> first alert.raised {first_alert - min(dropped.values()):.1f} s;"
+          f" max {max(to_ingested):.1f} s; first file -> first alert.raised {first_alert - min(dropped.values()):.1f}"
+          " s;"
           f" {len(alerts)} alerts ({sorted({e['resource']['tendon.rule'] for e in alerts})}); stored: {stored};"
           f" re-delivered event -> {redelivery_runs} extra ingest run(s), nothing new")
 

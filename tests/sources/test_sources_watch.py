@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.base import Arrival
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.runtime.watch import Watcher, catch_up_once, folder_watcher
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -25,7 +25,8 @@ def _finished_at(watcher: Watcher) -> dict[Path, float]:
 
 
 def _report(label: str, latencies: list[float], batches: int) -> None:
-    print(f"\n[latency] {label}: {len(latencies)} files, {batches} batches, median {statistics.median(latencies):.2f} s,"
+    print(f"\n[latency] {label}: {len(latencies)} files, {batches} batches, median {statistics.median(latencies):.2f}"
+          " s,"
           f" max {max(latencies):.2f} s")
 
 
@@ -126,7 +127,7 @@ def test_file_to_alert_latency(settings, drop):
     first_write = min(written.values())
     to_alert = [t - first_write for t, _ in new]
     finished = _finished_at(watcher)
-    _report("embedded, spike week of %d files, file -> ingested + evaluated" % len(spike),
+    _report(f"embedded, spike week of {len(spike)} files, file -> ingested + evaluated",
             [finished[p] - t for p, t in written.items()],
             len({b.number for b in watcher.batches for a in b.arrivals if a.path in written}))
     print(f"[latency] embedded, file -> alert.raised event: first {min(to_alert):.2f} s, last {max(to_alert):.2f} s"

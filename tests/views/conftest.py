@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,14 +74,14 @@ def built(tmp_path_factory, worker_id) -> Built:
 
 
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _build(root: Path) -> Built:
-    from tendon_pipeline.examples import generate as g
-    from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
     from tendon_pipeline.app.evaluate import evaluate_athletes
     from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
+    from tendon_pipeline.examples import generate as g
     from tendon_pipeline.warehouse.history import log_pain, log_strength, log_visa_a
     from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -106,7 +106,8 @@ def _build(root: Path) -> Built:
                                        exercise="eccentric_heel_drop", kind="strength", sets=3, reps=15, load_kg=10))
         evaluate_athletes(wh, settings, as_of=as_of)
         # test-only edits of stored facts: an older sync for ben, positions on ana's runs
-        wh.con.execute("UPDATE source_files SET first_seen_at = first_seen_at - INTERVAL 5 DAY WHERE athlete_id = 'ben'")
+        wh.con.execute("UPDATE source_files SET first_seen_at = first_seen_at - INTERVAL 5 DAY"
+                       " WHERE athlete_id = 'ben'")
         wh.con.execute("UPDATE records SET lat_deg = 59.91 + 0.0001 * (epoch(ts_utc) % 100), lon_deg = 10.75"
                        " WHERE activity_id IN (SELECT activity_id FROM activities WHERE athlete_id = 'ana')")
     return result

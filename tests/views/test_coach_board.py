@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from tendon_pipeline.report.coach import CoachRow
 
@@ -81,6 +81,6 @@ def test_days_since_sync_counts_whole_days():
     from tendon_pipeline.report.coach import _row as build
     from tendon_pipeline.warehouse.views import CoachFacts
 
-    now = datetime(2026, 6, 10, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
     facts = CoachFacts(athlete_id="x", known=True, last_sync_at=datetime(2026, 6, 7, 13, 0))
     assert build(facts, date(2026, 6, 10), now, None, 1.0).days_since_sync == 2

@@ -9,7 +9,6 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-
 from views_helpers import invoke
 
 from tendon_pipeline.report.data import collect_report

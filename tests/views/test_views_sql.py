@@ -23,7 +23,8 @@ def test_every_view_and_column_has_a_comment(wh):
     assert set(VIEWS) <= set(views.view_name)
     assert views[views.view_name.isin(VIEWS) & views.comment.isna()].empty
     columns = wh.query("SELECT table_name, column_name FROM duckdb_columns()"
-                       " WHERE schema_name = 'main' AND list_contains(?, table_name) AND comment IS NULL", [list(VIEWS)])
+                       " WHERE schema_name = 'main' AND list_contains(?, table_name) AND comment IS NULL",
+                       [list(VIEWS)])
     assert columns.empty, f"view columns without COMMENT: {columns.values.tolist()}"
 
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable
 
-from tendon_pipeline.errors import TendonError
 from tendon_pipeline.app.evaluate import evaluate_athletes
 from tendon_pipeline.app.ingest import STATUSES, athlete_from_folder, discover, ingest_paths
 from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.errors import TendonError
 from tendon_pipeline.warehouse.history import athlete_ids
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
 from tendon_pipeline.warehouse.store import open_warehouse
@@ -127,7 +127,7 @@ def plan_backfill(settings: Settings, paths: Iterable[str | Path], *, athlete: s
     for source in discover(paths):
         owner = athlete or athlete_from_folder(source, settings)
         by_athlete[owner].add(str(source.path))
-    order = sorted((a for a in by_athlete if a is not None)) + ([None] if None in by_athlete else [])
+    order = sorted(a for a in by_athlete if a is not None) + ([None] if None in by_athlete else [])
     batches = []
     for owner in order:
         files = sorted(by_athlete[owner])

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import Alert, AthleteHistory, WeekPlan
 from tendon_pipeline.domain.plan import plan_next_week
 from tendon_pipeline.domain.rules import evaluate
-from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
 from tendon_pipeline.warehouse.loads import compute_run_loads
 from tendon_pipeline.warehouse.store import EVALUATION_LOCK, Warehouse, athlete_lock, retry_on_conflict
@@ -47,7 +47,7 @@ class EvaluationReport:
 def today_for(settings: Settings, athlete_id: str) -> date:
     """Today in the athlete's configured time zone (UTC when none is configured)."""
     config = settings.athlete(athlete_id)
-    zone = ZoneInfo(config.timezone) if config and config.timezone else timezone.utc
+    zone = ZoneInfo(config.timezone) if config and config.timezone else UTC
     return datetime.now(zone).date()
 
 

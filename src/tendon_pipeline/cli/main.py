@@ -216,7 +216,8 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
 # -- notifications ----------------------------------------------------------------
 @cli.command()
 @click.option("--retry-failed", is_flag=True, help="Put permanently failed deliveries back in the queue first.")
-@click.option("--json", "as_json", is_flag=True, help="Print the delivery report as JSON (console messages go to stderr).")
+@click.option("--json", "as_json", is_flag=True, help="Print the delivery report as JSON (console messages go to"
+                                                      " stderr).")
 @click.pass_context
 def notify(ctx: click.Context, retry_failed: bool, as_json: bool) -> None:
     """Send new alerts and plan changes to coaches, runners and the local outbox (docs/notifications.md)."""

@@ -32,7 +32,8 @@ def plan_text(plan: WeekPlan) -> str:
     lines = [
         f"Plan for {plan.athlete_id}, week of {plan.week_start} ({plan.status})"
         + (f", program week {plan.program_week}" if plan.program_week else ""),
-        f"  running: {plan.target_km_low:.1f}-{plan.target_km_high:.1f} km, long run at most {plan.long_run_cap_km:.1f} km",
+        f"  running: {plan.target_km_low:.1f}-{plan.target_km_high:.1f} km, long run at most"
+        f" {plan.long_run_cap_km:.1f} km",
     ]
     if plan.cross_training_sessions:
         lines.append(f"  cross-training: {plan.cross_training_sessions} session(s) in place of runs")
@@ -46,7 +47,7 @@ def plan_text(plan: WeekPlan) -> str:
     return "\n".join(lines)
 
 
-def status_text(status: "AthleteStatus") -> str:
+def status_text(status: AthleteStatus) -> str:
     week, ratio, adherence = status.week, status.ratio, status.adherence
     lines = [
         f"{status.athlete} on {status.as_of}",
@@ -65,7 +66,7 @@ def status_text(status: "AthleteStatus") -> str:
     return "\n".join(lines)
 
 
-def freshness_text(freshness: "Freshness", athlete_id: str) -> str:
+def freshness_text(freshness: Freshness, athlete_id: str) -> str:
     update = f"run `tendon evaluate --athlete {athlete_id}` to bring them in"
     if freshness.evaluated_at is None:
         return f"  never evaluated: no loads, alerts or plan stored yet; {update}"

@@ -8,9 +8,10 @@ from datetime import date
 import click
 
 from tendon_pipeline.cli.context import settings_of
+from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
 from tendon_pipeline.domain.exercises import EXERCISE_KINDS, exercise_name, kind_of
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
+
 
 def _read_only(ctx: click.Context):
     from tendon_pipeline.warehouse.store import open_warehouse
@@ -79,7 +80,8 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
         report = evaluate_athletes(wh, settings, list(athletes) or None, as_of=as_of.date() if as_of else None)
     for e in report.athletes:
         click.echo(f"{e.athlete_id}: {len(e.alerts)} alert(s), {len(e.new_alerts)} new; "
-                   f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km ({e.plan.status})")
+                   f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km"
+                   f" ({e.plan.status})")
     for a in report.new_alerts():
         click.echo(alert_block(a))
 

@@ -26,7 +26,7 @@ def _check_server_mode() -> None:
                                " or drop --server to run the flows in this process")
 
 
-def _echo_batch(record) -> None:  # noqa: ANN001 - watch.BatchRecord
+def _echo_batch(record) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in record.counts().items() if n)
     alerts = record.new_alerts
     click.echo(f"batch {record.number}: {len(record.arrivals)} files in {record.finished - record.started:.2f} s"

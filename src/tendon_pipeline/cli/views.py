@@ -91,7 +91,8 @@ def export(ctx: click.Context, fmt: str, out: str, no_gps: bool, replace: bool) 
     click.echo(f"exported {len(tables)} table(s) and {len(views)} view(s) to {summary.out} "
                f"({_size(summary.bytes)}, GPS {summary.gps}); see manifest.json")
     for o in summary.objects:
-        click.echo(f"  {o.path:<28} {o.rows:>9} rows" + (f"  partitioned by {o.partitioned_by}" if o.partitioned_by else ""))
+        partitioned = f"  partitioned by {o.partitioned_by}" if o.partitioned_by else ""
+        click.echo(f"  {o.path:<28} {o.rows:>9} rows{partitioned}")
 
 
 COMMANDS = [report, coach, export]

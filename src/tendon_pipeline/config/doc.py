@@ -42,7 +42,7 @@ scale = 0.9                     # Ana's Achilles-load curve, if calibrated
 def settings_markdown() -> str:
     from tendon_pipeline.config.settings import Settings
 
-    parts = [HEADER, "## Top-level settings\n", _table(Settings, skip={"rules"})]
+    parts = [HEADER, "## Top-level settings\n", _table(Settings, skip=frozenset({"rules"}))]
     for name, field in Settings.model_fields.items():
         model = _model_of(field.annotation)
         if model is not None and name != "athletes":
@@ -57,7 +57,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
 
 
-def _table(model: type[BaseModel], skip: set[str] = frozenset()) -> str:
+def _table(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> str:
     lines = ["| key | default | meaning |", "| --- | --- | --- |"]
     for name, field in model.model_fields.items():
         if name in skip:

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from tendon_pipeline.domain.thresholds import RuleThresholds
-from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
-from tendon_pipeline.errors import ConfigError
+from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
 from tendon_pipeline.domain.privacy import PrivacySettings
+from tendon_pipeline.domain.thresholds import RuleThresholds
+from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.warehouse.location import WarehouseLocation, WarehouseSettings, location_of
 
 ENV_PREFIX = "TENDON_"
@@ -76,20 +76,27 @@ class Settings(BaseSettings):
     )
 
     db: Path = Field(default_factory=lambda: data_home() / "warehouse.duckdb",
-                     description="the DuckDB warehouse file; default $TENDON_HOME/warehouse.duckdb, TENDON_HOME defaulting to ~/.local/share/tendon-pipeline")
+                     description="the DuckDB warehouse file; default $TENDON_HOME/warehouse.duckdb, TENDON_HOME"
+                                 " defaulting to ~/.local/share/tendon-pipeline")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings,
                                          description="a DuckLake warehouse instead of the file `db` (scale-out)")
     inbox: Path = Field(default_factory=lambda: data_home() / "inbox",
-                        description="folder watched for new FIT files: INBOX/<athlete>/*.fit; default $TENDON_HOME/inbox")
-    athletes: list[AthleteConfig] = Field(default_factory=list, description="[[athletes]]: known athletes (section below)")
+                        description="folder watched for new FIT files: INBOX/<athlete>/*.fit;"
+                                    " default $TENDON_HOME/inbox")
+    athletes: list[AthleteConfig] = Field(default_factory=list,
+                                          description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
-    ingest_workers: int = Field(default=0, ge=0, description="decode processes for large batches (16+ new files); 0 = one per core, 1 = decode in the ingesting process")
+    ingest_workers: int = Field(default=0, ge=0,
+                                description="decode processes for large batches (16+ new files); 0 = one per core,"
+                                            " 1 = decode in the ingesting process")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="GPS positions at ingest")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
-    upload: UploadSettings = Field(default_factory=UploadSettings, description="the HTTP upload endpoint (tendon serve-api)")
+    upload: UploadSettings = Field(default_factory=UploadSettings,
+                                   description="the HTTP upload endpoint (tendon serve-api)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
     coaches: Coaches = Field(default_factory=list, description="[[coaches]]: who gets which athletes' alerts")
-    runners: Runners = Field(default_factory=list, description="[[runners]]: runners who get their own alerts and plans")
+    runners: Runners = Field(default_factory=list,
+                             description="[[runners]]: runners who get their own alerts and plans")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="console, outbox file, retries")
 
     @field_validator("db", "inbox", mode="after")

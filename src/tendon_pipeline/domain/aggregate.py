@@ -330,14 +330,14 @@ def _metrics_for(
     is_week = granularity == "week"
     return LoadMetrics(
         athlete_id=history.athlete_id,
-        granularity=granularity,  # type: ignore[arg-type]
+        granularity=granularity,
         period=iso_week_label(first) if is_week else first.isoformat(),
         start=first,
         end=last,
         distance_km=sum(r.distance_m for r in runs) / 1000.0,
         running_sessions=len(runs),
         tendon_load_bw=sum(r.tendon_load_bw for r in runs),
-        tendon_load_n=sum(newtons) if newtons and None not in newtons else None,  # type: ignore[arg-type]
+        tendon_load_n=sum(newtons) if newtons and None not in newtons else None,
         acute_load=nan_to_none(row["acute"]),
         chronic_load=nan_to_none(row["chronic_coupled"]),
         acwr_coupled=nan_to_none(row["acwr_coupled"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -188,7 +188,7 @@ def percent_1rm(weight_kg: float, one_rm_kg: float) -> float:
 
 # --------------------------------------------------------------------------- daily series
 
-DailyLoads = pd.Series | Sequence[float] | Mapping[date, float]
+DailyLoads: TypeAlias = pd.Series | Sequence[float] | Mapping[date, float]
 
 
 def as_daily_series(

@@ -142,15 +142,18 @@ class AthleteHistory(_Model):
 
     @model_validator(mode="after")
     def _one_athlete(self) -> AthleteHistory:
-        for item in (*self.runs, *self.strength, *self.pain, *self.visa_a):
+        for item in self.entries():
             if item.athlete_id != self.athlete_id:
                 raise ValueError(
                     f"entry for athlete {item.athlete_id!r} in history of {self.athlete_id!r}"
                 )
         return self
 
+    def entries(self) -> list[RunSummary | StrengthEntry | PainEntry | VisaAEntry]:
+        return [*self.runs, *self.strength, *self.pain, *self.visa_a]
+
     def first_date(self) -> date | None:
-        dates = [x.local_date for x in (*self.runs, *self.strength, *self.pain, *self.visa_a)]
+        dates = [x.local_date for x in self.entries()]
         return min(dates) if dates else None
 
 

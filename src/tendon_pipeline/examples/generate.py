@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from garmin_fit_sdk import Encoder, Profile
@@ -71,19 +72,19 @@ _FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 _STRIDE_SPORTS = frozenset({"running", "walking", "hiking"})  # FIT cadence = strides/min
 _DEFAULT_MASS_KG = 70.0
 _SOFTWARE_VERSION = 20.8
-_FIXED_CREATED = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+_FIXED_CREATED = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- profile helpers
 
 
-@lru_cache(maxsize=None)
+@cache
 def _type_values(type_name: str) -> frozenset[str]:
     """Names of one FIT profile type, e.g. ``_type_values("sport")``."""
     return frozenset(Profile["types"][type_name].values())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_names(mesg_num: int) -> frozenset[str]:
     """Field names the encoder accepts for a message (sub-field names are NOT accepted)."""
     return frozenset(f["name"] for f in Profile["messages"][mesg_num]["fields"].values())
@@ -163,7 +164,7 @@ class ActivitySpec(BaseModel):
     def _aware_whole_seconds(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("start_utc must be timezone-aware")
-        value = value.astimezone(timezone.utc).replace(microsecond=0)
+        value = value.astimezone(UTC).replace(microsecond=0)
         if _fit_ts(value) < 0x10000000:
             raise ValueError("start_utc must be after 1998 (FIT absolute time)")
         return value
@@ -734,7 +735,7 @@ def _to_specs(profile: AthleteProfile, start_monday: date, plans: Iterable[_Plan
     for plan in sorted(plans, key=lambda p: (p.day, p.kind)):
         minute = (6 * 60 + 30 + rng.randrange(90)) if plan.kind == "run" else (18 * 60 + rng.randrange(60))
         local = datetime.combine(start_monday + timedelta(days=plan.day), time(minute // 60, minute % 60))
-        start = (local - timedelta(seconds=profile.utc_offset_s)).replace(tzinfo=timezone.utc)
+        start = (local - timedelta(seconds=profile.utc_offset_s)).replace(tzinfo=UTC)
         build = _run_spec if plan.kind == "run" else _strength_spec
         specs.append(build(profile, start, plan, rng.getrandbits(31)))
     return sorted(specs, key=lambda s: s.start_utc)
@@ -1010,7 +1011,7 @@ def generate_example_inbox(root: Path, weeks: int = 10, end: date | None = None,
     return sorted(paths)
 
 
-def expected_run_summary(athlete_id: str, activity_id: str, spec: ActivitySpec) -> "RunSummary":
+def expected_run_summary(athlete_id: str, activity_id: str, spec: ActivitySpec) -> RunSummary:
     """The run summary the warehouse derives from ``spec`` when cadence is recorded, without
     writing or decoding the file (for rule benchmarks and tests over many histories)."""
     from tendon_pipeline.domain.load import achilles_multiple

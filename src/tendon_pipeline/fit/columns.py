@@ -7,8 +7,9 @@ FIT profile's units (m, m/s, ms, mm, kg); times are naive UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,8 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     for col in columns:
         values = [row[col] for row in rows]
         is_time = col.endswith("_utc") or col.endswith("_local")
-        data[col] = pd.to_datetime(pd.Series(values, dtype=object)) if is_time else pd.Series(values, dtype=_inferred(values))
+        series = pd.Series(values, dtype=object if is_time else _inferred(values))
+        data[col] = pd.to_datetime(series) if is_time else series
     return pd.DataFrame(data, columns=columns)
 
 
@@ -84,9 +86,13 @@ def _steps_per_min(sport: str | None, cadence: Any, fractional: Any) -> float | 
     return 2.0 * (c + (_num(fractional) or 0.0))
 
 
+def _start_or_timestamp(message: dict[str, Any]) -> Any:
+    return message.get("start_time") or message.get("timestamp")
+
+
 def sessions_frame(messages: list[dict[str, Any]], local_offset_s: int | None) -> pd.DataFrame:
     rows = []
-    for i, m in enumerate(sorted(messages, key=lambda m: m.get("start_time") or m.get("timestamp"))):
+    for i, m in enumerate(sorted(messages, key=_start_or_timestamp)):
         start = m.get("start_time") or m.get("timestamp")
         sport = _text(m.get("sport")) or "generic"
         rows.append({

@@ -19,13 +19,13 @@ import io
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import fitparse
-from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 import pandas as pd
+from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit import columns as C
@@ -101,7 +101,7 @@ def decode_bytes(data: bytes, *, fast: bool = True) -> DecodedActivity:
         return _decode_checked(data, fast)
     except (FitFileRejected, NotAnActivity):
         raise
-    except Exception as exc:  # noqa: BLE001 - decoder bugs on hostile input become quarantine
+    except Exception as exc:
         raise FitFileRejected("corrupt", f"undecodable FIT data: {type(exc).__name__}: {exc}") from exc
 
 
@@ -234,7 +234,7 @@ def _sport_of(messages: dict[str, list[dict[str, Any]]]) -> str | None:
 
 def _utc(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
     return None
 
 

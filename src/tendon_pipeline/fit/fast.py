@@ -56,7 +56,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
 from typing import Any
 
@@ -67,7 +67,13 @@ from fitparse.base import FitFileDecoder
 from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
 from fitparse.profile import FIELD_TYPE_TIMESTAMP, MESSAGE_TYPES
 from fitparse.records import (
-    BASE_TYPE_BYTE, BASE_TYPES, Crc, DefinitionMessage, DevFieldDefinition, FieldDefinition, MessageHeader,
+    BASE_TYPE_BYTE,
+    BASE_TYPES,
+    Crc,
+    DefinitionMessage,
+    DevFieldDefinition,
+    FieldDefinition,
+    MessageHeader,
 )
 from fitparse.utils import FitEOFError, FitParseError, scrub_method_name
 
@@ -197,7 +203,15 @@ def crc16(data: bytes | memoryview) -> int:
 # --------------------------------------------------------------------------- base types
 
 
-@lru_cache(maxsize=None)
+@cache
+def _numeric_type(base_name: str, endian: str) -> np.dtype:
+    """:func:`_numpy_type` of a base type known to be numeric."""
+    dtype = _numpy_type(base_name, endian)
+    if dtype is None:
+        raise Unsupported(f"{base_name} is not a numeric FIT base type")
+    return dtype
+
+
 def _numpy_type(base_name: str, endian: str) -> np.dtype | None:
     """NumPy dtype for a numeric FIT base type (struct format from fitparse), else None."""
     for bt in BASE_TYPES.values():
@@ -206,7 +220,7 @@ def _numpy_type(base_name: str, endian: str) -> np.dtype | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _invalid_value(base_name: str) -> int | None:
     """The invalid sentinel of an integer base type, found by asking fitparse's parser."""
     bt = next(bt for bt in BASE_TYPES.values() if bt.name == base_name)
@@ -399,7 +413,7 @@ class _Value:
         self.value, self.units = value, None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _type_hook(type_name: str) -> Any:
     return getattr(_PROCESSOR, scrub_method_name("process_type_" + type_name), None)
 
@@ -438,7 +452,9 @@ class _MessageDecoder:
     def __init__(self, dm: Any) -> None:
         self.dm = dm
         self.defs = list(dm.field_defs) + list(dm.dev_field_defs)
-        formats, self.slots, at = [], [], 0
+        formats: list[str] = []
+        self.slots: list[tuple[int, int, Any] | None] = []
+        at = 0
         for fd in self.defs:
             count = fd.size // fd.base_type.size
             if fd.field is None and fd.def_num == PADDING_NUM:
@@ -616,9 +632,11 @@ class _FastReader:
     def _layout(self, pos: int, length: int, header: int) -> _Layout:
         key = self.data[pos:pos + length]
         if header & 0x20:  # developer fields: valid while the developer data stays the same
-            cache, cache_key = self.dev_cache, (key, self.dev_version)
-        else:
-            cache, cache_key = _SHARED_LAYOUTS, (key, self.wanted)
+            return self._cached_layout(self.dev_cache, (key, self.dev_version), pos, length, header)
+        return self._cached_layout(_SHARED_LAYOUTS, (key, self.wanted), pos, length, header)
+
+    def _cached_layout(self, cache: dict[Any, _Layout], cache_key: tuple[bytes, Any], pos: int, length: int,
+                       header: int) -> _Layout:
         layout = cache.get(cache_key)
         if layout is None:
             dm = _definition_message(self.data, pos, header, self.fitparse)
@@ -636,7 +654,7 @@ class _FastReader:
                 self.fitparse.add_dev_data_id(message)
             else:
                 self.fitparse.add_dev_field_description(message)
-        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+        except Exception as exc:
             raise Unsupported(f"fitparse rejects developer data at byte {pos}: {exc!r}") from exc
 
     def _parse_data(self, pos: int, dm: Any, ts_before: int) -> Any:
@@ -648,7 +666,7 @@ class _FastReader:
             reader._local_mesgs[header.local_mesg_num] = dm
             reader._compressed_ts_accumulator = ts_before
             return reader._parse_data_message(header)
-        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+        except Exception as exc:
             raise Unsupported(f"fitparse fails on the message at byte {pos}: {exc!r}") from exc
 
     # -- pass 2: the few non-record messages
@@ -666,6 +684,7 @@ class _FastReader:
 
     def _read_tail(self, walk: _Walk, columns: _RecordColumns) -> tuple[str, Any]:
         """The early-end reason and the partly read last message (or None), from fitparse."""
+        assert self.tail is not None  # only called for a file cut short
         pos, end = self.tail
         reader = self.fitparse
         reader.check_crc, reader._complete = True, False
@@ -681,7 +700,7 @@ class _FastReader:
             reader._parse_message()
         except FitEOFError as exc:
             return f"file ends unexpectedly: {exc}", message
-        except Exception as exc:  # noqa: BLE001 - the reference path must decide this file
+        except Exception as exc:
             raise Unsupported(f"fitparse fails where the file is cut short: {exc!r}") from exc
         raise Unsupported("fitparse reads on where the fast path saw the file end")
 
@@ -891,7 +910,7 @@ def _take(u8: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 
 
 def _take_ints(u8: np.ndarray, starts: np.ndarray, fd: Any, endian: str) -> np.ndarray:
-    dtype = _numpy_type(fd.base_type.name, endian)
+    dtype = _numeric_type(fd.base_type.name, endian)
     return _take(u8, starts, fd.size).view(dtype).ravel().astype(np.int64)
 
 
@@ -913,7 +932,7 @@ class _RecordColumns:
         self.reader, self.walk = reader, walk
         self.rank = np.cumsum(walk.is_record) - 1  # message ordinal -> record row
         self.n = int(walk.is_record.sum())
-        self.accumulated: dict[int, np.ndarray] = {}
+        self.accumulated: dict[int, tuple[np.ndarray, int]] = {}
 
     def frame(self, extra: list[dict[str, Any]]) -> pd.DataFrame:
         """The records frame; extra are message dicts of records fitparse read (a cut-short last one)."""
@@ -1098,7 +1117,7 @@ def _component_source(block: np.ndarray, at: int, fd: Any, endian: str) -> tuple
         for i in range(fd.size - 1, -1, -1):
             value = (value << 8) | raw[:, i].astype(np.int64)
         return value, none
-    dtype = _numpy_type(fd.base_type.name, endian)
+    dtype = _numeric_type(fd.base_type.name, endian)
     value = np.ascontiguousarray(raw).view(dtype).ravel()
     return value.astype(np.int64), value == _invalid_value(fd.base_type.name)
 
@@ -1112,7 +1131,7 @@ def _field_values(block: np.ndarray, at: int, fd: Any, field: Any, endian: str) 
         return _Values(none, np.full(n, np.nan))
     if fd.size != fd.base_type.size:  # an array: a tuple, never None, not a number
         return _Values(np.zeros(n, dtype=bool), np.full(n, np.nan))
-    value = np.ascontiguousarray(raw).view(_numpy_type(base, endian)).ravel()
+    value = np.ascontiguousarray(raw).view(_numeric_type(base, endian)).ravel()
     none = np.isnan(value) if value.dtype.kind == "f" else value == _invalid_value(base)
     return _render(value, none, field)
 

@@ -7,7 +7,8 @@ in the environment before Prefect is imported (explicit settings win).
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 QUIET_PREFECT_ENV = {
     "DO_NOT_TRACK": "1",

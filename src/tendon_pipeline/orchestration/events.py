@@ -34,9 +34,10 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from tendon_pipeline.domain.models import STORED_STATUSES
 from tendon_pipeline.orchestration.embedded import quiet_prefect_env
@@ -51,7 +52,7 @@ EVENT_NAMES = (FILE_RECEIVED, DATA_CHANGED, ALERT_RAISED)
 
 _NAMESPACE = uuid.UUID("6f1b3c2e-3a5d-4e55-9a0c-7e1d2b6c9f10")
 _log = logging.getLogger(__name__)
-_listeners: list[Callable[["PipelineEvent"], None]] = []
+_listeners: list[Callable[[PipelineEvent], None]] = []
 _lock = threading.Lock()
 
 
@@ -64,7 +65,7 @@ class PipelineEvent:
     related: list[dict[str, str]] = field(default_factory=list)
     payload: dict[str, Any] = field(default_factory=dict)
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    occurred: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    occurred: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def athlete(self) -> str | None:
@@ -136,7 +137,7 @@ def _related(athlete_id: str | None) -> list[dict[str, str]]:
 
 
 # -- the three events ---------------------------------------------------------------
-def file_received_event(arrival: "Arrival") -> PipelineEvent:
+def file_received_event(arrival: Arrival) -> PipelineEvent:
     resource = {
         "prefect.resource.id": f"tendon.fit-file.{arrival.arrival_id}",
         "prefect.resource.name": arrival.path.name,
@@ -175,7 +176,7 @@ def alert_raised_event(alert: Any) -> PipelineEvent:
     return PipelineEvent(ALERT_RAISED, resource, _related(alert.athlete_id), payload, id=event_id(ALERT_RAISED, key))
 
 
-def emit_file_received(arrival: "Arrival") -> PipelineEvent:
+def emit_file_received(arrival: Arrival) -> PipelineEvent:
     return emit(file_received_event(arrival))
 
 

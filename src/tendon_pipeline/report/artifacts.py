@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tendon_pipeline.domain.models import Alert, WeekPlan
@@ -73,7 +74,7 @@ def _plan_lines(plan: WeekPlan) -> list[str]:
     return lines
 
 
-def athlete_summary_markdown(evaluation: "AthleteEvaluation", week: dict | None = None) -> str:
+def athlete_summary_markdown(evaluation: AthleteEvaluation, week: dict | None = None) -> str:
     """The artifact's markdown: this week so far (when ``week`` is given: km, runs,
     longest_km, load_bw), the alerts dated in the last 14 days (new ones marked), the plan."""
     as_of = evaluation.as_of
@@ -98,7 +99,7 @@ def athlete_summary_markdown(evaluation: "AthleteEvaluation", week: dict | None 
     return "\n".join(lines) + "\n"
 
 
-def publish_athlete_artifact(evaluation: "AthleteEvaluation", week: dict | None = None) -> UUID:
+def publish_athlete_artifact(evaluation: AthleteEvaluation, week: dict | None = None) -> UUID:
     """Create the athlete's markdown artifact (key ``tendon-athlete-<id>``); returns its id."""
     from prefect.artifacts import create_markdown_artifact
 
@@ -111,7 +112,7 @@ def publish_athlete_artifact(evaluation: "AthleteEvaluation", week: dict | None 
                                     key=artifact_key(evaluation.athlete_id), description=description)
 
 
-def publish_evaluation_artifacts(report: "EvaluationReport", warehouse: "Warehouse | None" = None) -> list[UUID]:
+def publish_evaluation_artifacts(report: EvaluationReport, warehouse: Warehouse | None = None) -> list[UUID]:
     """One artifact per evaluated athlete; with an open ``warehouse`` each includes this week so far."""
     from tendon_pipeline.warehouse.views import week_so_far
 

@@ -68,8 +68,8 @@ def weekly_distance(data: ReportData) -> Chart:
     fig.add_trace(go.Scatter(
         name=f"guide: week before + {th.volume_increase_caution * 100:.0f} %", x=labels,
         y=[None if w.guide_km is None else round(w.guide_km, 2) for w in data.weeks],
-        mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2), marker=dict(symbol="line-ew-open", size=14),
-        hovertemplate="guide %{y:.1f} km<extra></extra>"))
+        mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2),
+        marker=dict(symbol="line-ew-open", size=14), hovertemplate="guide %{y:.1f} km<extra></extra>"))
     order = [_week_label(d) for d in sorted({*(w.metrics.start for w in data.weeks), *(d for d, _ in plans)})]
     _layout(fig, y_title="km", barmode="overlay",
             xaxis=dict(type="category", categoryorder="array", categoryarray=order))
@@ -92,8 +92,8 @@ def weekly_load(data: ReportData) -> Chart:
     fig.add_trace(go.Scatter(
         name=f"guide: week before + {th.tendon_load_increase_caution * 100:.0f} %", x=labels,
         y=[None if w.guide_load_bw is None else round(w.guide_load_bw / 1000, 1) for w in data.weeks],
-        mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2), marker=dict(symbol="line-ew-open", size=14),
-        hovertemplate="guide %{y:.0f}k<extra></extra>"))
+        mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2),
+        marker=dict(symbol="line-ew-open", size=14), hovertemplate="guide %{y:.0f}k<extra></extra>"))
     _layout(fig, y_title="k x body weight", xaxis=dict(type="category"))
     if not data.weeks:
         _empty(fig, "no runs yet")
@@ -166,7 +166,8 @@ def runs(data: ReportData) -> Chart:
         _empty(fig, "no runs yet")
     return Chart("chart-runs", "Runs, and where a spike rule fired",
                  f"Each run's distance. Dashed: the longest run of the previous {th.spike_window_days} days plus "
-                 f"{th.spike_caution * 100:.0f} %; a run above it may raise the single-run spike alert (triangles).", fig)
+                 f"{th.spike_caution * 100:.0f} %; a run above it may raise the single-run spike alert (triangles).",
+                 fig)
 
 
 def pain_and_strength(data: ReportData) -> Chart:
@@ -189,7 +190,8 @@ def pain_and_strength(data: ReportData) -> Chart:
         mornings = [p for p in pain if p.next_morning is not None]
         fig.add_trace(go.Scatter(name="next morning", x=[p.local_date.isoformat() for p in mornings],
                                  y=[p.next_morning for p in mornings], mode="lines+markers",
-                                 line=dict(color=ORANGE, dash="dot"), hovertemplate="next morning %{y}/10<extra></extra>"))
+                                 line=dict(color=ORANGE, dash="dot"),
+                                 hovertemplate="next morning %{y}/10<extra></extra>"))
     fig.add_hline(y=th.pain_during_max, line=dict(color=RED, dash="dash", width=1),
                   annotation_text=f"during: at most {th.pain_during_max}", annotation_position="top left")
     fig.add_hline(y=th.pain_settled_max, line=dict(color=ORANGE, dash="dash", width=1),
@@ -201,7 +203,8 @@ def pain_and_strength(data: ReportData) -> Chart:
     if not pain and not data.strength:
         _empty(fig, "no pain reports or strength work logged")
     return Chart("chart-pain", "Pain and strength work",
-                 "Achilles pain you logged (tendon log pain), with the pain-monitoring lines, and strength sets per day "
+                 "Achilles pain you logged (tendon log pain), with the pain-monitoring lines, and strength sets per"
+                 " day "
                  "from the watch or tendon log strength.", fig)
 
 

@@ -8,11 +8,11 @@ the analyst views (what the last evaluation stored), never recomputed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import SEVERITY_RANK
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.store import Warehouse
 from tendon_pipeline.warehouse.views import CoachFacts, coach_facts
 
@@ -104,7 +104,7 @@ def coach_board(warehouse: Warehouse, settings: Settings, coach_name: str, *,
     from tendon_pipeline.app.evaluate import today_for
 
     coach = find_coach(settings, coach_name)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows = []
     for athlete in dict.fromkeys(coach.athletes):  # keep order, drop repeats
         day = as_of or today_for(settings, athlete)
@@ -120,7 +120,7 @@ def _row(facts: CoachFacts, as_of: date, now: datetime, name: str | None, rise_p
                    week_km=facts.week_km, week_runs=facts.week_runs, week_load_bw=facts.week_load_bw,
                    previous_week_load_bw=facts.previous_week_load_bw, plan=facts.plan)
     if facts.last_sync_at is not None:
-        synced = facts.last_sync_at.replace(tzinfo=timezone.utc)
+        synced = facts.last_sync_at.replace(tzinfo=UTC)
         row.days_since_sync = max(0, (now - synced).days)
     recent = [p["pain_level"] for p in facts.pain if (as_of - _day(p["local_date"])).days < 7]
     previous = [p["pain_level"] for p in facts.pain if (as_of - _day(p["local_date"])).days >= 7]
@@ -149,7 +149,8 @@ def board_text(coach_name: str, rows: list[CoachRow]) -> str:
     day = as_of.pop().isoformat() if len(as_of) == 1 else "each athlete's today"
     lines = [f"Coach {coach_name}: {len(rows)} athlete(s), worst first, as of {day}"
              f" (alerts of the last {ALERT_DAYS} days)", ""]
-    header = f"{'#':>2}  {'athlete':<16} {'alerts':<30} {'this week':<15} {'vs plan':<28} {'pain (14 d)':<24} {'synced'}"
+    header = (f"{'#':>2}  {'athlete':<16} {'alerts':<30} {'this week':<15} {'vs plan':<28} {'pain (14 d)':<24}"
+              f" {'synced'}")
     lines += [header, "-" * len(header)]
     for i, r in enumerate(rows, 1):
         label = r.athlete_id if not r.name or r.name == r.athlete_id else f"{r.athlete_id} ({r.name})"

@@ -8,8 +8,9 @@ and plans. Nothing is recomputed differently for the picture.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.aggregate import (
     is_tendon_loading,
     load_metrics,
@@ -32,7 +33,6 @@ from tendon_pipeline.domain.models import (
 from tendon_pipeline.domain.rules import SESSION_SPIKE, program_adherence
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.history import load_history, read_alerts
 from tendon_pipeline.warehouse.store import Warehouse
 from tendon_pipeline.warehouse.views import athlete_sync_row, read_plans
@@ -121,7 +121,7 @@ def collect_report(warehouse: Warehouse, settings: Settings, athlete_id: str, *,
         start = max(start, week_monday(first))
     data = ReportData(
         athlete_id=athlete_id, display_name=(config.name if config and config.name else sync.get("display_name")),
-        as_of=as_of, generated_at=datetime.now(timezone.utc).replace(microsecond=0), thresholds=th,
+        as_of=as_of, generated_at=datetime.now(UTC).replace(microsecond=0), thresholds=th,
         start=start, plan=plans[-1] if plans else None, last_sync_at=sync.get("last_sync_at"),
         body_mass_kg=history.body_mass_kg,
         alerts=sorted((a for a in alerts if a.date >= start), key=lambda a: (a.date, a.rank), reverse=True),

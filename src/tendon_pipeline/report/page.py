@@ -10,11 +10,10 @@ from pathlib import Path
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-
-from tendon_pipeline.fileio import write_atomic
 from plotly.offline import get_plotlyjs
 
 from tendon_pipeline.domain.models import SEVERITY_RANK
+from tendon_pipeline.fileio import write_atomic
 from tendon_pipeline.report.charts import CONFIG, report_charts
 from tendon_pipeline.report.data import ReportData
 

@@ -31,16 +31,17 @@ import signal
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from tendon_pipeline.orchestration import events
-from tendon_pipeline.connectors.sources.base import Arrival, Source
-from tendon_pipeline.connectors.sources.folder import FolderSource
-from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 from tendon_pipeline.app.batch import BatchResult
 from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.connectors.sources.base import Arrival, Source
+from tendon_pipeline.connectors.sources.folder import FolderSource
+from tendon_pipeline.orchestration import events
+from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 from tendon_pipeline.runtime.batch import run_batch
 
 _log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class Watcher:
         self._queue.put(item)
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         if self.warm_up:
             warm_up_prefect()
         self._worker = threading.Thread(target=self._work, name="tendon-batch-writer", daemon=True)
@@ -222,7 +223,7 @@ class Watcher:
             self._worker.join(timeout=30)
         events.flush()
 
-    def __enter__(self) -> "Watcher":
+    def __enter__(self) -> Watcher:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
 
-from tendon_pipeline.domain.models import Alert, AthleteHistory, PainEntry, RunSummary, StrengthEntry, VisaAEntry, WeekPlan
 from tendon_pipeline.domain.exercises import fit_exercise
+from tendon_pipeline.domain.models import (
+    Alert,
+    AthleteHistory,
+    PainEntry,
+    RunSummary,
+    StrengthEntry,
+    VisaAEntry,
+    WeekPlan,
+)
 from tendon_pipeline.warehouse.loads import local_date
 from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
-
 
 
 def athlete_ids(warehouse: Warehouse) -> list[str]:
@@ -147,12 +155,12 @@ def read_plan(warehouse: Warehouse, athlete_id: str) -> WeekPlan | None:
 
 # -- helpers ------------------------------------------------------------------------
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _plain(row: dict) -> dict:
     """pandas NaN/NaT -> None, Timestamps -> datetime/date, numpy scalars -> Python."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
             out[key] = None

@@ -20,9 +20,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import duckdb
 
@@ -44,7 +44,7 @@ def extension_file(name: str) -> Path:
         module = importlib.import_module(f"duckdb_extension_{name}")
     except ImportError:
         raise WarehouseError(f"the DuckDB extension '{name}' is not installed", hint=_INSTALL_HINT) from None
-    path = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    path = Path(module.__file__ or ".").parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     if not path.is_file():
         raise WarehouseError(f"the installed '{name}' extension wheel has no build for DuckDB {duckdb.__version__}",
                              hint=_INSTALL_HINT)
@@ -208,7 +208,9 @@ def _strip_comments(sql: str) -> str:
 
 def _split_top_level(text: str, separator: str) -> list[str]:
     """Split on ``separator`` outside quotes and parentheses."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for ch in text:
         if ch == "'":
             quoted = not quoted

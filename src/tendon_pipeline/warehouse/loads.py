@@ -11,7 +11,7 @@ per-leg averages and the athlete's local date.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -187,7 +187,7 @@ def local_date(start_utc, offset_s: float | None, tz_name: str | None):
         return (start + timedelta(seconds=offset_s)).date()
     if tz_name:
         try:
-            return start.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz_name)).date()
+            return start.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name)).date()
         except ZoneInfoNotFoundError:
             pass  # validated in settings; an unknown zone falls back to UTC
     return start.date()

@@ -12,7 +12,6 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -68,7 +67,7 @@ class WarehouseSettings(BaseModel):
         return value.strip()
 
     @model_validator(mode="after")
-    def _data_path_with_url(self) -> "WarehouseSettings":
+    def _data_path_with_url(self) -> WarehouseSettings:
         if self.require_lake and not self.url:
             raise ValueError("warehouse.url is not set but warehouse.require_lake is: set TENDON_WAREHOUSE__URL"
                              " (this process would otherwise write to a local DuckDB file)")

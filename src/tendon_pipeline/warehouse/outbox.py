@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from tendon_pipeline.warehouse.store import OUTBOX_LOCK, Warehouse, retry_on_conflict
 
@@ -112,7 +113,8 @@ def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> 
         " ORDER BY alert_date, created_at, alert_key",
         [since, *route.severities, *params, route.recipient, route.channel],
     ).fetchall()
-    return _insert(wh, route, [("alert", key, athlete, period, severity) for key, athlete, period, severity in rows], now)
+    items = [("alert", key, athlete, period, severity) for key, athlete, period, severity in rows]
+    return _insert(wh, route, items, now)
 
 
 @_retry_on_conflict
@@ -230,12 +232,11 @@ def record_attempt(
     ``gave_up`` mark them ``failed_permanent``. Returns the attempt number.
     """
     with wh.transaction():
-        row = wh.con.execute(
-            "SELECT max(attempts), count(*) FROM deliveries WHERE message_key = ? AND claimed_by = ?",
-            [message_key, token]).fetchone()
+        row = wh.one("SELECT max(attempts), count(*) FROM deliveries WHERE message_key = ? AND claimed_by = ?",
+                     [message_key, token])
         items = int(row[1] or 0)
-        done = wh.con.execute("SELECT coalesce(max(attempt), 0) FROM delivery_attempts WHERE message_key = ?",
-                              [message_key]).fetchone()[0]
+        done = wh.one("SELECT coalesce(max(attempt), 0) FROM delivery_attempts WHERE message_key = ?",
+                      [message_key])[0]
         attempt = max(int(row[0] or 0), int(done)) + 1
         wh.con.execute(
             "INSERT INTO delivery_attempts (message_key, attempt, recipient, channel, items, started_at,"
@@ -257,9 +258,9 @@ def record_attempt(
 def requeue_failed(wh: Warehouse, *, now: datetime, recipient: str | None = None) -> int:
     """Put permanently failed deliveries back in the queue (after fixing a channel)."""
     with wh.transaction():
-        count = wh.con.execute(
+        count = wh.one(
             "SELECT count(*) FROM deliveries WHERE status = 'failed_permanent' AND (? IS NULL OR recipient = ?)",
-            [recipient, recipient]).fetchone()[0]
+            [recipient, recipient])[0]
         wh.con.execute(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, first_attempt_at = NULL,"
             " claimed_by = NULL, claimed_until = NULL WHERE status = 'failed_permanent'"
@@ -279,7 +280,7 @@ def alerts_by_key(wh: Warehouse, keys: Iterable[str]) -> dict[str, dict[str, Any
         f" evaluation_id, created_at FROM alerts WHERE alert_key IN ({', '.join('?' for _ in keys)})", keys,
     ).fetchall()
     out = {}
-    for key, athlete, rule, severity, day, period, message, evidence, source, evaluation_id, created in rows:
+    for key, athlete, rule, severity, day, period, message, evidence, source, evaluation_id, _created in rows:
         out[key] = {
             "alert_key": key, "athlete_id": athlete, "rule": rule, "severity": severity,
             "date": day.isoformat(), "period": period, "message": message,

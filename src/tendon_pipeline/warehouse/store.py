@@ -14,23 +14,25 @@ lake, where there are no UNIQUE constraints to fall back on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
 from tendon_pipeline.domain.models import FileStatus
+from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
 from tendon_pipeline.fit.decode import DecodedActivity
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
 
@@ -102,7 +104,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -138,7 +140,7 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False) -> Iterator["Warehouse"]:
+def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False) -> Iterator[Warehouse]:
     """Open (creating and migrating when writable) and close the warehouse: a DuckDB file
     (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
     if isinstance(location, LakeLocation):
@@ -156,7 +158,7 @@ def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = Fa
 
 
 @contextmanager
-def _open_lake(location: LakeLocation, read_only: bool) -> Iterator["Warehouse"]:
+def _open_lake(location: LakeLocation, read_only: bool) -> Iterator[Warehouse]:
     from tendon_pipeline.warehouse.lake import AdvisoryLocks, connect_lake
 
     if read_only:
@@ -256,19 +258,27 @@ class Warehouse:
         a no-op on a DuckDB file, PostgreSQL advisory locks on a DuckLake."""
         return self._locks.hold(keys) if self._locks is not None else nullcontext()
 
+    def one(self, sql: str, params: list | None = None) -> tuple[Any, ...]:
+        """The row of a query that always returns one (an aggregate: count, max, ...)."""
+        row = self.con.execute(sql, params or []).fetchone()
+        if row is None:
+            raise WarehouseError(f"the warehouse returned no row for: {sql}")
+        return row
+
     # -- schema -------------------------------------------------------------
     def migrate(self) -> list[int]:
         """Apply migrations not yet applied, each in its own transaction."""
-        exists = self.con.execute(
+        exists = self.one(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
             " AND schema_name = 'main' AND table_name = 'schema_migrations'"
-        ).fetchone()[0]
+        )[0]
         if not exists:  # opening an up-to-date warehouse writes nothing
             self.con.execute(self._dialect(
                 "CREATE TABLE schema_migrations ("
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
             ))
-            self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file number).'")
+            self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file"
+                             " number).'")
         done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
         for version, name, sql in migrations():
@@ -300,8 +310,7 @@ class Warehouse:
         return lake_sql(sql)
 
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+        return int(self.one("SELECT max(version) FROM schema_migrations")[0] or 0)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -321,10 +330,8 @@ class Warehouse:
             self._in_transaction = False
 
     def _rollback_quietly(self) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):  # the transaction is already gone (failed commit)
             self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # the transaction is already gone (failed commit): nothing to undo
 
     # -- source files ---------------------------------------------------------
     def file_status(self, file_hash: str) -> tuple[str, str | None] | None:
@@ -681,7 +688,7 @@ class Warehouse:
     # -- reading --------------------------------------------------------------
     def table_counts(self) -> dict[str, int]:
         tables = ["athletes", "source_files", "activities", "sessions", "laps", "records", "strength_sets"]
-        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+        return {t: int(self.one(f"SELECT count(*) FROM {t}")[0]) for t in tables}
 
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()

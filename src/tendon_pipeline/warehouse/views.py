@@ -11,9 +11,8 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from tendon_pipeline.domain.models import WeekPlan
 from tendon_pipeline.errors import ConfigError, WarehouseError
@@ -56,18 +55,13 @@ class Freshness:
 
 def evaluation_freshness(warehouse: Warehouse, athlete_id: str) -> Freshness:
     """Every evaluation stores a plan, so the newest plan row dates the last one."""
-    evaluated_at = _scalar(warehouse, "SELECT max(created_at) FROM plans WHERE athlete_id = ?", [athlete_id])
+    evaluated_at = warehouse.one("SELECT max(created_at) FROM plans WHERE athlete_id = ?", [athlete_id])[0]
     since = evaluated_at or datetime(1, 1, 1)
-    activities = _scalar(warehouse, "SELECT count(*) FROM activities WHERE athlete_id = ? AND ingested_at > ?",
-                         [athlete_id, since])
-    logs = sum(_scalar(warehouse, f"SELECT count(*) FROM {table} WHERE athlete_id = ? AND logged_at > ?",
-                       [athlete_id, since]) for table in ("pain_log", "visa_a_log", "strength_log"))
+    activities = warehouse.one("SELECT count(*) FROM activities WHERE athlete_id = ? AND ingested_at > ?",
+                               [athlete_id, since])[0]
+    logs = sum(warehouse.one(f"SELECT count(*) FROM {table} WHERE athlete_id = ? AND logged_at > ?",
+                             [athlete_id, since])[0] for table in ("pain_log", "visa_a_log", "strength_log"))
     return Freshness(evaluated_at, activities, logs)
-
-
-def _scalar(warehouse: Warehouse, sql: str, params: list) -> Any:
-    row = warehouse.con.execute(sql, params).fetchone()
-    return row[0] if row else None
 
 
 def holdings(warehouse: Warehouse) -> list[dict]:
@@ -121,11 +115,11 @@ class CoachFacts:
 def week_so_far(warehouse: Warehouse, athlete_id: str, as_of: date) -> dict:
     """Running in the ISO week of ``as_of`` up to that day (run_summary): km, runs, longest, load."""
     monday = as_of - timedelta(days=as_of.weekday())
-    km, runs, longest, load = warehouse.con.execute(
+    km, runs, longest, load = warehouse.one(
         "SELECT coalesce(sum(distance_km), 0), count(*), coalesce(max(distance_km), 0),"
         " coalesce(sum(tendon_load_bw), 0)"
         " FROM run_summary WHERE athlete_id = ? AND is_running AND local_date BETWEEN ? AND ?",
-        [athlete_id, monday, as_of]).fetchone()
+        [athlete_id, monday, as_of])
     return {"monday": monday, "km": float(km), "runs": int(runs), "longest_km": float(longest),
             "load_bw": float(load)}
 
@@ -143,9 +137,9 @@ def coach_facts(warehouse: Warehouse, athlete_ids: list[str], as_of: date, *,
         if not facts.known:
             out.append(facts)
             continue
-        sync = warehouse.con.execute(
+        sync = warehouse.one(
             "SELECT display_name, last_sync_at, last_activity_utc FROM athlete_sync WHERE athlete_id = ?",
-            [athlete]).fetchone()
+            [athlete])
         facts.display_name, facts.last_sync_at, facts.last_activity_utc = sync
         facts.alerts = _rows(
             warehouse, "SELECT alert_date, rule, severity, severity_rank, period, message FROM alert_history"
@@ -275,7 +269,7 @@ def export_parquet(warehouse: Warehouse, out: str | Path, *, drop_gps: bool = Fa
         summary = ExportSummary(out=out, objects=objects, gps="dropped" if drop_gps else "included",
                                 schema_version=warehouse.schema_version())
         manifest = {
-            "format": "parquet", "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "format": "parquet", "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "schema_version": summary.schema_version, "gps": summary.gps,
             "read_partitioned": "read_parquet('<table>/*/*.parquet', hive_partitioning = true)",
             "objects": {o.name: o.as_dict() for o in objects},
@@ -314,7 +308,7 @@ def _copy(warehouse: Warehouse, work: Path, name: str, kind: str, drop_gps: bool
     else:
         query, partition, kept, dropped = _export_query(warehouse, name, drop_gps)
         relative = f"{name}/" if partition else f"{name}.parquet"
-    rows = int(warehouse.con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0])
+    rows = int(warehouse.one(f"SELECT count(*) FROM ({query})")[0])
     target = work / relative
     if partition:
         if rows:  # an empty partitioned copy writes no file at all: leave the folder out

@@ -100,7 +100,8 @@ def _plan_text(plan: dict[str, Any]) -> tuple[str, str]:
              f" long run at most {plan['long_run_cap_km']:.0f} km."]
     details = plan.get("plan") if isinstance(plan.get("plan"), dict) else {}
     extra = []
-    for key, what in (("tendon_sessions_per_week", "tendon session"), ("cross_training_sessions", "cross-training session")):
+    for key, what in (("tendon_sessions_per_week", "tendon session"), ("cross_training_sessions", "cross-training"
+                                                                                                  " session")):
         if details.get(key):
             extra.append(f"{details[key]} {what}{'s' if details[key] != 1 else ''}")
     if extra:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tendon_pipeline.app.delivery.recipients import recipients
 from tendon_pipeline.config.settings import Settings
@@ -43,7 +43,7 @@ def plan_deliveries(warehouse: Warehouse, settings: Settings, now: datetime | No
 def utc_naive(value: datetime | None) -> datetime:
     """Naive UTC, like every timestamp in the warehouse."""
     if value is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return datetime.now(UTC).replace(tzinfo=None)
     if value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value

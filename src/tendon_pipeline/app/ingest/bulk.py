@@ -28,9 +28,9 @@ from tendon_pipeline.app.ingest.decision import AlreadySeen, DecodeResult, Refus
 from tendon_pipeline.app.ingest.discover import SourceFile
 from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import WarehouseError
 from tendon_pipeline.warehouse.store import FileRow, PendingActivity, StoredActivity
-from tendon_pipeline.domain.models import FileStatus
 
 BULK_MIN_FILES = 16  # from this many files: batched writes; from this many new files: decode processes
 BATCH_FILES = 64  # files per write transaction on the bulk path ...

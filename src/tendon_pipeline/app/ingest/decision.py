@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from tendon_pipeline.app.ingest.attribution import athlete_problem
 from tendon_pipeline.app.ingest.report import FileOutcome
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
-from tendon_pipeline.domain.models import FileStatus
 
 Seen = tuple[str, str | None]  # (status, reason) of the file's source_files row; "pending" on the bulk path
 

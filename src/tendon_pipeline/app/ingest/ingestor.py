@@ -14,10 +14,10 @@ from tendon_pipeline.app.ingest.decision import Accept, Refused, Unattributed, d
 from tendon_pipeline.app.ingest.discover import SourceFile, read_source
 from tendon_pipeline.app.ingest.report import FileOutcome, IngestReport, new_ingest_id
 from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.domain.privacy import apply_privacy
 from tendon_pipeline.fit.decode import DecodedActivity
 from tendon_pipeline.warehouse.store import StoredActivity, Warehouse
-from tendon_pipeline.domain.models import FileStatus
 
 
 def sha256(data: bytes) -> str:
