@@ -3,6 +3,7 @@
     .venv/bin/python bench/alert_burden.py                 # 10 athletes x 52 weeks, tables
     .venv/bin/python bench/alert_burden.py --json          # the same as JSON on stdout
     .venv/bin/python bench/alert_burden.py --out /tmp/cohort   # keep (and reuse) the FIT files
+    .venv/bin/python bench/alert_burden.py --out /tmp/cohort --reuse-ingest  # and the ingested warehouse
     .venv/bin/python bench/alert_burden.py --save-baseline # replace bench/alert_burden_baseline.json
 
 Generates the cohort (:mod:`tendon_pipeline.cohort`) as FIT files, ingests them into a fresh
@@ -11,7 +12,10 @@ Sunday, in date order, the week's hand-logged tendon sessions and pain reports a
 with the warehouse functions the CLI uses, and every athlete is evaluated as of that Sunday
 (``evaluate_athlete``), so insert-once alerts are counted as production stores them. The rules
 see nothing after ``as_of`` (``HistoryFacts`` cuts the history there), so ingesting all files
-first gives the same alerts as ingesting week by week, faster.
+first gives the same alerts as ingesting week by week, faster. For the same reason run loads
+(per-run steps and tendon load from the records: they depend on records and thresholds, not on
+``as_of``) are computed once per athlete instead of at every evaluation; ``--live-loads``
+recomputes them every time as production does (same alerts, about three times slower).
 
 Figures: alerts per athlete-week by rule and severity for healthy and risky athletes; recall on
 the labelled weeks (a label is flagged by an alert of caution or worse, of a rule in its
@@ -23,12 +27,17 @@ alert) per athlete-week. Targets from issue 15 are printed with PASS/FAIL.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -119,11 +128,35 @@ def cohort_files(cohort: Cohort, out: Path | None) -> tuple[Path, tempfile.Tempo
     return root, holder
 
 
-def _settings(root: Path, db: Path, cohort: Cohort, config: Path | None):
+def _settings(root: Path, db: Path, cohort: Cohort, config: Path | None, ingest_workers: int | None):
     from tendon_pipeline.settings import AthleteConfig, load_settings
 
     athletes = [AthleteConfig(id=a.athlete_id, body_mass_kg=a.profile.body_mass_kg) for a in cohort.athletes]
-    return load_settings(config, db=db, inbox=root / "inbox", athletes=athletes)
+    return load_settings(config, db=db, inbox=root / "inbox", athletes=athletes, ingest_workers=ingest_workers)
+
+
+@contextmanager
+def loads_once(evaluate_module) -> Iterator[bool]:
+    """Within the block, the evaluation module's ``compute_run_loads`` runs once per athlete (no
+    file is ingested during the replay, so a second run would store the same rows). Yields
+    False, changing nothing, when the module has no such name."""
+    original = getattr(evaluate_module, "compute_run_loads", None)
+    if original is None:
+        yield False
+        return
+    done: set[str] = set()
+
+    def once(warehouse, athlete_id: str, *args, **kwargs):
+        if athlete_id not in done:
+            done.add(athlete_id)
+            return original(warehouse, athlete_id, *args, **kwargs)
+        return None
+
+    evaluate_module.compute_run_loads = once
+    try:
+        yield True
+    finally:
+        evaluate_module.compute_run_loads = original
 
 
 def enter_races(warehouse, settings, cohort: Cohort) -> int:
@@ -153,28 +186,69 @@ def _store_logs(warehouse, athlete, monday: date) -> None:
                                           next_morning=p.next_morning))
 
 
-def replay(cohort: Cohort, root: Path, *, config: Path | None = None) -> tuple[list, int, dict[str, float]]:
+def _ingest_key() -> str:
+    """What decides the rows ingest stores: the FIT decoder, the warehouse code and migrations,
+    and the ingest module (wherever the package keeps them)."""
+    import tendon_pipeline
+    from tendon_pipeline.ingest import ingest_paths
+
+    package = Path(tendon_pipeline.__file__).parent
+    files = sorted(p for folder in ("fit", "warehouse") for p in (package / folder).rglob("*")
+                   if p.suffix in (".py", ".sql"))
+    files.append(Path(sys.modules[ingest_paths.__module__].__file__))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float:
+    """Ingest the cohort's inbox into the fresh warehouse ``db``; returns the seconds it took.
+
+    With ``reuse``, a copy of the warehouse a previous run ingested from the same files with the
+    same ingest code (:func:`_ingest_key`) is used instead, and one is saved for the next run."""
+    from tendon_pipeline.ingest import ingest_paths
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    cached = root / f"ingested-{_ingest_key()}.duckdb"
+    if reuse and cached.exists():
+        shutil.copyfile(cached, db)
+        _log(f"copied the ingested warehouse {cached.name} (--reuse-ingest)")
+        return 0.0
+    started = time.perf_counter()
+    with open_warehouse(settings.location) as wh:
+        report = ingest_paths(wh, settings, [root / "inbox"])
+        wh.con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - started
+    problems = report.problems()
+    if problems:
+        raise RuntimeError(f"{len(problems)} cohort file(s) not ingested, first: {problems[0]}")
+    _log(f"ingested {len(report.outcomes)} files in {seconds:.1f} s")
+    if reuse:
+        shutil.copyfile(db, cached.with_suffix(".tmp"))
+        cached.with_suffix(".tmp").replace(cached)
+    return seconds
+
+
+def replay(cohort: Cohort, root: Path, *, config: Path | None = None, live_loads: bool = False,
+           ingest_workers: int | None = None, reuse_ingest: bool = False) -> tuple[list, Counter[str], dict[str, float]]:
     """Ingest the files into a fresh warehouse and evaluate every Sunday; returns the stored
     alerts, the number of coach messages (evaluations with a new caution-or-worse alert) per
     athlete, and timings."""
     from tendon_pipeline.evaluate import evaluate_athlete
-    from tendon_pipeline.ingest import ingest_paths
     from tendon_pipeline.warehouse.history import read_alerts
     from tendon_pipeline.warehouse.store import open_warehouse
 
     timings: dict[str, float] = {}
     messages: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="tendon-burden-") as tmp:
-        settings = _settings(root, Path(tmp) / "warehouse.duckdb", cohort, config)
-        with open_warehouse(settings.location) as wh:
-            started = time.perf_counter()
-            report = ingest_paths(wh, settings, [root / "inbox"])
-            timings["ingest"] = time.perf_counter() - started
-            problems = report.problems()
-            if problems:
-                raise RuntimeError(f"{len(problems)} cohort file(s) not ingested, first: {problems[0]}")
-            _log(f"ingested {len(report.outcomes)} files in {timings['ingest']:.1f} s; races entered: "
-                 f"{enter_races(wh, settings, cohort)}")
+        db = Path(tmp) / "warehouse.duckdb"
+        settings = _settings(root, db, cohort, config, ingest_workers)
+        timings["ingest"] = ingest(root, db, settings, reuse=reuse_ingest)
+        shortcut = nullcontext(False) if live_loads else loads_once(importlib.import_module(evaluate_athlete.__module__))
+        with open_warehouse(settings.location) as wh, shortcut as once:
+            _log(f"races entered: {enter_races(wh, settings, cohort)}; run loads computed "
+                 + ("once per athlete" if once else "at every evaluation"))
             started = time.perf_counter()
             for number, sunday in enumerate(cohort.sundays, start=1):
                 for athlete in cohort.athletes:
@@ -273,22 +347,27 @@ def _targets(rates: dict, recall: dict) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run(cohort: Cohort, *, out: Path | None = None, config: Path | None = None) -> BurdenResult:
+def run(cohort: Cohort, *, out: Path | None = None, config: Path | None = None, live_loads: bool = False,
+        ingest_workers: int | None = None, reuse_ingest: bool = False) -> BurdenResult:
     """The whole pipeline: files (generated or reused), ingest, replay, figures."""
     started = time.perf_counter()
     root, holder = cohort_files(cohort, out)
     try:
         generated = time.perf_counter() - started
-        alerts, messages, timings = replay(cohort, root, config=config)
+        alerts, messages, timings = replay(cohort, root, config=config, live_loads=live_loads,
+                                           ingest_workers=ingest_workers, reuse_ingest=reuse_ingest)
     finally:
         if holder is not None:
             holder.cleanup()
     timings = {"files": generated, **timings, "total": time.perf_counter() - started}
-    return summarise(cohort, alerts, messages, timings, _meta(cohort))
+    return summarise(cohort, alerts, messages, timings,
+                     {**_meta(cohort), "live_loads": live_loads, "reused_ingest": reuse_ingest})
 
 
 def _meta(cohort: Cohort) -> dict[str, Any]:
     return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git_commit": _git("rev-parse", "HEAD"),
+            "engine_commit": _git("log", "-1", "--format=%H", "--", "src/tendon_pipeline",
+                                  ":(exclude)src/tendon_pipeline/cohort.py", ":(exclude)src/tendon_pipeline/examples"),
             "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
             "machine": f"{platform.machine()} {platform.system()} python {platform.python_version()}",
             "seed": cohort.seed, "weeks": cohort.weeks, "start": cohort.start.isoformat(),
@@ -299,7 +378,7 @@ def _meta(cohort: Cohort) -> dict[str, Any]:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -360,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--athletes", help="comma-separated persona ids (default: all ten)")
     parser.add_argument("--out", type=Path, help="keep the cohort's files here and reuse them next time")
     parser.add_argument("--config", type=Path, help="a tendon config TOML (e.g. other [rules] thresholds)")
+    parser.add_argument("--live-loads", action="store_true",
+                        help="recompute run loads at every evaluation, as production does (slower, same alerts)")
+    parser.add_argument("--reuse-ingest", action="store_true",
+                        help="with --out: start from a copy of the warehouse a previous run ingested from the same "
+                             "files with the same ingest code (saves the ingest; rules and plan still run)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     parser.add_argument("--save-baseline", action="store_true", help=f"write {BASELINE.name}")
     args = parser.parse_args(argv)
@@ -367,7 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     cohort = build_cohort(args.seed, args.weeks, athletes=athletes)
     _log(f"cohort: {len(cohort.athletes)} athletes x {cohort.weeks} weeks, "
          f"{sum(len(a.labels) for a in cohort.athletes)} labelled weeks")
-    result = run(cohort, out=args.out, config=args.config)
+    if args.reuse_ingest and args.out is None:
+        parser.error("--reuse-ingest needs --out (the cached warehouse is kept beside the files)")
+    result = run(cohort, out=args.out, config=args.config, live_loads=args.live_loads,
+                 reuse_ingest=args.reuse_ingest)
     if args.save_baseline:
         BASELINE.write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
         _log(f"wrote {BASELINE}")

@@ -41,7 +41,7 @@ __all__ = [
     "cohort_fit_bytes", "write_cohort", "chronic_km",
 ]
 
-COHORT_VERSION = 1
+COHORT_VERSION = 2
 """Bumped whenever the same seed would give different files (cached cohorts are keyed by it)."""
 
 DEFAULT_START = date(2025, 3, 3)  # a Monday: 52 weeks reach Christmas 2025 and March 2026
@@ -131,7 +131,7 @@ PERSONAS: tuple[Persona, ...] = (
             strength_per_week=3),
     Persona("rita", "risky", _profile("rita", 3_901_000_007, body_mass_kg=60, cadence_spm=174,
                                       easy_pace_s_per_km=335, utc_offset_s=3600),
-            base_km=34, smart_recording=False, strength="logged", long_run_spikes=(15, 27, 46), holiday_week=24),
+            base_km=34, strength="logged", long_run_spikes=(15, 27, 46), holiday_week=24),
     Persona("ralf", "risky", _profile("ralf", 3_901_000_008, body_mass_kg=88, cadence_spm=162,
                                       easy_pace_s_per_km=360, utc_offset_s=3600),
             base_km=26, strength="none", illness_week=18, treadmill_week=44, christmas="off"),
