@@ -72,6 +72,21 @@ TARGETS = {  # issue 15
 }
 
 
+def _library(name: str):
+    """A library function by name, from where the package keeps it now or after issue 13's move
+    (use cases under ``tendon_pipeline.app``)."""
+    places = {"ingest_paths": ("tendon_pipeline.app.ingest", "tendon_pipeline.ingest"),
+              "evaluate_athlete": ("tendon_pipeline.app.evaluate", "tendon_pipeline.evaluate")}
+    for module_name in places[name]:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise ImportError(f"{name} not found in {', '.join(places[name])}")
+
+
 def cause_of(rule: str) -> str:
     return next((cause for cause, rules in CAUSES.items() if rule in rules), rule)
 
@@ -169,7 +184,6 @@ def enter_races(warehouse, settings, cohort: Cohort) -> int:
 
 
 def _store_logs(warehouse, athlete, monday: date) -> None:
-    from tendon_pipeline.cli_rules import SEED_EXERCISES
     from tendon_pipeline.domain.models import PainEntry, StrengthEntry
     from tendon_pipeline.warehouse.history import log_pain, log_strength
 
@@ -178,7 +192,7 @@ def _store_logs(warehouse, athlete, monday: date) -> None:
         if monday <= s.local_date <= sunday:
             log_strength(warehouse, StrengthEntry(
                 athlete_id=s.athlete_id, local_date=s.local_date, exercise=s.exercise,
-                kind=SEED_EXERCISES.get(s.exercise, s.kind), sets=s.sets, reps=s.reps, seconds=s.seconds,
+                kind=s.kind, sets=s.sets, reps=s.reps, seconds=s.seconds,
                 load_kg=s.load_kg))
     for p in athlete.pain_logs:
         if monday <= p.local_date <= sunday:
@@ -190,8 +204,8 @@ def _ingest_key() -> str:
     """What decides the rows ingest stores: the FIT decoder, the warehouse code and migrations,
     and the ingest module (wherever the package keeps them)."""
     import tendon_pipeline
-    from tendon_pipeline.ingest import ingest_paths
 
+    ingest_paths = _library("ingest_paths")
     package = Path(tendon_pipeline.__file__).parent
     files = sorted(p for folder in ("fit", "warehouse") for p in (package / folder).rglob("*")
                    if p.suffix in (".py", ".sql"))
@@ -207,9 +221,9 @@ def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float:
 
     With ``reuse``, a copy of the warehouse a previous run ingested from the same files with the
     same ingest code (:func:`_ingest_key`) is used instead, and one is saved for the next run."""
-    from tendon_pipeline.ingest import ingest_paths
     from tendon_pipeline.warehouse.store import open_warehouse
 
+    ingest_paths = _library("ingest_paths")
     cached = root / f"ingested-{_ingest_key()}.duckdb"
     if reuse and cached.exists():
         shutil.copyfile(cached, db)
@@ -235,10 +249,10 @@ def replay(cohort: Cohort, root: Path, *, config: Path | None = None, live_loads
     """Ingest the files into a fresh warehouse and evaluate every Sunday; returns the stored
     alerts, the number of coach messages (evaluations with a new caution-or-worse alert) per
     athlete, and timings."""
-    from tendon_pipeline.evaluate import evaluate_athlete
     from tendon_pipeline.warehouse.history import read_alerts
     from tendon_pipeline.warehouse.store import open_warehouse
 
+    evaluate_athlete = _library("evaluate_athlete")
     timings: dict[str, float] = {}
     messages: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="tendon-burden-") as tmp:

@@ -31,9 +31,15 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from tendon_pipeline import generate as gen
 from tendon_pipeline.fileio import write_atomic
-from tendon_pipeline.generate import ActivitySpec, AthleteProfile
+
+try:  # issue 13 moves the example-data generator under examples/
+    from tendon_pipeline.examples import generate as gen
+except ImportError:
+    from tendon_pipeline import generate as gen
+
+ActivitySpec = gen.ActivitySpec
+AthleteProfile = gen.AthleteProfile
 
 __all__ = [
     "COHORT_VERSION", "DEFAULT_START", "LABEL_DEFINITIONS", "PERSONAS", "Persona", "Label", "PainLog",
