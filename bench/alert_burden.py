@@ -111,6 +111,7 @@ class BurdenResult:
     recall: dict[str, dict[str, Any]]  # label kind -> labelled, flagged, recall, missed
     targets: dict[str, dict[str, Any]]
     unmapped_rules: list[str]
+    per_athlete: dict[str, dict[str, int]]  # athlete -> caution_or_worse / warning_or_worse / labels
     timings_s: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -216,8 +217,9 @@ def _ingest_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float:
-    """Ingest the cohort's inbox into the fresh warehouse ``db``; returns the seconds it took.
+def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float | None:
+    """Ingest the cohort's inbox into the fresh warehouse ``db``; returns the seconds it took
+    (None when a copy was used).
 
     With ``reuse``, a copy of the warehouse a previous run ingested from the same files with the
     same ingest code (:func:`_ingest_key`) is used instead, and one is saved for the next run."""
@@ -228,7 +230,7 @@ def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float:
     if reuse and cached.exists():
         shutil.copyfile(cached, db)
         _log(f"copied the ingested warehouse {cached.name} (--reuse-ingest)")
-        return 0.0
+        return None
     started = time.perf_counter()
     with open_warehouse(settings.location) as wh:
         report = ingest_paths(wh, settings, [root / "inbox"])
@@ -258,7 +260,9 @@ def replay(cohort: Cohort, root: Path, *, config: Path | None = None, live_loads
     with tempfile.TemporaryDirectory(prefix="tendon-burden-") as tmp:
         db = Path(tmp) / "warehouse.duckdb"
         settings = _settings(root, db, cohort, config, ingest_workers)
-        timings["ingest"] = ingest(root, db, settings, reuse=reuse_ingest)
+        seconds = ingest(root, db, settings, reuse=reuse_ingest)
+        if seconds is not None:
+            timings["ingest"] = seconds
         shortcut = nullcontext(False) if live_loads else loads_once(importlib.import_module(evaluate_athlete.__module__))
         with open_warehouse(settings.location) as wh, shortcut as once:
             _log(f"races entered: {enter_races(wh, settings, cohort)}; run loads computed "
@@ -338,7 +342,14 @@ def summarise(cohort: Cohort, alerts: list, messages: Counter[str], timings: dic
         rates=rates, incidents={g: {"alerts": serious[g], "incidents": len(incidents[g])} for g in groups},
         recall=recall, targets=_targets(rates, recall),
         unmapped_rules=sorted({a.rule for a in alerts} - set().union(*CAUSES.values())),
+        per_athlete={a.athlete_id: _athlete_figures(a, by_athlete[a.athlete_id]) for a in cohort.athletes},
         timings_s={k: round(v, 1) for k, v in timings.items()})
+
+
+def _athlete_figures(athlete, alerts: list) -> dict[str, int]:
+    return {"caution_or_worse": sum(SEVERITY_RANK[a.severity] >= 1 for a in alerts),
+            "warning_or_worse": sum(SEVERITY_RANK[a.severity] >= 2 for a in alerts),
+            "labelled_weeks": len({label.week for label in athlete.labels})}
 
 
 def _rate(count: int, weeks: int) -> float | None:
@@ -374,8 +385,9 @@ def run(cohort: Cohort, *, out: Path | None = None, config: Path | None = None, 
         if holder is not None:
             holder.cleanup()
     timings = {"files": generated, **timings, "total": time.perf_counter() - started}
-    return summarise(cohort, alerts, messages, timings,
-                     {**_meta(cohort), "live_loads": live_loads, "reused_ingest": reuse_ingest})
+    meta = {**_meta(cohort), "live_loads": live_loads,
+            "ingest": "fresh" if "ingest" in timings else "copy of an earlier run's (--reuse-ingest)"}
+    return summarise(cohort, alerts, messages, timings, meta)
 
 
 def _meta(cohort: Cohort) -> dict[str, Any]:
@@ -428,6 +440,9 @@ def render(result: BurdenResult, baseline: dict | None = None) -> str:
             lines.append(f"    = {name:30s} {rates[name]:.3f}{was}")
         inc = result.incidents[group]
         lines.append(f"    = {inc['alerts']} caution+ alerts are {inc['incidents']} incidents (athlete, ISO week, cause)")
+    lines += ["", "per athlete (caution+ / warning+ alerts, labelled weeks): " + "; ".join(
+        f"{a} {f['caution_or_worse']}/{f['warning_or_worse']}/{f['labelled_weeks']}"
+        for a, f in result.per_athlete.items())]
     lines += ["", f"recall on labelled weeks (caution+ alert of a relevant rule in the week or the "
                   f"{result.meta['flag_window_days'] - 7} days after)"]
     for kind, r in result.recall.items():

@@ -44,7 +44,7 @@ AthleteProfile = gen.AthleteProfile
 __all__ = [
     "COHORT_VERSION", "DEFAULT_START", "LABEL_DEFINITIONS", "PERSONAS", "Persona", "Label", "PainLog",
     "StrengthLog", "Race", "WeekSummary", "CohortAthlete", "Cohort", "build_cohort", "smart_record_offsets",
-    "cohort_fit_bytes", "write_cohort", "chronic_km",
+    "build_athlete", "cohort_fit_bytes", "write_cohort", "chronic_km", "label_weeks",
 ]
 
 COHORT_VERSION = 2
