@@ -6,7 +6,7 @@
     .venv/bin/python bench/alert_burden.py --out /tmp/cohort --reuse-ingest  # and the ingested warehouse
     .venv/bin/python bench/alert_burden.py --save-baseline # replace bench/alert_burden_baseline.json
 
-Generates the cohort (:mod:`tendon_pipeline.cohort`) as FIT files, ingests them into a fresh
+Generates the cohort (:mod:`tendon_pipeline.examples.cohort`) as FIT files, ingests them into a fresh
 DuckDB warehouse with ``ingest_paths``, then replays the year as runners would live it: every
 Sunday, in date order, the week's hand-logged tendon sessions and pain reports are stored
 with the warehouse functions the CLI uses, and every athlete is evaluated as of that Sunday
@@ -36,15 +36,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tendon_pipeline.cohort import COHORT_VERSION, LABEL_DEFINITIONS, Cohort, build_cohort, write_cohort
+from tendon_pipeline.examples.cohort import COHORT_VERSION, LABEL_DEFINITIONS, Cohort, build_cohort, write_cohort
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "alert_burden_baseline.json"
@@ -73,18 +73,11 @@ TARGETS = {  # issue 15
 
 
 def _library(name: str):
-    """A library function by name, from where the package keeps it now or after issue 13's move
-    (use cases under ``tendon_pipeline.app``)."""
-    places = {"ingest_paths": ("tendon_pipeline.app.ingest", "tendon_pipeline.ingest"),
-              "evaluate_athlete": ("tendon_pipeline.app.evaluate", "tendon_pipeline.evaluate")}
-    for module_name in places[name]:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise ImportError(f"{name} not found in {', '.join(places[name])}")
+    """The use-case function the bench drives, by name."""
+    from tendon_pipeline.app.evaluate import evaluate_athlete
+    from tendon_pipeline.app.ingest import ingest_paths
+
+    return {"ingest_paths": ingest_paths, "evaluate_athlete": evaluate_athlete}[name]
 
 
 def cause_of(rule: str) -> str:
@@ -139,13 +132,13 @@ def cohort_files(cohort: Cohort, out: Path | None) -> tuple[Path, tempfile.Tempo
     count = sum(len(a.activities) for a in cohort.athletes)
     _log(f"writing {count} FIT files for {len(cohort.athletes)} athletes x {cohort.weeks} weeks to {root}")
     write_cohort(cohort, root)
-    marker.write_text(datetime.now(timezone.utc).isoformat())
+    marker.write_text(datetime.now(UTC).isoformat())
     _log(f"wrote the cohort in {time.perf_counter() - started:.1f} s")
     return root, holder
 
 
 def _settings(root: Path, db: Path, cohort: Cohort, config: Path | None, ingest_workers: int | None):
-    from tendon_pipeline.settings import AthleteConfig, load_settings
+    from tendon_pipeline.config.settings import AthleteConfig, load_settings
 
     athletes = [AthleteConfig(id=a.athlete_id, body_mass_kg=a.profile.body_mass_kg) for a in cohort.athletes]
     return load_settings(config, db=db, inbox=root / "inbox", athletes=athletes, ingest_workers=ingest_workers)
@@ -247,7 +240,8 @@ def ingest(root: Path, db: Path, settings, *, reuse: bool) -> float | None:
 
 
 def replay(cohort: Cohort, root: Path, *, config: Path | None = None, live_loads: bool = False,
-           ingest_workers: int | None = None, reuse_ingest: bool = False) -> tuple[list, Counter[str], dict[str, float]]:
+           ingest_workers: int | None = None,
+           reuse_ingest: bool = False) -> tuple[list, Counter[str], dict[str, float]]:
     """Ingest the files into a fresh warehouse and evaluate every Sunday; returns the stored
     alerts, the number of coach messages (evaluations with a new caution-or-worse alert) per
     athlete, and timings."""
@@ -263,7 +257,8 @@ def replay(cohort: Cohort, root: Path, *, config: Path | None = None, live_loads
         seconds = ingest(root, db, settings, reuse=reuse_ingest)
         if seconds is not None:
             timings["ingest"] = seconds
-        shortcut = nullcontext(False) if live_loads else loads_once(importlib.import_module(evaluate_athlete.__module__))
+        evaluate_module = importlib.import_module(evaluate_athlete.__module__)
+        shortcut = nullcontext(False) if live_loads else loads_once(evaluate_module)
         with open_warehouse(settings.location) as wh, shortcut as once:
             _log(f"races entered: {enter_races(wh, settings, cohort)}; run loads computed "
                  + ("once per athlete" if once else "at every evaluation"))
@@ -391,7 +386,7 @@ def run(cohort: Cohort, *, out: Path | None = None, config: Path | None = None, 
 
 
 def _meta(cohort: Cohort) -> dict[str, Any]:
-    return {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git_commit": _git("rev-parse", "HEAD"),
+    return {"when": datetime.now(UTC).isoformat(timespec="seconds"), "git_commit": _git("rev-parse", "HEAD"),
             "engine_commit": _git("log", "-1", "--format=%H", "--", "src/tendon_pipeline",
                                   ":(exclude)src/tendon_pipeline/cohort.py", ":(exclude)src/tendon_pipeline/examples"),
             "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -404,7 +399,8 @@ def _meta(cohort: Cohort) -> dict[str, Any]:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=True).stdout.strip()
+        done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -439,7 +435,8 @@ def render(result: BurdenResult, baseline: dict | None = None) -> str:
             was = f"   (baseline {before[name]:.3f})" if before.get(name) is not None else ""
             lines.append(f"    = {name:30s} {rates[name]:.3f}{was}")
         inc = result.incidents[group]
-        lines.append(f"    = {inc['alerts']} caution+ alerts are {inc['incidents']} incidents (athlete, ISO week, cause)")
+        lines.append(f"    = {inc['alerts']} caution+ alerts are {inc['incidents']} incidents"
+                     " (athlete, ISO week, cause)")
     lines += ["", "per athlete (caution+ / warning+ alerts, labelled weeks): " + "; ".join(
         f"{a} {f['caution_or_worse']}/{f['warning_or_worse']}/{f['labelled_weeks']}"
         for a, f in result.per_athlete.items())]

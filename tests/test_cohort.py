@@ -14,11 +14,17 @@ import numpy as np
 import pytest
 from garmin_fit_sdk import Decoder, Stream
 
-from tendon_pipeline.cohort import (
-    LABEL_DEFINITIONS, NO_TENDON_WEEKS, PAIN_DURING_LINE, PAIN_MORNING_LINE, PERSONAS, build_cohort,
-    cohort_fit_bytes, smart_record_offsets,
-)
 from tendon_pipeline.domain.models import Alert
+from tendon_pipeline.examples.cohort import (
+    LABEL_DEFINITIONS,
+    NO_TENDON_WEEKS,
+    PAIN_DURING_LINE,
+    PAIN_MORNING_LINE,
+    PERSONAS,
+    build_cohort,
+    cohort_fit_bytes,
+    smart_record_offsets,
+)
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "alert_burden.py"
 RUNNING = {"running"}
@@ -323,7 +329,7 @@ def test_small_cohort_end_to_end_through_the_bench(bench, tmp_path):
     assert set(result.recall) == set(LABEL_DEFINITIONS)
     labels = cohort.athletes[1].labels
     assert result.recall["ramp"]["labelled"] == len([lab for lab in labels if lab.kind == "ramp"]) > 0
-    for kind, figures in result.recall.items():
+    for figures in result.recall.values():
         assert figures["flagged"] + len(figures["missed"]) == figures["labelled"]
     for group in ("healthy", "risky"):
         counts = result.alerts[group]

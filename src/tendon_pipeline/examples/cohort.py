@@ -13,7 +13,7 @@ are capped below the label lines (a week at most 22 % over its chronic level, a 
 spikes, tendon work never done or dropped, a pain flare); whatever of their weeks meets a
 definition is labelled.
 
-FIT files are written with the example-data generator's encoder (:mod:`tendon_pipeline.generate`);
+FIT files are written with the example-data generator's encoder (:mod:`tendon_pipeline.examples.generate`);
 smart recording (records every 1-6 s, irregular) writes a subset of its 1 Hz records.
 Everything is deterministic for a seed: no wall clock, no global random state.
 """
@@ -24,19 +24,15 @@ import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from tendon_pipeline.examples import generate as gen
 from tendon_pipeline.fileio import write_atomic
-
-try:  # issue 13 moves the example-data generator under examples/
-    from tendon_pipeline.examples import generate as gen
-except ImportError:
-    from tendon_pipeline import generate as gen
 
 ActivitySpec = gen.ActivitySpec
 AthleteProfile = gen.AthleteProfile
@@ -415,7 +411,7 @@ def _cap_week_km(week: _Week, previous_km: list[float]) -> None:
 
 def _local_start(p: Persona, day: date, minute: int) -> datetime:
     local = datetime.combine(day, time(minute // 60, minute % 60))
-    return (local - timedelta(seconds=p.profile.utc_offset_s)).replace(tzinfo=timezone.utc)
+    return (local - timedelta(seconds=p.profile.utc_offset_s)).replace(tzinfo=UTC)
 
 
 def _run_activity(p: Persona, run: _Run, rng: random.Random) -> ActivitySpec:
