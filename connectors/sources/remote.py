@@ -126,6 +126,12 @@ class SyncResult:
     def paths(self) -> list[Path]:
         return [a.path for a in self.landed]
 
+    def to_dict(self) -> dict:
+        error = None if self.error is None else {"message": self.error.message, "hint": self.error.hint,
+                                                 "transient": self.error.transient}
+        return {"provider": self.provider, "athlete": self.athlete, "listed": self.listed,
+                "landed": [str(p) for p in self.paths], "skipped": dict(self.skipped), "error": error}
+
 
 def sync_account(account: RemoteAccount, state: FetchState, inbox: Path, emit: Emit, *, since: datetime,
                  backoff: Backoff, max_bytes: int) -> SyncResult:

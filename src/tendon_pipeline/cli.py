@@ -315,9 +315,10 @@ def demo(ctx: click.Context, weeks: int) -> None:
 def _register() -> None:
     from tendon_pipeline.cli_rules import COMMANDS as RULE_COMMANDS
     from tendon_pipeline.cli_sources import serve_api, watch
+    from tendon_pipeline.cli_sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli_views import COMMANDS as VIEW_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api]:
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
         cli.add_command(command)
 
 
