@@ -14,7 +14,12 @@ Served, as the library requests them (garminconnect 0.3.x):
 - ``GET /userprofile-service/socialProfile`` and ``/userprofile-service/userprofile/user-settings``
   (read by ``Garmin.login``);
 - ``GET /activitylist-service/activities/search/activities?startDate=&start=&limit=[&sortOrder=asc]``;
-- ``GET /download-service/files/activity/{id}``: a zip holding ``{id}_ACTIVITY.fit``.
+- ``GET /download-service/files/activity/{id}``: a zip holding ``{id}_ACTIVITY.fit``;
+- the login the library performs first (its "mobile" strategy, read from its source:
+  Garmin documents none of this): ``POST sso.garmin.com/mobile/api/login`` (JSON e-mail and
+  password) -> ``SUCCESSFUL`` with a service ticket, ``MFA_REQUIRED`` or
+  ``INVALID_USERNAME_PASSWORD``; ``POST .../mobile/api/mfa/verifyCode``; the ticket exchanged
+  for tokens at ``diauth.garmin.com/di-oauth2-service/oauth/token``.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class GarminServer:
     refresh_tokens: set[str] = field(default_factory=set)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (host, path, query)
     faults: list[tuple[str, int]] = field(default_factory=list)
+    logins: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # e-mail -> (password, MFA code)
 
     def __post_init__(self) -> None:
         self.ca, leaf, key = make_certificates(self.folder)
@@ -108,6 +114,8 @@ class GarminServer:
         self.proxy_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._lock = threading.Lock()
+        self._tickets: set[str] = set()
+        self._mfa_pending: str | None = None
 
     def __enter__(self) -> "GarminServer":
         self._thread.start()
@@ -183,17 +191,51 @@ class GarminServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                form = parse_qs(self.rfile.read(length).decode())
+                body = self.rfile.read(length).decode()
                 host = self.headers.get("Host", "").partition(":")[0]
-                server.requests.append((host, urlsplit(self.path).path, ""))
-                if host == "diauth.garmin.com" and self.path.startswith("/di-oauth2-service/oauth/token"):
-                    refresh = form.get("refresh_token", [""])[0]
-                    if refresh not in server.refresh_tokens:
-                        return self._json(401, {"error": "invalid_grant"})
-                    token = jwt()
-                    server.tokens.add(token)
-                    return self._json(200, {"access_token": token, "refresh_token": refresh, "expires_in": 86400})
+                path = urlsplit(self.path).path
+                server.requests.append((host, path, ""))
+                status = server._fault(path)
+                if status:
+                    return self._json(status, {"message": f"injected {status}"})
+                if host == "diauth.garmin.com" and path == "/di-oauth2-service/oauth/token":
+                    return self._token(parse_qs(body))
+                if host == "sso.garmin.com" and path == "/mobile/api/login":
+                    return self._login(json.loads(body or "{}"))
+                if host == "sso.garmin.com" and path.endswith("/api/mfa/verifyCode"):
+                    return self._mfa(json.loads(body or "{}"))
                 self._json(404, {"message": "not found"})
+
+            def _token(self, form: dict[str, list[str]]) -> None:
+                if form.get("grant_type") == ["refresh_token"]:
+                    if form.get("refresh_token", [""])[0] not in server.refresh_tokens:
+                        return self._json(401, {"error": "invalid_grant"})
+                elif form.get("service_ticket", [""])[0] not in server._tickets:
+                    return self._json(400, {"error": "invalid_ticket"})
+                token, refresh = jwt(), form.get("refresh_token", ["refresh-" + _b64(os.urandom(9))])[0]
+                server.tokens.add(token)
+                server.refresh_tokens.add(refresh)
+                self._json(200, {"access_token": token, "refresh_token": refresh, "expires_in": 86400})
+
+            def _ticket(self) -> None:
+                ticket = "ST-" + _b64(os.urandom(9))
+                server._tickets.add(ticket)
+                self._json(200, {"responseStatus": {"type": "SUCCESSFUL"}, "serviceTicketId": ticket})
+
+            def _login(self, form: dict) -> None:
+                expected = server.logins.get(form.get("username", ""))
+                if expected is None or expected[0] != form.get("password"):
+                    return self._json(200, {"responseStatus": {"type": "INVALID_USERNAME_PASSWORD"}})
+                if expected[1] is not None:
+                    server._mfa_pending = expected[1]
+                    return self._json(200, {"responseStatus": {"type": "MFA_REQUIRED"},
+                                            "customerMfaInfo": {"mfaLastMethodUsed": "email"}})
+                self._ticket()
+
+            def _mfa(self, form: dict) -> None:
+                if server._mfa_pending is None or form.get("mfaVerificationCode") != server._mfa_pending:
+                    return self._json(200, {"responseStatus": {"type": "INVALID_MFA_CODE"}})
+                self._ticket()
 
             def do_GET(self) -> None:  # noqa: N802
                 parts = urlsplit(self.path)

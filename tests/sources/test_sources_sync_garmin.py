@@ -110,3 +110,46 @@ def test_tokens_from_an_earlier_garminconnect_login_can_be_adopted(garmin, tmp_p
     assert account.display_name == "ana-garmin"
     assert (store.token_dir("ana") / TOKEN_FILE).stat().st_mode & 0o777 == 0o600
     assert store.token_dir("ana").stat().st_mode & 0o777 == 0o700
+
+
+def _tendon(tmp_path, capsys, *args: str) -> tuple[int, str]:
+    from tendon_pipeline.cli import main
+
+    code = main(["--db", str(tmp_path / "w.duckdb"), *args])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TENDON_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("ANA_GARMIN_PASSWORD", "correct horse battery")
+
+
+def test_link_logs_in_once_with_mfa_then_syncs_from_the_tokens(garmin, cli_env, tmp_path, capsys, monkeypatch):
+    import io
+
+    garmin.logins["ana@example.org"] = ("correct horse battery", "424242")
+    monkeypatch.setattr("sys.stdin", io.StringIO("424242\n"))  # the MFA code, typed at the prompt
+    code, out = _tendon(tmp_path, capsys, "link", "garmin", "--athlete", "ana", "--email", "ana@example.org",
+                        "--password-ref", "env:ANA_GARMIN_PASSWORD")
+    assert code == 0 and "linked ana -> Garmin Connect (ana-garmin)" in out, out
+    assert garmin.paths("/mobile/api/mfa/verifyCode")
+    state = tmp_path / "sync"
+    assert all("correct horse" not in p.read_text() for p in state.rglob("*") if p.is_file())
+
+    garmin.logins.clear()  # the password no longer works: syncing needs only the stored tokens
+    code, out = _tendon(tmp_path, capsys, "sync", "--provider", "garmin", "--since", "2026-03-01", "--land-only")
+    assert code == 0 and "garmin/ana: 23 listed, 23 new" in out, out
+    assert len(list((tmp_path / "inbox" / "ana").glob("garmin-*.fit"))) == 23
+
+
+def test_link_with_a_wrong_password_is_terminal_after_one_try(garmin, cli_env, tmp_path, capsys):
+    garmin.logins["ana@example.org"] = ("another password", None)
+    code, out = _tendon(tmp_path, capsys, "link", "garmin", "--athlete", "ana", "--email", "ana@example.org",
+                        "--password-ref", "env:ANA_GARMIN_PASSWORD")
+    assert code == 5 and "re-link needed" in out and "correct horse" not in out, out
+    assert len(garmin.paths("/mobile/api/login")) == 1  # wrong credentials stop the library's login chain
+    assert not (tmp_path / "sync" / "links.json").exists()
