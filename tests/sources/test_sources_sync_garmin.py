@@ -121,7 +121,7 @@ def _tendon(tmp_path, capsys, *args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def cli_env(tmp_path, monkeypatch):
+def cli_env(tmp_path, monkeypatch, no_prefect_events):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TENDON_INBOX", str(tmp_path / "inbox"))
