@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))  # pg_server: the same throw-away
 
 
 def make_inbox(root: Path, athletes: int, weeks: int) -> int:
-    from tendon_pipeline.generate import _file_names, example_athletes, steady_block, write_activity
+    from tendon_pipeline.examples.generate import _file_names, example_athletes, steady_block, write_activity
 
     template = example_athletes()["ana"]
     end = date(2026, 11, 20)
@@ -49,9 +49,9 @@ def make_inbox(root: Path, athletes: int, weeks: int) -> int:
 
 def writer(env: dict[str, str], folders: list[str], start_at: float, results) -> None:
     os.environ.update(env)
-    from tendon_pipeline.evaluate import evaluate_athletes
-    from tendon_pipeline.ingest import ingest_paths
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.app.evaluate import evaluate_athletes
+    from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = load_settings(None, ingest_workers=1)

@@ -220,7 +220,7 @@ def _isolated_env(tmp: Path) -> Iterator[None]:
 @contextmanager
 def _decode_path(fast: bool) -> Iterator[None]:
     """Make ingest use the fast path or the fitparse path."""
-    import tendon_pipeline.ingest as ingest
+    import tendon_pipeline.app.ingest.decision as ingest
     from tendon_pipeline.fit.decode import decode_bytes
 
     original = ingest.decode_bytes
@@ -232,8 +232,8 @@ def _decode_path(fast: bool) -> Iterator[None]:
 
 
 def _ingest_once(inbox: Path, tmp: Path, fast: bool, athlete: str | None) -> dict[str, Any]:
-    from tendon_pipeline.ingest import ingest_paths
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.warehouse.store import open_warehouse
 
     db = tmp / f"bench-{'fast' if fast else 'fitparse'}-{inbox.name}.duckdb"
@@ -253,7 +253,7 @@ def _ingest_once(inbox: Path, tmp: Path, fast: bool, athlete: str | None) -> dic
 
 
 def bench_ingest(corpus: Path | None, weeks: int, with_reference: bool) -> dict[str, Any]:
-    from tendon_pipeline.generate import generate_example_inbox
+    from tendon_pipeline.examples.generate import generate_example_inbox
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="tendon-bench-") as name, _isolated_env(Path(name)):
@@ -281,7 +281,7 @@ except ImportError:  # TODO(issue 6): rules not importable yet -- the rules part
 
 def _athlete_specs(index: int, start_monday: date, weeks: int) -> tuple[Any, list[Any]]:
     """One generated athlete: a year of runs and calf-raise sessions, some ending in a spike."""
-    from tendon_pipeline import generate as g
+    from tendon_pipeline.examples import generate as g
 
     profile = g.AthleteProfile(
         athlete_id=f"a{index:04d}", body_mass_kg=55.0 + index % 35, cadence_spm=160.0 + index % 25,
@@ -302,7 +302,7 @@ def _athlete_specs(index: int, start_monday: date, weeks: int) -> tuple[Any, lis
 def _history(profile: Any, specs: list[Any]) -> Any:
     """The AthleteHistory the warehouse would build for these activities (cadence-based loads)."""
     from tendon_pipeline.domain.models import AthleteHistory, PainEntry, StrengthEntry
-    from tendon_pipeline.generate import expected_run_summary
+    from tendon_pipeline.examples.generate import expected_run_summary
 
     athlete = profile.athlete_id
     runs, strength, pain = [], [], []

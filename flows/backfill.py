@@ -11,22 +11,19 @@ and submits the athlete tasks to it. One flow run; every athlete is one task run
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
-from typing import Any, Iterator
-from urllib.parse import urlsplit
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from tendon_pipeline.backfill import (
+from tendon_pipeline.app.backfill import (
     DEFAULT_CHUNK_FILES, AthleteBackfillResult, AthleteBatch, BackfillIncomplete, BackfillReport,
     backfill_athlete, plan_backfill, writers_for,
 )
-from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.flows.ingest import retry_if_transient
 from tendon_pipeline.flows.notify import deliver_task
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.orchestration.dask import dask_task_runner, prefect_api_for_workers
+from tendon_pipeline.config.settings import load_settings
 
 
 @task(name="backfill-athlete", task_run_name="backfill-{batch.label}", retries=4,
@@ -64,7 +61,7 @@ def backfill_flow(paths: list[str], athlete: str | None = None, db: str | None =
     batches = plan_backfill(settings, paths, athlete=athlete, chunk_files=chunk_files)
     writers = writers_for(settings.location, workers)
     start = time.perf_counter()
-    with _prefect_api_for_workers(dask_address), _dask_runner(dask_address, writers) as runner:
+    with prefect_api_for_workers(dask_address), dask_task_runner(dask_address, writers) as runner:
         report = _report(_fan_out(runner, batches, writers, db, config), writers, time.perf_counter() - start)
     if notify and report.athletes:
         report.delivery = deliver_task(db, config, console_to_stderr).summary()
@@ -73,66 +70,6 @@ def backfill_flow(paths: list[str], athlete: str | None = None, db: str | None =
                                  + "; ".join(f"{k}: {v}" for k, v in sorted(report.failed.items())),
                                  hint="run the same backfill again: stored files are skipped")
     return report
-
-
-# --------------------------------------------------------------------------- orchestration helpers
-
-
-@contextlib.contextmanager
-def _dask_runner(dask_address: str | None, workers: int) -> Iterator[Any]:
-    """A started DaskTaskRunner: the given scheduler, else a local cluster of ``workers`` processes
-    (closed on exit). The scheduler and nannies of a local cluster live in this process: their
-    INFO chatter is held back (``distributed`` logger at WARNING) while the runner is open."""
-    try:
-        from prefect_dask import DaskTaskRunner
-    except ImportError:
-        raise ConfigError("the backfill runs on Dask, which is not installed",
-                          hint="pip install 'tendon-pipeline[dask]'") from None
-    if dask_address:
-        runner = DaskTaskRunner(address=dask_address)
-    else:
-        runner = DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
-            "n_workers": workers, "threads_per_worker": 1, "processes": True,
-            "dashboard_address": "127.0.0.1:0",  # no fixed port 8787 to collide on; loopback only
-            "silence_logs": logging.ERROR,
-        })
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
-    try:
-        with runner:
-            yield runner
-    finally:
-        logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _prefect_api_for_workers(dask_address: str | None) -> Iterator[None]:
-    """Point Dask workers at this run's Prefect API while tasks are submitted.
-
-    Each submitted task carries the current Prefect settings to its worker. With no
-    ``PREFECT_API_URL`` (the embedded default) a worker process would start an API of its own
-    (seconds per worker, on the same database file) and report the task runs there; so the URL
-    of the API this flow run talks to is put in those settings. A cluster elsewhere cannot reach
-    an API on this machine's loopback: that is refused before anything runs."""
-    from prefect.context import FlowRunContext
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    context = FlowRunContext.get()
-    url = str(context.client.api_url) if context and context.client else ""
-    if dask_address and _loopback(url) and not _loopback(dask_address):
-        raise ConfigError(f"the Dask cluster at {dask_address} cannot report to the Prefect API at {url}"
-                          " (reachable from this machine only)",
-                          hint="set PREFECT_API_URL to a Prefect server that the flow and the Dask workers both reach")
-    if PREFECT_API_URL.value() or not _loopback(url):
-        yield
-        return
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        yield
-
-
-def _loopback(address: str) -> bool:
-    return urlsplit(address).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _fan_out(runner: Any, batches: list[AthleteBatch], writers: int, db: str | None,

@@ -9,10 +9,10 @@ from datetime import date
 
 from prefect import flow, task
 
-from tendon_pipeline.evaluate import EvaluationReport, evaluate_athletes
+from tendon_pipeline.app.evaluate import EvaluationReport, evaluate_athletes
 from tendon_pipeline.flows.ingest import retry_if_transient
 from tendon_pipeline.report.artifacts import publish_evaluation_artifacts
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 

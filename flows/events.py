@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from tendon_pipeline import events
+from tendon_pipeline.app.delivery import notify_command
+from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.flows.evaluate import evaluate_task
 from tendon_pipeline.flows.ingest import ingest_batch
 
@@ -47,12 +49,5 @@ def evaluate_on_change(athlete: str, ingest_id: str | None = None, db: str | Non
 @flow(name="notify-on-alert")
 def notify_on_alert(alert_key: str | None = None, db: str | None = None, config: str | None = None) -> dict:
     """Route new alerts and plans to their recipients and deliver what is due (the outbox)."""
-    from tendon_pipeline.settings import load_settings
-
-    settings = load_settings(config, db=db)
-    try:
-        from tendon_pipeline.delivery import notify_command
-    except ImportError:  # pragma: no cover - delivery not in this build
-        return {"alert_key": alert_key, "delivered": None}
-    report = notify_command(settings)
-    return {"alert_key": alert_key, "delivered": getattr(report, "delivered", None)}
+    report = notify_command(load_settings(config, db=db))
+    return {"alert_key": alert_key, "delivered": report.delivered}

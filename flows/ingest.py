@@ -8,8 +8,8 @@ from __future__ import annotations
 from prefect import flow, task
 
 from tendon_pipeline.errors import TendonError
-from tendon_pipeline.ingest import IngestReport, ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.app.ingest import IngestReport, ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from prefect import flow, task
 
 from tendon_pipeline.flows.ingest import retry_if_transient
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 

@@ -12,9 +12,9 @@ import sys
 
 from prefect import flow, task
 
-from tendon_pipeline.delivery import DeliveryReport, notify_command
+from tendon_pipeline.app.delivery import DeliveryReport, notify_command
 from tendon_pipeline.flows.ingest import retry_if_transient
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 
 
 @task(name="deliver-notifications", retries=4, retry_delay_seconds=[1, 2, 5, 10],

@@ -11,7 +11,7 @@ from prefect import flow
 from tendon_pipeline.flows.evaluate import evaluate_task
 from tendon_pipeline.flows.ingest import ingest_batch
 from tendon_pipeline.flows.notify import deliver_task
-from tendon_pipeline.pipeline import BatchResult
+from tendon_pipeline.app.batch import BatchResult
 
 
 @flow(name="process-fit-files")

@@ -18,11 +18,11 @@ from datetime import date, datetime, timezone
 
 from prefect import flow, task
 
-from tendon_pipeline import events
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.accounts import links_to_sync, state_dir, sync_link
 from tendon_pipeline.connectors.sources.sync_state import LinkStore
 from tendon_pipeline.errors import SourceError
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 
 
 @task(name="sync-account")

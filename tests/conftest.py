@@ -17,7 +17,7 @@ if "PREFECT_HOME" not in os.environ:
     _PREFECT_HOME = Path(tempfile.gettempdir()) / f"tendon-tests-prefect-{os.getpid()}-{_WORKER}"
     os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
     atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
-from tendon_pipeline.orchestration import QUIET_PREFECT_ENV  # noqa: E402 - imports no Prefect
+from tendon_pipeline.orchestration.embedded import QUIET_PREFECT_ENV  # noqa: E402 - imports no Prefect
 
 for _key, _value in QUIET_PREFECT_ENV.items():
     os.environ.setdefault(_key, _value)
@@ -38,7 +38,7 @@ def corpus_dir() -> Path:
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
     """Settings isolated in tmp_path (no user config, no user data dir)."""
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))

@@ -14,12 +14,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from tendon_pipeline import generate as g
-from tendon_pipeline.backfill import AthleteBatch, backfill_athlete, plan_backfill, run_backfill, writers_for
+from tendon_pipeline.examples import generate as g
+from tendon_pipeline.app.backfill import AthleteBatch, backfill_athlete, plan_backfill, writers_for
+from tendon_pipeline.runtime.backfill import run_backfill
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.evaluate import evaluate_athletes
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import AthleteConfig
+from tendon_pipeline.app.evaluate import evaluate_athletes
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import AthleteConfig
 from tendon_pipeline.warehouse.location import LakeLocation
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -175,7 +176,7 @@ def _task_runs(flow_run_id) -> list[tuple[str, str]]:
 @pytest.mark.slow
 def test_backfill_flow_on_a_local_dask_cluster_matches_the_ordinary_path(settings, tmp_path):
     from tendon_pipeline.flows.backfill import backfill_flow
-    from tendon_pipeline.orchestration import run_flow_embedded
+    from tendon_pipeline.orchestration.embedded import run_flow_embedded
 
     inbox = tmp_path / "inbox"
     files = g.generate_example_inbox(inbox, weeks=4, end=END)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import tendon_pipeline.ingest as ingest_module
-from tendon_pipeline.generate import ActivitySpec, write_activity, write_settings_file
-from tendon_pipeline.ingest import ingest_paths
+import tendon_pipeline.app.ingest.bulk as ingest_module
+import tendon_pipeline.app.ingest.decision as decision_module
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
+from tendon_pipeline.app.ingest import ingest_paths
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
 
 START = datetime(2026, 1, 5, 6, 30, tzinfo=timezone.utc)
@@ -94,7 +95,7 @@ def sequential(mixed_inbox, tmp_path_factory):
     """The reference: the same files through the file-by-file path."""
     mp = pytest.MonkeyPatch()
     try:
-        from tendon_pipeline.settings import load_settings
+        from tendon_pipeline.config.settings import load_settings
         db = tmp_path_factory.mktemp("seq") / "w.duckdb"
         return _ingest(load_settings(db=db), db, [mixed_inbox], workers=1, bulk=False, monkeypatch=mp)
     finally:
@@ -144,7 +145,7 @@ def test_a_rerun_decodes_nothing_and_changes_nothing(settings, tmp_path, mixed_i
     def no_decoding(data):
         raise AssertionError("a seen file was decoded again")
 
-    monkeypatch.setattr(ingest_module, "_decode_job", no_decoding)
+    monkeypatch.setattr(decision_module, "decode_job", no_decoding)
     quarantined_twice = {"zz-notes.fit", "zz-notes-again.fit", "nobody.fit"}  # re-checked, as file by file
     paths = [p for p in mixed_inbox.rglob("*.fit") if p.name not in quarantined_twice]
     report, again = _ingest(settings, db, paths, workers=2, bulk=True,
@@ -159,10 +160,11 @@ FILES = 72
 DURATION_S = 300
 BULK_INGEST = """
 import sys
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
-import tendon_pipeline.ingest as ingest
-ingest.BATCH_FILES = 10
+import tendon_pipeline.app.ingest as ingest
+import tendon_pipeline.app.ingest.bulk as bulk
+bulk.BATCH_FILES = 10
 settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
 def progress(outcome, number, total):
     print("file", number, flush=True)

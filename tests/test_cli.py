@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tendon_pipeline.generate import ActivitySpec, write_activity
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 
 
 def tendon(*args: str, env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:

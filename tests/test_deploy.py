@@ -443,7 +443,7 @@ def test_rendered_job_references_objects_the_manifests_create():
 
 def test_flow_run_pod_settings_load_as_a_lake_warehouse(tmp_path, monkeypatch):
     """The ConfigMap's example values pass the project's own settings validation."""
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.warehouse.location import LakeLocation
 
     settings_map = _one("ConfigMap", "tendon-settings")["data"]

@@ -23,7 +23,7 @@ from fitparse.records import Crc
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit import fast
 from tendon_pipeline.fit.decode import _WANTED, decode_bytes
-from tendon_pipeline.generate import ActivitySpec, StrengthSet, fit_bytes
+from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "fit-corpus"
 MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text()) if (CORPUS / "MANIFEST.json").exists() else []

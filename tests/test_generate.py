@@ -14,7 +14,7 @@ import pytest
 from garmin_fit_sdk import Decoder, Stream
 from pydantic import ValidationError
 
-from tendon_pipeline.generate import (
+from tendon_pipeline.examples.generate import (
     ActivitySpec,
     AthleteProfile,
     StrengthSet,

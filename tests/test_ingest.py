@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tendon_pipeline.generate import ActivitySpec, write_activity, write_settings_file
-from tendon_pipeline.ingest import discover, ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity, write_settings_file
+from tendon_pipeline.app.ingest import discover, ingest_paths
+from tendon_pipeline.config.settings import load_settings
 
 START = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)
 

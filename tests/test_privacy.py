@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tendon_pipeline.privacy import HomeZone, PrivacySettings, apply_privacy, haversine_m
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.domain.privacy import HomeZone, PrivacySettings, apply_privacy, haversine_m
+from tendon_pipeline.config.settings import load_settings
 
 
 def _records() -> pd.DataFrame:
@@ -46,7 +46,7 @@ def test_configured_from_toml(tmp_path):
 
 @pytest.mark.corpus
 def test_ingest_stores_no_dropped_position(corpus_dir, tmp_path, warehouse):
-    from tendon_pipeline.ingest import ingest_paths
+    from tendon_pipeline.app.ingest import ingest_paths
 
     settings = load_settings(db=tmp_path / "w.duckdb", privacy=PrivacySettings(gps="drop"))
     ingest_paths(warehouse, settings, [corpus_dir / "garmin-fenix-5-run.fit"], athlete="ana")

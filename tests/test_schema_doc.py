@@ -20,7 +20,7 @@ def test_every_table_is_documented_with_a_comment(warehouse):
 
 
 def test_committed_configuration_doc_matches_the_settings():
-    from tendon_pipeline.settings_doc import settings_markdown
+    from tendon_pipeline.config.doc import settings_markdown
 
     committed = (DOC.parent / "configuration.md").read_text(encoding="utf-8")
     assert committed == settings_markdown(), (

@@ -9,7 +9,7 @@ import pytest
 
 from tendon_pipeline.errors import WarehouseError, WarehouseLockedError
 from tendon_pipeline.fit.decode import decode_bytes
-from tendon_pipeline.generate import ActivitySpec, fit_bytes
+from tendon_pipeline.examples.generate import ActivitySpec, fit_bytes
 from tendon_pipeline.warehouse.store import migrations, open_warehouse
 
 from datetime import datetime, timezone

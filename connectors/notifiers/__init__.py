@@ -1,7 +1,7 @@
 """Notifiers: one shape (``Notifier.send(Notification)`` raising ``DeliveryError``) for
 every channel: the console, the local outbox file, and Apprise for Slack, Microsoft
 Teams, Discord, ntfy, email and JSON webhooks. Routing and delivery guarantees live
-in :mod:`tendon_pipeline.delivery`; see docs/notifications.md.
+in :mod:`tendon_pipeline.app.delivery`; see docs/notifications.md.
 
 Importing this package is cheap (Apprise is imported only when a message is sent).
 """

@@ -1,6 +1,6 @@
 """Who gets what, and how: recipients (coaches, runners) and the built-in channels.
 
-These models are fields of :class:`tendon_pipeline.settings.Settings`, so they come
+These models are fields of :class:`tendon_pipeline.config.settings.Settings`, so they come
 from the one TOML config file (top-level ``[[coaches]]``, ``[[runners]]`` and a
 ``[notify]`` table) and from ``TENDON_COACHES`` / ``TENDON_RUNNERS`` (JSON) or
 ``TENDON_NOTIFY__*`` in the environment. See docs/notifications.md.

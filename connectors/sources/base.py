@@ -3,7 +3,7 @@ landed under ``INBOX/<athlete>/``), and the :class:`Source` protocol.
 
 A source's only job is to land the file durably and describe it; what happens next
 (the ``fit.file.received`` event, batching, ingest, rules, notifications) is the same
-for every source and lives in :mod:`tendon_pipeline.watch`.
+for every source and lives in :mod:`tendon_pipeline.runtime.watch`.
 
 Sources here: :mod:`.folder` (a watched inbox), :mod:`.http_upload` (an authenticated
 upload endpoint) and :mod:`.bucket` (an object-store bucket or a push webhook's

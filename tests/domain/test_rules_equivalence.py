@@ -123,7 +123,7 @@ def random_history(seed: int, weeks: int = 52) -> AthleteHistory:
 
 def generated_history(index: int, weeks: int = 52) -> AthleteHistory:
     """An athlete as bench/run_bench.py generates them (all five scenarios by index)."""
-    from tendon_pipeline import generate as g
+    from tendon_pipeline.examples import generate as g
 
     profile = g.AthleteProfile(
         athlete_id=f"a{index:04d}", body_mass_kg=55.0 + index % 35, cadence_spm=160.0 + index % 25,

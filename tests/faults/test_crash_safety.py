@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from tendon_pipeline.generate import ActivitySpec, write_activity
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
 
 FILES = 36
@@ -20,10 +20,10 @@ DURATION_S = 240
 INGEST_AND_EVALUATE = """
 import sys
 from datetime import date
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.evaluate import evaluate_athletes
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.app.evaluate import evaluate_athletes
 settings = load_settings(db=sys.argv[1])
 def progress(outcome, number, total):
     print("file", number, flush=True)

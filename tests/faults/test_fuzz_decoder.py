@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import decode_bytes
-from tendon_pipeline.generate import ActivitySpec, StrengthSet, fit_bytes
-from tendon_pipeline.ingest import Ingestor, SourceFile
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples.generate import ActivitySpec, StrengthSet, fit_bytes
+from tendon_pipeline.app.ingest import Ingestor, SourceFile
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 import fit_mutations as m

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tendon_pipeline.errors import WarehouseError
-from tendon_pipeline.generate import ActivitySpec, write_activity
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples.generate import ActivitySpec, write_activity
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 

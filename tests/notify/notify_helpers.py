@@ -141,7 +141,7 @@ class SmtpReceiver:
 
 def make_settings(tmp_path: Path, **fields: Any):
     """Settings in tmp_path; console off unless asked, outbox file in tmp_path."""
-    from tendon_pipeline.settings import Settings
+    from tendon_pipeline.config.settings import Settings
 
     notify = {"console": False, "outbox_file": str(tmp_path / "outbox.jsonl"), **fields.pop("notify", {})}
     return Settings(db=tmp_path / "warehouse.duckdb", inbox=tmp_path / "inbox", notify=notify, **fields)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from notify_helpers import NOW, add_alert, make_settings
 
-from tendon_pipeline.delivery import deliver_pending, plan_deliveries
+from tendon_pipeline.app.delivery import deliver_pending, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 
 

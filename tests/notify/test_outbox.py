@@ -12,7 +12,7 @@ from notify_helpers import NOW, add_alert, make_settings
 
 from tendon_pipeline.connectors.notifiers.base import Notification
 from tendon_pipeline.connectors.notifiers.outbox_file import OutboxFileConfig, OutboxFileNotifier, read_outbox
-from tendon_pipeline.delivery import deliver_pending, notify_command, plan_deliveries
+from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -119,7 +119,7 @@ def test_concurrent_runs_in_one_process_send_each_message_once(tmp_path, webhook
 
 
 def test_a_run_stops_sending_before_its_claim_lapses(tmp_path, wh, webhook, monkeypatch):
-    import tendon_pipeline.delivery as delivery
+    import tendon_pipeline.app.delivery.sending as delivery
 
     settings = make_settings(tmp_path, coaches=[{"name": "M", "athletes": ["ana"], "notify": [webhook.url()]}],
                              notify={"outbox": False, "claim_s": 120})

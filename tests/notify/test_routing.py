@@ -9,7 +9,7 @@ import pytest
 from notify_helpers import NOW, add_alert, add_plan, make_settings
 
 from tendon_pipeline.connectors.notifiers.outbox_file import read_outbox
-from tendon_pipeline.delivery import deliver_pending, plan_deliveries, recipients
+from tendon_pipeline.app.delivery import deliver_pending, plan_deliveries, recipients
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.warehouse import outbox
 
@@ -85,7 +85,7 @@ def test_pending_deliveries_of_a_removed_recipient_are_cancelled(tmp_path, wh, w
 
 
 def test_the_embedded_default_shows_alerts_on_the_console_and_in_the_outbox(tmp_path, wh, capsys):
-    from tendon_pipeline.settings import Settings
+    from tendon_pipeline.config.settings import Settings
 
     settings = Settings(db=tmp_path / "wh.duckdb")  # nothing configured
     add_alert(wh, severity="info", rule="acwr")
@@ -98,7 +98,7 @@ def test_the_embedded_default_shows_alerts_on_the_console_and_in_the_outbox(tmp_
 
 
 def test_the_config_file_shape(tmp_path, monkeypatch):
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     config = tmp_path / "config.toml"
@@ -147,7 +147,7 @@ retry_for_hours = 24
     ('[notify]\nretry_for_hours = 0\n', "notify.retry_for_hours"),
 ])
 def test_config_errors_name_the_key_and_the_file_and_never_the_secret(tmp_path, monkeypatch, snippet, where):
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     config = tmp_path / "config.toml"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from notify_helpers import NOW, add_alert, add_plan, make_settings
 
 from tendon_pipeline.connectors.notifiers.config import Coach, next_digest_at, quiet_until
-from tendon_pipeline.delivery import deliver_pending, plan_deliveries
+from tendon_pipeline.app.delivery import deliver_pending, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 
 

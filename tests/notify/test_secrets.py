@@ -15,7 +15,7 @@ from notify_helpers import NOW, WebhookReceiver, add_alert, make_settings
 from tendon_pipeline.connectors.notifiers import secret_ref
 from tendon_pipeline.connectors.notifiers.apprise_channel import AppriseConfig, AppriseNotifier
 from tendon_pipeline.connectors.notifiers.base import DeliveryError, Notification
-from tendon_pipeline.delivery import deliver_pending, notify_command, plan_deliveries
+from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
 

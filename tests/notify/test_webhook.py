@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tendon_pipeline.delivery import deliver_pending, notify_command, plan_deliveries
+from tendon_pipeline.app.delivery import deliver_pending, notify_command, plan_deliveries
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.store import open_warehouse
 

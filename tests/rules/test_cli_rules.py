@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from tendon_pipeline import generate as g
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples import generate as g
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 REQUIRED_ALERT_FIELDS = {"athlete", "rule", "severity", "date", "message", "evidence", "source"}

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 
-from tendon_pipeline import generate as g
-from tendon_pipeline.evaluate import evaluate_athletes
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples import generate as g
+from tendon_pipeline.app.evaluate import evaluate_athletes
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.history import read_alerts
 from tendon_pipeline.warehouse.store import open_warehouse
 

@@ -12,9 +12,9 @@ def ingest_and_evaluate(env: dict[str, str], paths: list[str], athlete: str | No
                         start_at: float, results) -> None:
     """Ingest ``paths``, evaluate the athletes they changed; put the outcome counts on ``results``."""
     os.environ.update(env)
-    from tendon_pipeline.evaluate import evaluate_athletes
-    from tendon_pipeline.ingest import ingest_paths
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.app.evaluate import evaluate_athletes
+    from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = load_settings(None, ingest_workers=1)
@@ -33,8 +33,8 @@ def notify(env: dict[str, str], now_iso: str, start_at: float, results) -> None:
     os.environ.update(env)
     from datetime import datetime
 
-    from tendon_pipeline.delivery import notify_command
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.app.delivery import notify_command
+    from tendon_pipeline.config.settings import load_settings
 
     settings = load_settings(None)
     time.sleep(max(0.0, start_at - time.time()))

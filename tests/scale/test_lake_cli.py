@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from conftest import lake_settings_env
 
-from tendon_pipeline.generate import generate_example_inbox
+from tendon_pipeline.examples.generate import generate_example_inbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 

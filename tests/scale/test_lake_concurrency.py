@@ -14,10 +14,10 @@ import pytest
 from conftest import lake_settings_env
 from lake_workers import ingest_and_evaluate, notify
 
-from tendon_pipeline.evaluate import evaluate_athletes
-from tendon_pipeline.generate import generate_example_inbox
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.app.evaluate import evaluate_athletes
+from tendon_pipeline.examples.generate import generate_example_inbox
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 END = date(2026, 11, 20)  # a Friday: the example histories end here

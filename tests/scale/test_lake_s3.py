@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from tendon_pipeline.evaluate import evaluate_athletes
-from tendon_pipeline.generate import generate_example_inbox
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.app.evaluate import evaluate_athletes
+from tendon_pipeline.examples.generate import generate_example_inbox
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tendon_pipeline.errors import ConfigError, WarehouseError, WarehouseUnavailableError
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.lake import lake_sql
 from tendon_pipeline.warehouse.location import LakeLocation
 from tendon_pipeline.warehouse.store import migrations, open_warehouse

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pytest
 
-from tendon_pipeline.generate import ActivitySpec, fit_bytes, write_activity
+from tendon_pipeline.examples.generate import ActivitySpec, fit_bytes, write_activity
 
 START = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)
 
@@ -56,7 +56,7 @@ def wait() -> Callable[..., object]:
 @pytest.fixture(autouse=True)
 def _events_listeners_clean():
     """Listeners are process-wide: make sure no test leaves one behind."""
-    from tendon_pipeline import events
+    from tendon_pipeline.orchestration import events
 
     before = list(events._listeners)
     yield

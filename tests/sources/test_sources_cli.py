@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tendon_pipeline.cli_sources import _standalone
+from tendon_pipeline.cli.sources import _standalone
 from tendon_pipeline.errors import TendonError, WarehouseError
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -32,7 +32,7 @@ def test_watch_command_catches_up_processes_drops_and_stops_on_sigterm(tmp_path,
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"),  # PREFECT_HOME: the worker's (migrated)
            "TENDON_HOME": str(tmp_path / "home")}
     log = (tmp_path / "watch.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli_sources", "--db", str(db), "watch",
+    proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli.sources", "--db", str(db), "watch",
                              str(inbox), "--batch-window", "0.2"], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait(lambda: _activities(db) == 1, timeout=180, interval=0.3)

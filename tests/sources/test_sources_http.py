@@ -166,7 +166,7 @@ def test_path_tricks_in_the_athlete_are_refused(server, fit_of, raw_path, tmp_pa
 def test_uploads_are_ingested_by_the_watcher_in_the_same_process(settings, fit_of, wait):
     """serve-api's default: uploads go straight to the single writer, ingest follows."""
     from tendon_pipeline.warehouse.store import open_warehouse
-    from tendon_pipeline.watch import Watcher
+    from tendon_pipeline.runtime.watch import Watcher
 
     http = HttpUploadSource(_upload_settings(), settings.inbox, port=0)
     watcher = Watcher(settings, sources=[http], batch_window_s=0.2)

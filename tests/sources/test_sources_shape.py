@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tendon_pipeline import events
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.base import (
     Arrival,
     Source,
@@ -19,7 +19,7 @@ from tendon_pipeline.connectors.sources.config import UploadSettings, UploadToke
 from tendon_pipeline.connectors.sources.folder import FolderSource
 from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.config.settings import load_settings
 
 
 def test_the_fit_header_proves_a_file_complete_and_a_cut_copy_is_not(tmp_path, drop):

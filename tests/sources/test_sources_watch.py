@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tendon_pipeline import events
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.base import Arrival
-from tendon_pipeline.watch import Watcher, catch_up_once, folder_watcher
+from tendon_pipeline.runtime.watch import Watcher, catch_up_once, folder_watcher
 from tendon_pipeline.warehouse.store import open_warehouse
 
 pytestmark = pytest.mark.prefect
@@ -94,7 +94,7 @@ def test_burst_duplicates_and_redelivery_each_activity_once(settings, drop):
 
 def test_file_to_alert_latency(settings, drop):
     """A volume spike dropped into the inbox raises alerts with no command run."""
-    from tendon_pipeline.generate import AthleteProfile, _file_names, volume_spike, write_activity
+    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
 
     today = date.today()
     monday = today - timedelta(days=today.weekday()) - timedelta(weeks=6)

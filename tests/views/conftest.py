@@ -48,7 +48,7 @@ class Built:
         return self.as_of - timedelta(days=self.as_of.weekday() + 1)
 
     def settings(self, db: Path | None = None):
-        from tendon_pipeline.settings import load_settings
+        from tendon_pipeline.config.settings import load_settings
 
         return load_settings(self.config, db=db or self.db)
 
@@ -78,10 +78,10 @@ def _today() -> date:
 
 
 def _build(root: Path) -> Built:
-    from tendon_pipeline import generate as g
+    from tendon_pipeline.examples import generate as g
     from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
-    from tendon_pipeline.evaluate import evaluate_athletes
-    from tendon_pipeline.ingest import ingest_paths
+    from tendon_pipeline.app.evaluate import evaluate_athletes
+    from tendon_pipeline.app.ingest import ingest_paths
     from tendon_pipeline.warehouse.history import log_pain, log_strength, log_visa_a
     from tendon_pipeline.warehouse.store import open_warehouse
 

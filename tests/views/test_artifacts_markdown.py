@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tendon_pipeline.domain.models import Alert, TendonSession, WeekPlan
-from tendon_pipeline.evaluate import AthleteEvaluation, EvaluationReport
+from tendon_pipeline.app.evaluate import AthleteEvaluation, EvaluationReport
 from tendon_pipeline.report import artifacts
 from tendon_pipeline.report.artifacts import artifact_key, athlete_summary_markdown
 

@@ -9,7 +9,7 @@ import click
 
 def cli_group() -> click.Group:
     """`report`, `coach` and `export` under a root group that sets obj config and db, like `tendon`."""
-    from tendon_pipeline.cli_views import COMMANDS
+    from tendon_pipeline.cli.views import COMMANDS
 
     @click.group()
     @click.option("--config")

@@ -19,7 +19,7 @@ from uuid import UUID
 from tendon_pipeline.domain.models import Alert, WeekPlan
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tendon_pipeline.evaluate import AthleteEvaluation, EvaluationReport
+    from tendon_pipeline.app.evaluate import AthleteEvaluation, EvaluationReport
     from tendon_pipeline.warehouse.store import Warehouse
 
 KEY_PREFIX = "tendon-athlete-"

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 from tendon_pipeline.domain.models import SEVERITY_RANK
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.store import Warehouse
 from tendon_pipeline.warehouse.views import CoachFacts, coach_facts
 
@@ -101,7 +101,7 @@ def find_coach(settings: Settings, coach_name: str):
 def coach_board(warehouse: Warehouse, settings: Settings, coach_name: str, *,
                 as_of: date | None = None, now: datetime | None = None) -> list[CoachRow]:
     """The coach's athletes, worst first. ``as_of`` defaults to each athlete's today."""
-    from tendon_pipeline.evaluate import today_for
+    from tendon_pipeline.app.evaluate import today_for
 
     coach = find_coach(settings, coach_name)
     now = now or datetime.now(timezone.utc)

@@ -32,7 +32,7 @@ from tendon_pipeline.domain.models import (
 from tendon_pipeline.domain.rules import SESSION_SPIKE, program_adherence
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.history import load_history, read_alerts
 from tendon_pipeline.warehouse.store import Warehouse
 from tendon_pipeline.warehouse.views import athlete_sync_row, read_plans

@@ -2,7 +2,7 @@
 
 Every function takes an open :class:`~tendon_pipeline.warehouse.store.Warehouse`;
 all SQL for notifications lives here. Times are naive UTC, like the rest of the
-warehouse. The routing and sending logic is in :mod:`tendon_pipeline.delivery`.
+warehouse. The routing and sending logic is in :mod:`tendon_pipeline.app.delivery`.
 """
 
 from __future__ import annotations

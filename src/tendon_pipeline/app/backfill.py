@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Iterable
 
 from tendon_pipeline.errors import TendonError
-from tendon_pipeline.evaluate import evaluate_athletes
-from tendon_pipeline.ingest import STATUSES, athlete_from_folder, discover, ingest_paths
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.app.evaluate import evaluate_athletes
+from tendon_pipeline.app.ingest import STATUSES, athlete_from_folder, discover, ingest_paths
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.history import athlete_ids
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
 from tendon_pipeline.warehouse.store import open_warehouse
@@ -193,19 +193,3 @@ def _in_worker_process() -> bool:
     except ValueError:
         return False
     return True
-
-
-def run_backfill(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
-                 config: str | Path | None = None, dask_address: str | None = None, workers: int = 2,
-                 chunk_files: int = DEFAULT_CHUNK_FILES, notify: bool = True,
-                 console_to_stderr: bool = False) -> BackfillReport:
-    """Run the backfill flow in this process (embedded Prefect), as the CLI would."""
-    from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
-
-    quiet_prefect_env()
-    from tendon_pipeline.flows.backfill import backfill_flow
-
-    return run_flow_embedded(backfill_flow, paths=[str(p) for p in paths], athlete=athlete, db=str(settings.db),
-                             config=str(config) if config else None, dask_address=dask_address,
-                             workers=workers, chunk_files=chunk_files, notify=notify,
-                             console_to_stderr=console_to_stderr)

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from tendon_pipeline.orchestration.embedded import quiet_prefect_env
+
 if TYPE_CHECKING:  # pragma: no cover
     from tendon_pipeline.connectors.sources.base import Arrival
 
@@ -100,8 +102,6 @@ def emit(event: PipelineEvent) -> PipelineEvent:
             _log.exception("event listener failed for %s", event.event)
     if prefect_enabled():
         try:
-            from tendon_pipeline.orchestration import quiet_prefect_env
-
             quiet_prefect_env()
             from prefect.events import emit_event
 

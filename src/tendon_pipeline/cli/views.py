@@ -10,7 +10,7 @@ from tendon_pipeline.errors import ConfigError
 
 
 def _settings(ctx: click.Context):
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
 
     root = ctx.find_root()
     obj = root.obj or {}
@@ -36,7 +36,7 @@ def report(ctx: click.Context, athlete: str, out: str, as_of, weeks: int, stored
 
     The page embeds its charting library and needs no network: open it in any browser, offline.
     """
-    from tendon_pipeline.evaluate import evaluate_athlete, today_for
+    from tendon_pipeline.app.evaluate import evaluate_athlete, today_for
     from tendon_pipeline.report.data import collect_report
     from tendon_pipeline.report.page import write_report
     from tendon_pipeline.warehouse.store import open_warehouse

@@ -35,9 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from tendon_pipeline import events
+from tendon_pipeline.orchestration import events
 from tendon_pipeline.connectors.sources.base import Arrival, Source
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.connectors.sources.folder import FolderSource
+from tendon_pipeline.orchestration.embedded import quiet_prefect_env
+from tendon_pipeline.app.batch import BatchResult
+from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.runtime.batch import run_batch
 
 _log = logging.getLogger(__name__)
 _TRANSIENT_RETRIES = 5
@@ -45,21 +49,9 @@ _TRANSIENT_RETRIES = 5
 
 # -- the one seam to the pipeline ------------------------------------------------------
 def process_batch(paths: list[str], settings: Settings, *, athlete: str | None = None,
-                  config: str | None = None) -> Any:
-    """Run one batch (one athlete or none) through the pipeline, in this process.
-
-    ``tendon_pipeline.pipeline.run_batch`` (ingest + rules + notifications, one flow run)
-    when it is there; otherwise the ingest flow alone.
-    """
-    try:
-        from tendon_pipeline.pipeline import run_batch
-    except ImportError:  # pragma: no cover - the pipeline module not there yet
-        from tendon_pipeline.orchestration import quiet_prefect_env, run_flow_embedded
-
-        quiet_prefect_env()
-        from tendon_pipeline.flows.ingest import ingest_flow
-
-        return run_flow_embedded(ingest_flow, paths=paths, athlete=athlete, db=str(settings.db), config=config)
+                  config: str | None = None) -> BatchResult:
+    """Run one batch (one athlete or none) through the pipeline (ingest + rules + notifications,
+    one flow run), in this process."""
     return run_batch(paths, settings, athlete=athlete, config=config)
 
 
@@ -81,8 +73,6 @@ def warm_up_prefect() -> float:
     processed as fast as the rest.
     """
     started = time.monotonic()
-    from tendon_pipeline.orchestration import quiet_prefect_env
-
     quiet_prefect_env()
     # a long-running service can wait for it: Prefect's 20 s default fails on a loaded machine
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -326,8 +316,6 @@ def catch_up_once(settings: Settings, inbox: Path | None = None, *, config: str 
                   batch_window_s: float | None = None, on_batch: Callable[[BatchRecord], None] | None = None,
                   timeout: float | None = None) -> list[BatchRecord]:
     """``tendon watch --once``: process every complete file now in the inbox, then return."""
-    from tendon_pipeline.connectors.sources.folder import FolderSource
-
     source = FolderSource(inbox or settings.inbox, settle_s=settings.watch.settle_s)
     watcher = Watcher(settings, config=config, batch_window_s=batch_window_s, on_batch=on_batch)
     with watcher:
@@ -340,8 +328,6 @@ def folder_watcher(settings: Settings, inbox: Path | None = None, *, config: str
                    batch_window_s: float | None = None, poll: bool | None = None,
                    on_batch: Callable[[BatchRecord], None] | None = None, process: bool = True) -> Watcher:
     """A Watcher over the folder inbox (not started)."""
-    from tendon_pipeline.connectors.sources.folder import FolderSource
-
     source = FolderSource(inbox or settings.inbox, settle_s=settings.watch.settle_s,
                           poll=settings.watch.poll if poll is None else poll,
                           poll_interval_ms=settings.watch.poll_interval_ms)

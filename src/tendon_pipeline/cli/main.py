@@ -15,7 +15,7 @@ from typing import Any, Callable
 import click
 
 from tendon_pipeline.errors import TendonError
-from tendon_pipeline.settings import Settings, load_settings
+from tendon_pipeline.config.settings import Settings, load_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -70,7 +70,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
 def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, workers: int,
              dask_address: str | None, chunk_files: int, notify: bool, as_json: bool) -> None:
     """Import a whole history (many athletes, years) fanned out by athlete on a Dask cluster."""
-    from tendon_pipeline.backfill import run_backfill
+    from tendon_pipeline.runtime.backfill import run_backfill
 
     settings = _settings(ctx)
     _check_warehouse_writable(settings)
@@ -119,8 +119,8 @@ def _check_warehouse_writable(settings: Settings) -> None:
 def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
                   *, quiet: bool = False):
     """Ingest then evaluate, as one in-process Prefect flow run, with progress on stderr."""
-    from tendon_pipeline.ingest import progress_callback
-    from tendon_pipeline.pipeline import run_batch
+    from tendon_pipeline.app.ingest import progress_callback
+    from tendon_pipeline.runtime.batch import run_batch
 
     token = progress_callback.set(None if quiet else _progress_printer())
     try:
@@ -220,7 +220,7 @@ def notify(ctx: click.Context, retry_failed: bool, as_json: bool) -> None:
     """Send new alerts and plan changes to coaches, runners and the local outbox (docs/notifications.md)."""
     import contextlib
 
-    from tendon_pipeline.delivery import notify_command
+    from tendon_pipeline.app.delivery import notify_command
 
     settings = _settings(ctx)
     if as_json:
@@ -254,7 +254,7 @@ def schema_doc(out: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 def config_doc(out: str | None) -> None:
     """Print the configuration reference (docs/configuration.md) generated from the settings."""
-    from tendon_pipeline.settings_doc import settings_markdown
+    from tendon_pipeline.config.doc import settings_markdown
 
     text = settings_markdown()
     if out:
@@ -270,7 +270,7 @@ def config_doc(out: str | None) -> None:
 @click.option("--seed", default=0, show_default=True)
 def generate(out_dir: str, weeks: int, seed: int) -> None:
     """Write example FIT files (three athletes) into OUT_DIR/<athlete>/."""
-    from tendon_pipeline.generate import generate_example_inbox
+    from tendon_pipeline.examples.generate import generate_example_inbox
 
     written = generate_example_inbox(Path(out_dir), weeks=weeks, seed=seed)
     click.echo(f"wrote {len(written)} FIT files under {out_dir}")
@@ -281,9 +281,9 @@ def generate(out_dir: str, weeks: int, seed: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, weeks: int) -> None:
     """The main job on the embedded default: make example data, ingest it, show the result."""
-    from tendon_pipeline.generate import generate_example_inbox
+    from tendon_pipeline.examples.generate import generate_example_inbox
 
-    from tendon_pipeline.render import plan_text
+    from tendon_pipeline.cli.render import plan_text
     from tendon_pipeline.warehouse.history import read_plan
     from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -313,10 +313,10 @@ def demo(ctx: click.Context, weeks: int) -> None:
 
 
 def _register() -> None:
-    from tendon_pipeline.cli_rules import COMMANDS as RULE_COMMANDS
-    from tendon_pipeline.cli_sources import serve_api, watch
-    from tendon_pipeline.cli_sync import COMMANDS as SYNC_COMMANDS
-    from tendon_pipeline.cli_views import COMMANDS as VIEW_COMMANDS
+    from tendon_pipeline.cli.rules import COMMANDS as RULE_COMMANDS
+    from tendon_pipeline.cli.sources import serve_api, watch
+    from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
+    from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
 
     for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
         cli.add_command(command)

@@ -39,14 +39,14 @@ scale = 0.9                     # Ana's Achilles-load curve, if calibrated
 
 
 def settings_markdown() -> str:
-    from tendon_pipeline.settings import Settings
+    from tendon_pipeline.config.settings import Settings
 
     parts = [HEADER, "## Top-level settings\n", _table(Settings, skip={"rules"})]
     for name, field in Settings.model_fields.items():
         model = _model_of(field.annotation)
         if model is not None and name != "athletes":
             parts += [f"\n## `{name}`\n", _table(model)]
-    from tendon_pipeline.settings import AthleteConfig
+    from tendon_pipeline.config.settings import AthleteConfig
 
     parts += ["\n## `[[athletes]]`\n", _table(AthleteConfig)]
     return "\n".join(parts).rstrip() + "\n"

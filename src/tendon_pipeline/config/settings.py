@@ -24,7 +24,7 @@ from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.privacy import PrivacySettings
+from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.warehouse.location import WarehouseLocation, WarehouseSettings, location_of
 
 ENV_PREFIX = "TENDON_"

@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.render import alert_block, alert_json, plan_text, status_text
+from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
 
 SEED_EXERCISES = {  # name -> kind; other names are accepted as strength work
     "isometric_calf_raise_hold": "isometric", "eccentric_heel_drop": "strength", "pogo_hops": "plyometric",
@@ -17,7 +17,7 @@ SEED_EXERCISES = {  # name -> kind; other names are accepted as strength work
 
 
 def _settings(ctx: click.Context):
-    from tendon_pipeline.settings import load_settings
+    from tendon_pipeline.config.settings import load_settings
 
     root = ctx.find_root()
     return load_settings(root.obj["config"], db=root.obj["db"])
@@ -68,7 +68,7 @@ def plan(ctx: click.Context, athlete: str, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
     """This week so far, load, ratio, program weeks, open alerts and next week's plan."""
-    from tendon_pipeline.evaluate import athlete_status
+    from tendon_pipeline.app.evaluate import athlete_status
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
@@ -83,7 +83,7 @@ def status(ctx: click.Context, athlete: str, as_of) -> None:
 @click.pass_context
 def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     """Recompute load, apply the rules, store alerts and next week's plans."""
-    from tendon_pipeline.evaluate import evaluate_athletes
+    from tendon_pipeline.app.evaluate import evaluate_athletes
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
@@ -102,7 +102,7 @@ def log() -> None:
 
 
 def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
-    from tendon_pipeline.evaluate import evaluate_athlete
+    from tendon_pipeline.app.evaluate import evaluate_athlete
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)

@@ -1,6 +1,6 @@
 """``tendon link`` and ``tendon sync``: pull activities from intervals.icu and Garmin Connect.
 
-Registered on the main group in ``cli.py`` (``COMMANDS``). Credentials are never taken
+Registered on the main group in ``cli/main.py`` (``COMMANDS``). Credentials are never taken
 on the command line, never written to the config or the link file, never printed:
 intervals.icu keys are referenced (``env:VAR`` or a Prefect Secret block), Garmin's
 password is used once to obtain tokens and then forgotten.
@@ -18,7 +18,7 @@ from tendon_pipeline.connectors.sources.accounts import state_dir, sync_all
 from tendon_pipeline.connectors.sources.remote import SyncResult
 from tendon_pipeline.connectors.sources.sync_state import PROVIDERS, Link, LinkStore
 from tendon_pipeline.errors import SourceError
-from tendon_pipeline.settings import Settings, load_settings
+from tendon_pipeline.config.settings import Settings, load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -108,7 +108,7 @@ def link_garmin(ctx: click.Context, athlete: str, email: str | None, password_re
 def _save_prefect_secret(block: str, value: str) -> str:
     from prefect.blocks.system import Secret
 
-    from tendon_pipeline.orchestration import quiet_prefect_env
+    from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 
     quiet_prefect_env()
     Secret(value=value).save(block, overwrite=True)
@@ -135,7 +135,7 @@ def _utc_date(value: datetime | None) -> datetime | None:
 def sync(ctx: click.Context, athlete: str | None, provider: str | None, since: datetime | None,
          land_only: bool, as_json: bool) -> None:
     """Fetch new activities from every linked account, land them in the inbox and process them."""
-    from tendon_pipeline import events
+    from tendon_pipeline.orchestration import events
 
     settings = _settings(ctx)
     results = sync_all(settings.sync, settings.db, settings.inbox, events.emit_file_received,
@@ -155,7 +155,7 @@ def sync(ctx: click.Context, athlete: str | None, provider: str | None, since: d
 
 
 def _process(results: list[SyncResult], settings: Settings, config: str | None) -> dict[str, int]:
-    from tendon_pipeline.watch import process_batch
+    from tendon_pipeline.runtime.watch import process_batch
 
     by_athlete: dict[str, list[str]] = defaultdict(list)
     for result in results:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from tendon_pipeline.domain.models import Alert, AthleteHistory, WeekPlan
 from tendon_pipeline.domain.plan import plan_next_week
 from tendon_pipeline.domain.rules import evaluate
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
 from tendon_pipeline.warehouse.loads import compute_run_loads
 from tendon_pipeline.warehouse.store import EVALUATION_LOCK, Warehouse, athlete_lock, retry_on_conflict

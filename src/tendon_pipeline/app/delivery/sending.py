@@ -46,14 +46,14 @@ from tendon_pipeline.connectors.notifiers.config import (
 )
 from tendon_pipeline.connectors.notifiers.factory import channel_of, make_notifier
 from tendon_pipeline.errors import WarehouseLockedError
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.warehouse import outbox
 from tendon_pipeline.warehouse.location import WarehouseLocation
 from tendon_pipeline.warehouse.store import Warehouse, open_warehouse
 
 __all__ = ["DeliveryReport", "Recipient", "deliver_pending", "notify_command", "plan_deliveries", "recipients"]
 
-log = logging.getLogger("tendon_pipeline.delivery")
+log = logging.getLogger("tendon_pipeline.app.delivery")
 
 PAYLOAD_SCHEMA = "tendon-pipeline.notification/1"
 LOCAL = "local"

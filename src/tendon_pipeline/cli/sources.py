@@ -2,7 +2,7 @@
 
 Registered on the main group in ``cli.py``::
 
-    from tendon_pipeline.cli_sources import serve_api, watch
+    from tendon_pipeline.cli.sources import serve_api, watch
     cli.add_command(watch)
     cli.add_command(serve_api)
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from tendon_pipeline.settings import Settings, load_settings
+from tendon_pipeline.config.settings import Settings, load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -69,7 +69,7 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
     event and goes through ingest, rules and notifications with no further command.
     Stop with Ctrl-C or SIGTERM: what was accepted is finished first.
     """
-    from tendon_pipeline.watch import catch_up_once, folder_watcher
+    from tendon_pipeline.runtime.watch import catch_up_once, folder_watcher
 
     _logging(verbose)
     settings = _settings(ctx)
@@ -110,7 +110,7 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
     from tendon_pipeline.connectors.sources.folder import FolderSource
     from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
     from tendon_pipeline.errors import ConfigError
-    from tendon_pipeline.watch import Watcher
+    from tendon_pipeline.runtime.watch import Watcher
 
     _logging(verbose)
     settings = _settings(ctx)
@@ -134,7 +134,7 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None)
 @click.pass_context
 def _standalone(ctx: click.Context, config: str | None, db: str | None) -> None:
-    """Stand-alone group for ``python -m tendon_pipeline.cli_sources`` (before registration)."""
+    """Stand-alone group for ``python -m tendon_pipeline.cli.sources`` (before registration)."""
     ctx.ensure_object(dict)
     ctx.obj.update(config=config, db=db)
 

@@ -1,0 +1,1 @@
+"""The use cases (library code, no Prefect): ingest, evaluate, delivery, backfill."""

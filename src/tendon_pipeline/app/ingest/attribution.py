@@ -1,0 +1,36 @@
+"""Whose file is it: the athlete given, the INBOX/<athlete>/ folder, else the device serial."""
+
+from __future__ import annotations
+
+import re
+
+from tendon_pipeline.app.ingest.discover import SourceFile
+from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.fit.decode import DecodedActivity
+
+ATHLETE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def athlete_from_folder(source: SourceFile, settings: Settings) -> str | None:
+    """Under the configured inbox, ``INBOX/<athlete>/.../file.fit`` whatever folder was named
+    (``tendon ingest INBOX/ana`` keeps ``INBOX/ana/2024/x.fit`` ana's); elsewhere
+    ``ROOT/<athlete>/.../file.fit`` for a folder ROOT that was named."""
+    if source.root is None:
+        return None
+    inbox = settings.inbox.expanduser().resolve()
+    path = source.path.resolve()
+    if path.is_relative_to(inbox) and len(under_inbox := path.relative_to(inbox).parts) >= 2:
+        return under_inbox[0]
+    parts = source.path.relative_to(source.root).parts
+    return parts[0] if len(parts) >= 2 else None
+
+
+def athlete_problem(athlete: str | None, decoded: DecodedActivity) -> str | None:
+    """Why the activity cannot be stored for ``athlete`` (none found, or not a valid id); None if it can."""
+    if athlete is None:
+        serial = decoded.serial_number
+        return ("cannot tell whose activity this is: pass --athlete, put the file in INBOX/<athlete>/, "
+                f"or list device serial {serial} under an athlete's `devices` in the config")
+    if not ATHLETE_ID.match(athlete):
+        return f"'{athlete}' is not a valid athlete id (letters, digits, '_', '.', '-'; at most 64)"
+    return None

@@ -1,0 +1,280 @@
+"""The bulk path of ingest: many files, decoded in worker processes, written in batches.
+
+Large inputs (``BULK_MIN_FILES`` files or more) take this path: the files are hashed
+first so already-seen ones are never decoded, new ones are decoded in worker processes
+(``ingest_workers``; spawned, never forked: this process holds DuckDB and Prefect
+threads) and this process, the only writer, stores them in batches of up to
+``BATCH_FILES`` files / ``BATCH_RECORDS`` records, one transaction per batch
+(:meth:`Warehouse.store_batch`). Each file gets the same decision as file by file
+(:func:`decision.decide`); a batch is all or nothing, so a killed run redoes at most one
+batch when restarted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tendon_pipeline.app.ingest import decision as decision_module
+from tendon_pipeline.app.ingest.decision import AlreadySeen, DecodeResult, Refused, Seen, Unattributed, decide
+from tendon_pipeline.app.ingest.discover import SourceFile
+from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
+from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
+from tendon_pipeline.errors import WarehouseError
+from tendon_pipeline.warehouse.store import FileRow, PendingActivity, StoredActivity
+
+BULK_MIN_FILES = 16  # from this many files: batched writes; from this many new files: decode processes
+BATCH_FILES = 64  # files per write transaction on the bulk path ...
+BATCH_RECORDS = 500_000  # ... or fewer when their records reach this
+IN_FLIGHT_PER_WORKER = 4  # files read and decoding (or decoded, waiting) per worker: bounds memory
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the whole process group: the parent alone handles it (and stops the pool).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While workers start: a spawned worker re-runs the parent's ``__main__`` script unless it
+    cannot find it, so a caller's script without an ``if __name__ == "__main__"`` guard would
+    run again in every worker. The workers need only this module."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    """A spawned (never forked) pool with every worker started now, the main script hidden."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    with _main_module_hidden():
+        for _ in range(workers):  # each submit starts a worker while none is idle yet
+            pool.submit(os.getpid)
+    return pool
+
+
+@dataclass
+class _Item:
+    """One file on the bulk path, from reading to its outcome."""
+
+    source: SourceFile
+    read: bytes | FileOutcome
+    file_hash: str | None = None
+    job: Future | None = None
+
+
+_NO_ROW = object()  # run_seen value: the file's source_files row was removed (forget_file)
+
+
+@dataclass
+class _Batch:
+    outcomes: list[FileOutcome | None] = field(default_factory=list)  # in source order; None: an activity
+    activities: list[PendingActivity] = field(default_factory=list)
+    files: list[FileRow] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    seen_later: list[tuple[FileOutcome, str]] = field(default_factory=list)  # reason filled after the write
+    records: int = 0
+
+    def full(self) -> bool:
+        return len(self.outcomes) >= BATCH_FILES or self.records >= BATCH_RECORDS
+
+
+class BulkRun:
+    """The bulk path: the same decision and outcomes as ``Ingestor.ingest_one`` file by file."""
+
+    def __init__(self, ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None) -> None:
+        self.ing = ingestor
+        self.wh = ingestor.warehouse
+        self.sources = sources
+        self.on_file = on_file
+        self.number = 0
+        # source_files rows decided in this run (committed or in the open batch); ("pending", None)
+        # for an activity not written yet, _NO_ROW for a forgotten quarantined row.
+        self.run_seen: dict[str, Any] = {}
+        self.db_seen: dict[str, tuple[str, str | None]] = {}
+        self.hashed: set[str] = set()
+        self.pool: ProcessPoolExecutor | None = None
+
+    # -- driving ---------------------------------------------------------------
+    def run(self) -> None:
+        to_decode = self._prescan()
+        workers = self._workers(to_decode)
+        if workers > 1:
+            self.pool = _start_pool(workers)
+        window = IN_FLIGHT_PER_WORKER * max(workers, 1) if self.pool else 1
+        queue: deque[_Item] = deque()
+        upcoming = iter(self.sources)
+        batch = _Batch()
+        try:
+            while True:
+                while len(queue) < window:
+                    source = next(upcoming, None)
+                    if source is None:
+                        break
+                    queue.append(self._prepare(source))
+                if not queue:
+                    break
+                self._resolve(queue.popleft(), batch)
+                if batch.full():
+                    self._flush(batch)
+                    batch = _Batch()
+            self._flush(batch)
+        finally:
+            if self.pool is not None:  # Ctrl-C or an error: drop what is queued, keep what was committed
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool = None
+
+    def _workers(self, to_decode: int) -> int:
+        wanted = self.ing.settings.ingest_workers or os.cpu_count() or 1
+        return min(wanted, to_decode) if to_decode >= BULK_MIN_FILES else 1
+
+    def _prescan(self) -> int:
+        """Hash every file (one status query for all) so seen files are never decoded; the files to decode."""
+        hashes = []
+        for source in self.sources:
+            read = self.ing.read(source)
+            if not isinstance(read, FileOutcome):
+                hashes.append(sha256(read))
+        self.hashed = set(hashes)
+        self.db_seen = self.wh.file_statuses(hashes)
+        return sum(1 for h in set(hashes) if self.db_seen.get(h, ("quarantined",))[0] == "quarantined")
+
+    def _seen(self, file_hash: str) -> tuple[str, str | None] | None:
+        if file_hash in self.run_seen:
+            value = self.run_seen[file_hash]
+            return None if value is _NO_ROW else value
+        if file_hash in self.hashed:
+            return self.db_seen.get(file_hash)
+        return self.wh.file_status(file_hash)  # the file changed since the prescan
+
+    def _prepare(self, source: SourceFile) -> _Item:
+        item = _Item(source, self.ing.read(source))
+        if isinstance(item.read, FileOutcome):
+            return item
+        item.file_hash = sha256(item.read)
+        seen = self._seen(item.file_hash)
+        if (seen is None or seen[0] == "quarantined") and self.pool is not None:
+            try:
+                item.job = self.pool.submit(decision_module.decode_job, item.read)
+            except RuntimeError:  # a broken pool (a worker died): decode here from now on
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+        return item
+
+    def _result(self, item: _Item) -> DecodeResult:
+        assert isinstance(item.read, bytes)
+        if isinstance(item.job, Future):
+            try:
+                return item.job.result()
+            except Exception:  # noqa: BLE001 - a worker died or the result did not pickle: decode here
+                return decision_module.decode_job(item.read)
+        return decision_module.decode_job(item.read)
+
+    # -- one file, in source order: the same decision as Ingestor.ingest_one ------------------
+    def _resolve(self, item: _Item, batch: _Batch) -> None:
+        if isinstance(item.read, FileOutcome):
+            batch.outcomes.append(item.read)
+            return
+        path, data, file_hash = str(item.source.path), item.read, item.file_hash
+        assert file_hash is not None  # set by _prepare for every file read
+        seen = self._seen(file_hash)
+        decision = decide(seen, lambda: self._result(item), self.ing.named_athlete(item.source),
+                          self.ing.settings.athlete_for_serial)
+        if isinstance(decision, AlreadySeen):
+            outcome = decision.outcome(path, file_hash)
+            if seen is not None and seen[0] == "pending":
+                batch.seen_later.append((outcome, file_hash))
+            batch.outcomes.append(outcome)
+            return
+        if isinstance(decision, Refused):
+            batch.outcomes.append(self._remember(batch, path, data, file_hash, seen, decision))
+            return
+        if decision.forget_quarantined:
+            batch.forget.append(file_hash)
+            self.run_seen[file_hash] = _NO_ROW
+        if isinstance(decision, Unattributed):
+            batch.outcomes.append(decision.outcome(path, file_hash))
+            return
+        self.ing.prepare(decision.decoded, decision.athlete)
+        batch.activities.append(PendingActivity(decision.decoded, decision.athlete, path))
+        batch.records += len(decision.decoded.records)
+        batch.outcomes.append(None)
+        self.run_seen[file_hash] = ("pending", None)
+
+    def _remember(self, batch: _Batch, path: str, data: bytes, file_hash: str, seen: Seen | None,
+                  decision: Refused) -> FileOutcome:
+        if seen is None:  # first sighting wins, as record_file
+            batch.files.append(FileRow(file_hash, path, len(data), decision.status, decision.athlete,
+                                       decision.code, decision.reason))
+            self.run_seen[file_hash] = (decision.status, decision.reason)
+        return decision.outcome(path, file_hash)
+
+    # -- writing -------------------------------------------------------------------
+    def _flush(self, batch: _Batch) -> None:
+        stored: list[StoredActivity | Exception] = []
+        if batch.activities or batch.files or batch.forget:
+            try:
+                stored = list(self.wh.store_batch(batch.activities, files=batch.files, forget=batch.forget,
+                                                  ingest_id=self.ing.report.ingest_id))
+            except WarehouseError:
+                raise  # disk full, read-only file: stop; what was committed stays, a rerun resumes
+            except Exception:  # noqa: BLE001 - one odd file must not block the batch: file by file
+                stored = self._one_by_one(batch)
+        results = iter(zip(batch.activities, stored))
+        for outcome in batch.outcomes:
+            if outcome is None:
+                pending, result = next(results)
+                outcome = self._activity_outcome(pending, result)
+            self.ing.report.outcomes.append(outcome)
+            self.number += 1
+            if self.on_file:
+                self.on_file(outcome, self.number, len(self.sources))
+        for outcome, file_hash in batch.seen_later:
+            status = self.run_seen.get(file_hash, ("pending", None))
+            outcome.reason = f"file already seen ({status[0] if status is not _NO_ROW else 'pending'})"
+
+    def _activity_outcome(self, pending: PendingActivity, result: StoredActivity | Exception) -> FileOutcome:
+        d = pending.decoded
+        if isinstance(result, Exception):  # not stored; not recorded either, so a rerun tries again
+            self.run_seen.pop(d.content_hash, None)
+            return FileOutcome(pending.path, "skipped", pending.athlete_id, "store_failed",
+                               f"cannot store the activity: {type(result).__name__}: {result}",
+                               file_hash=d.content_hash)
+        outcome = stored_outcome(pending.path, d, pending.athlete_id, result)
+        self.run_seen[d.content_hash] = (result.status, outcome.reason)
+        return outcome
+
+    def _one_by_one(self, batch: _Batch) -> list[StoredActivity | Exception]:
+        for file_hash in batch.forget:
+            self.wh.forget_file(file_hash)
+        for row in batch.files:
+            self.wh.record_file(file_hash=row.file_hash, path=row.path, size_bytes=row.size_bytes,
+                                status=row.status, athlete_id=row.athlete_id, reason_code=row.reason_code,
+                                reason=row.reason, ingest_id=self.ing.report.ingest_id)
+        stored: list[StoredActivity | Exception] = []
+        for pending in batch.activities:
+            try:
+                stored.append(self.wh.store_activity(pending.decoded, athlete_id=pending.athlete_id,
+                                                     path=pending.path, ingest_id=self.ing.report.ingest_id))
+            except WarehouseError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported as skipped (store_failed), retried next run
+                stored.append(exc)
+        return stored

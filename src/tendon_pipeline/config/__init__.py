@@ -1,0 +1,1 @@
+"""Configuration: the one Settings class (settings) and its generated reference (doc)."""

@@ -1,0 +1,1 @@
+"""Example data and the demo: not production code (bin/demo, tests, benchmarks)."""
