@@ -57,8 +57,8 @@ class Link(BaseModel):
 
     provider: Provider
     athlete: str = Field(pattern=ATHLETE_PATTERN)
-    remote_athlete: str = Field(default="0", pattern=r"^[A-Za-z0-9_-]{1,64}$",
-                                description="intervals.icu athlete id (i12345); 0 = the key's own athlete")
+    remote_athlete: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                       description="intervals.icu athlete id (i12345)")
     auth: Literal["api_key", "bearer", "token_store"]
     credential: str | None = Field(default=None, description="env:VAR or prefect-secret:BLOCK (never the secret)")
     linked_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
@@ -78,6 +78,8 @@ class Link(BaseModel):
     def _credential_for_auth(self) -> "Link":
         if self.auth in ("api_key", "bearer") and self.credential is None:
             raise ValueError(f"auth {self.auth} needs a credential reference")
+        if self.provider == "intervals" and self.remote_athlete is None:
+            raise ValueError("an intervals.icu link needs the athlete's intervals.icu id (i12345)")
         return self
 
     def resolve_credential(self) -> str:

@@ -2,7 +2,7 @@
 
 - auth: HTTP basic, user ``API_KEY`` and the athlete's key; or ``Authorization: Bearer``
   with an OAuth token; anything else 401 (``{"status": 401, "error": ...}``);
-- ``GET /api/v1/athlete/{id}``: the athlete (``0`` = the credential's own athlete);
+- ``GET /api/v1/athlete/{id}``: the athlete; another athlete's id 403;
 - ``GET /api/v1/athlete/{id}/activities?oldest=&newest=&limit=``: activities whose
   ``start_date_local`` lies in [oldest, newest], newest first, at most ``limit``;
 - ``GET /api/v1/activity/{id}/file``: the original file, gzip'd; 404 when none.
@@ -133,8 +133,7 @@ class IntervalsServer:
                     return self._error(401, "Unauthorized")
                 segments = parts.path.strip("/").split("/")
                 if segments[:3] == ["api", "v1", "athlete"] and len(segments) in (4, 5):
-                    athlete_id = who.id if segments[3] == "0" else segments[3]
-                    if athlete_id != who.id:
+                    if segments[3] != who.id:
                         return self._error(403, "Access denied")
                     if len(segments) == 4:
                         return self._send(200, json.dumps({"id": who.id, "name": "Test Runner"}).encode())

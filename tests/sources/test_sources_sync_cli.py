@@ -96,3 +96,19 @@ def test_the_scheduled_flow_lands_files_and_fails_with_relink_for_a_revoked_key(
     with pytest.raises(SourceError, match="intervals/ana: intervals.icu refuses") as failed:
         sync_flow(db=str(tmp_path / "w.duckdb"))
     assert not failed.value.transient and "tendon link intervals --athlete ana" in str(failed.value)
+
+
+@pytest.mark.prefect
+def test_link_can_keep_the_key_in_a_prefect_secret_block(server, tmp_path, capsys, monkeypatch, no_prefect_events):
+    import io
+    import uuid
+
+    athlete = f"sec{uuid.uuid4().hex[:8]}"  # block names are global in the Prefect database
+    monkeypatch.setattr("sys.stdin", io.StringIO(KEY + "\n"))
+    code, out = _tendon(tmp_path, capsys, "link", "intervals", "--athlete", athlete, "--intervals-id", "i77",
+                        "--save-secret")
+    assert code == 0 and f"credential prefect-secret:tendon-intervals-{athlete}" in out, out
+    assert KEY not in (tmp_path / "sync" / "links.json").read_text() and KEY not in out
+    monkeypatch.delenv("ANA_INTERVALS_KEY")
+    code, out = _tendon(tmp_path, capsys, "sync", "--athlete", athlete, "--since", "2026-03-01", "--land-only")
+    assert code == 0 and f"intervals/{athlete}: 3 listed, 3 new" in out, out

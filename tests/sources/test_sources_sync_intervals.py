@@ -195,3 +195,38 @@ def test_retry_after_as_seconds_or_http_date():
     assert retry_after_seconds("120") == 120.0
     assert retry_after_seconds("Sun, 01 Mar 2026 12:00:30 GMT", now=now) == 30.0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_the_sync_source_polls_until_stopped_and_ends_itself_on_a_revoked_key(server, ana, tmp_path, monkeypatch):
+    import threading
+
+    from tendon_pipeline.connectors.sources.base import Source
+
+    store = _link(tmp_path)
+
+    def source() -> SyncSource:
+        account = IntervalsAccount(store.get("intervals", "ana"), base_url=server.url, timeout_s=5)
+        return SyncSource(account, FetchState(store.state_dir, "intervals", "ana"), tmp_path / "inbox",
+                          interval_s=0.1, backoff=Backoff(attempts=1), max_bytes=1 << 20, first_days=3650)
+
+    polling, got, stop = source(), [], threading.Event()
+    assert isinstance(polling, Source) and polling.name == "intervals"
+    thread = threading.Thread(target=polling.run, args=(got.append, stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(got) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ana.add(9, START.replace(tzinfo=None) + timedelta(days=9), b"")  # polled again: seen, skipped
+        while len(server.paths("/activity/i9009/file")) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and len(got) == 5 and len(server.paths("/activity/i9009/file")) == 1
+
+    monkeypatch.setenv("ANA_INTERVALS_KEY", "revoked-key-000000000000")
+    revoked = threading.Thread(target=source().run, args=(got.append, threading.Event()))
+    revoked.start()
+    revoked.join(10)
+    assert not revoked.is_alive()  # terminal: the source ends by itself instead of polling a dead key

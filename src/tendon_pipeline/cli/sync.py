@@ -37,8 +37,8 @@ def link() -> None:
 
 @link.command("intervals")
 @click.option("--athlete", required=True, help="Athlete id in tendon-pipeline.")
-@click.option("--intervals-id", default="0", show_default=True,
-              help="The athlete's intervals.icu id (i12345, settings page); 0 = the key's own athlete.")
+@click.option("--intervals-id", required=True,
+              help="The athlete's intervals.icu id (i12345: intervals.icu settings page).")
 @click.option("--credential", metavar="REF",
               help="Where the API key (or OAuth token) is: env:VARIABLE or prefect-secret:BLOCK.")
 @click.option("--save-secret", is_flag=True,
