@@ -70,7 +70,6 @@ class Backoff:
     backoff_s: float = 2.0
     max_wait_s: float = 120.0
     sleep: Callable[[float], None] = time.sleep
-    waits: list[float] = field(default_factory=list)
 
     def run(self, call: Callable[[], T]) -> T:
         for attempt in range(1, self.attempts + 1):
@@ -84,7 +83,6 @@ class Backoff:
                     raise SourceError(f"{exc.message}; the service asks to wait {wait:.0f} s", transient=True,
                                       retry_after_s=wait, hint="the next scheduled sync continues from here") from None
                 _log.warning("%s; trying again in %.1f s (%d/%d)", exc.message, wait, attempt, self.attempts)
-                self.waits.append(wait)
                 self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

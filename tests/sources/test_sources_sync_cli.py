@@ -112,3 +112,9 @@ def test_link_can_keep_the_key_in_a_prefect_secret_block(server, tmp_path, capsy
     monkeypatch.delenv("ANA_INTERVALS_KEY")
     code, out = _tendon(tmp_path, capsys, "sync", "--athlete", athlete, "--since", "2026-03-01", "--land-only")
     assert code == 0 and f"intervals/{athlete}: 3 listed, 3 new" in out, out
+
+
+def test_a_bad_athlete_id_is_a_clear_error_not_a_traceback(server, tmp_path, capsys):
+    code, out = _tendon(tmp_path, capsys, "link", "garmin", "--athlete", "../etc", "--token-file", str(tmp_path))
+    assert code == 2 and "cannot link '../etc'" in out and "Traceback" not in out
+    assert not (tmp_path / "sync" / "garmin").exists()

@@ -86,8 +86,13 @@ def link_garmin(ctx: click.Context, athlete: str, email: str | None, password_re
     from tendon_pipeline.connectors.sources.garmin_connect import import_tokens, login_with_password
     from tendon_pipeline.connectors.sources.sync_state import resolve_reference
 
+    from tendon_pipeline.errors import ConfigError
+
     settings = _settings(ctx)
-    new = Link(provider="garmin", athlete=athlete, auth="token_store")  # validates the athlete id
+    try:
+        new = Link(provider="garmin", athlete=athlete, auth="token_store")
+    except ValueError as exc:
+        raise ConfigError(f"cannot link {athlete!r}: {_first_error(exc)}") from None
     store = _store(settings)
     tokens = store.token_dir(athlete)
     domain = settings.sync.garmin_domain
