@@ -26,7 +26,7 @@ def open_account(link: Link, sync: SyncSettings, store: LinkStore) -> RemoteAcco
         from tendon_pipeline.connectors.sources.intervals_icu import IntervalsAccount
 
         return IntervalsAccount(link, base_url=sync.intervals_url, timeout_s=sync.timeout_s,
-                                page_size=sync.page_size)
+                                page_size=sync.page_size, request_gap_s=sync.intervals_request_gap_s)
     from tendon_pipeline.connectors.sources.garmin_connect import GarminAccount
 
     return GarminAccount(link.athlete, store.token_dir(link.athlete), domain=sync.garmin_domain)

@@ -124,5 +124,8 @@ class SyncSettings(BaseModel):
     max_wait_s: float = Field(default=120.0, ge=0, le=3600,
                               description="a Retry-After longer than this stops the sync (transient) instead of waiting")
     intervals_url: str = Field(default="https://intervals.icu", description="intervals.icu API base URL")
+    intervals_request_gap_s: float = Field(default=0.1, ge=0, le=60,
+                                           description="at least this long between two intervals.icu requests"
+                                                       " (its developer: about 10 requests/s per IP, docs/sources.md)")
     garmin_domain: str = Field(default="garmin.com", description="garmin.com, or garmin.cn for Garmin China accounts")
     max_file_mb: float = Field(default=64.0, gt=0, description="a downloaded activity larger than this is skipped")

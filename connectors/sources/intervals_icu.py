@@ -20,6 +20,7 @@ file (e.g. one imported from Strava, which intervals.icu may not pass on).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Iterator
@@ -64,10 +65,13 @@ class IntervalsAccount:
 
     provider = PROVIDER
 
-    def __init__(self, link: Link, *, base_url: str, timeout_s: float, page_size: int = 100) -> None:
+    def __init__(self, link: Link, *, base_url: str, timeout_s: float, page_size: int = 100,
+                 request_gap_s: float = 0.1) -> None:
         self.link = link
         self.athlete = link.athlete
         self.page_size = page_size
+        self.request_gap_s = request_gap_s
+        self._last_request = float("-inf")
         secret = link.resolve_credential()
         auth = httpx.BasicAuth("API_KEY", secret) if link.auth == "api_key" else None
         headers = {"Authorization": f"Bearer {secret}"} if link.auth == "bearer" else {}
@@ -84,7 +88,15 @@ class IntervalsAccount:
         self.close()
 
     # -- requests ---------------------------------------------------------------------
+    def _pace(self) -> None:
+        """Keep under the service's rate limit instead of running into 429s."""
+        wait = self._last_request + self.request_gap_s - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request = time.monotonic()
+
     def _get(self, path: str, **params: Any) -> httpx.Response:
+        self._pace()
         try:
             response = self._http.get(path, params=params or None)
         except httpx.TimeoutException:

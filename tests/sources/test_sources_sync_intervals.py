@@ -79,6 +79,14 @@ def test_each_original_file_lands_once_across_restarts_with_paging(server, ana, 
     assert [a.path.read_bytes() for a in again.landed] == [fit_of(6)]
 
 
+def test_requests_keep_the_documented_pace(server, ana, tmp_path):
+    _link(tmp_path)
+    started = time.monotonic()
+    result = _sync(server, tmp_path, [], page_size=100, intervals_request_gap_s=0.3)
+    assert len(result.landed) == 5 and len(server.requests) == 6  # one listing, five files
+    assert time.monotonic() - started >= 5 * 0.3
+
+
 def test_the_next_sync_starts_at_the_newest_fetched_activity(server, ana, tmp_path):
     _link(tmp_path)
     store = LinkStore(tmp_path / "sync")
