@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from tendon_pipeline.domain.models import Severity
+
 from . import secret_ref
 
-Severity = Literal["info", "caution", "warning", "high"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "caution": 1, "warning": 2, "high": 3}
 Digest = Literal["none", "daily", "weekly"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,7 +87,7 @@ class RecipientSettings(BaseModel):
         default_factory=list,
         description="Apprise URLs (slack://, msteams://, discord://, ntfy://, mailto://, json://, ...),"
                     " env:VAR, prefect-secret:block, console or outbox")
-    min_severity: Severity = Field(default="caution", description="alerts below this are not sent")
+    min_severity: Severity = Field(default=Severity.CAUTION, description="alerts below this are not sent")
     quiet_hours: Annotated[str | None, AfterValidator(_check_quiet)] = Field(
         default=None, description='no message in this local window, e.g. "22:00-07:00"; deferred, not dropped')
     timezone: Annotated[str | None, AfterValidator(_check_zone)] = Field(
@@ -138,7 +138,7 @@ class NotifySettings(BaseModel):
     outbox: bool = Field(default=True, description="append every alert and plan change to the local outbox file")
     outbox_file: Path | None = Field(
         default=None, description="JSON lines file (default: notifications.jsonl next to the warehouse)")
-    local_min_severity: Severity = Field(default="info", description="lowest severity for console and outbox")
+    local_min_severity: Severity = Field(default=Severity.INFO, description="lowest severity for console and outbox")
     max_age_days: int = Field(
         default=14, ge=0,
         description="alerts dated (and plans for weeks starting) earlier than this many days ago are"

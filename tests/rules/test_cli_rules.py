@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -70,10 +70,40 @@ def test_log_strength_needs_reps_or_seconds_and_counts_toward_the_program(db):
 
 
 def test_status_and_plan_read_well_in_a_terminal(db):
+    assert tendon(db, "evaluate").returncode == 0  # status shows what the evaluation stored
     status = tendon(db, "status", "--athlete", "ana")
     assert status.returncode == 0, status.stderr
     assert "this week so far" in status.stdout and "acute:chronic" in status.stdout
     assert "Plan for ana" in status.stdout and "why:" in status.stdout
+
+
+def _stored(db) -> dict[str, int]:
+    with open_warehouse(db, read_only=True) as wh:
+        return {t: int(wh.query(f"SELECT count(*) AS n FROM {t}").n[0]) for t in ("run_loads", "alerts", "plans")}
+
+
+def test_status_reads_only_and_says_when_the_stored_evaluation_is_stale(db, tmp_path):
+    before = _stored(db)
+    never = tendon(db, "status", "--athlete", "ana")
+    assert never.returncode == 0, never.stderr
+    assert "never evaluated" in never.stdout and "tendon evaluate --athlete ana" in never.stdout
+    assert _stored(db) == before == {"run_loads": 0, "alerts": 0, "plans": 0}  # status wrote nothing
+
+    assert tendon(db, "evaluate", "--athlete", "ana").returncode == 0
+    current = tendon(db, "status", "--athlete", "ana")
+    assert "as stored by the last evaluation" in current.stdout and "STALE" not in current.stdout
+    evaluated = _stored(db)
+
+    later = g.ActivitySpec(start_utc=datetime.now(timezone.utc) - timedelta(hours=3), distance_m=5000.0,
+                           duration_s=1700, serial_number=3_900_200_000)
+    g.write_activity(tmp_path / "more" / "ana" / "late.fit", later)
+    settings = load_settings(db=db)
+    with open_warehouse(db) as wh:
+        ingest_paths(wh, settings, [tmp_path / "more"])
+    stale = tendon(db, "status", "--athlete", "ana")
+    assert stale.returncode == 0, stale.stderr
+    assert "STALE: 1 activity(ies) stored since" in stale.stdout
+    assert _stored(db) == evaluated
 
 
 def test_visa_a_range_is_checked(db):

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tendon_pipeline.cli.sources import _standalone
+from tendon_pipeline.cli import cli
 from tendon_pipeline.errors import TendonError, WarehouseError
 from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -32,7 +32,7 @@ def test_watch_command_catches_up_processes_drops_and_stops_on_sigterm(tmp_path,
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"),  # PREFECT_HOME: the worker's (migrated)
            "TENDON_HOME": str(tmp_path / "home")}
     log = (tmp_path / "watch.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli.sources", "--db", str(db), "watch",
+    proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli", "--db", str(db), "watch",
                              str(inbox), "--batch-window", "0.2"], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait(lambda: _activities(db) == 1, timeout=180, interval=0.3)
@@ -57,12 +57,12 @@ def test_watch_once_processes_what_is_there_and_exits(tmp_path, drop, monkeypatc
     for n in range(3):
         drop(inbox / "ben" / f"{n}.fit", 10 + n)
     drop(inbox / "ben" / ".partial.fit", 20)
-    result = CliRunner().invoke(_standalone, ["--db", str(db), "watch", str(inbox), "--once"],
+    result = CliRunner().invoke(cli, ["--db", str(db), "watch", str(inbox), "--once"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "caught up: 3 files" in result.output, result.output
     assert _activities(db) == 3
-    again = CliRunner().invoke(_standalone, ["--db", str(db), "watch", str(inbox), "--once"])
+    again = CliRunner().invoke(cli, ["--db", str(db), "watch", str(inbox), "--once"])
     assert again.exit_code == 0 and "3 duplicate" in again.output, again.output
     assert _activities(db) == 3
 
@@ -70,5 +70,5 @@ def test_watch_once_processes_what_is_there_and_exits(tmp_path, drop, monkeypatc
 def test_serve_api_refuses_to_start_without_tokens(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
-    result = CliRunner().invoke(_standalone, ["--db", str(tmp_path / "w.duckdb"), "serve-api", "--port", "0"])
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.duckdb"), "serve-api", "--port", "0"])
     assert isinstance(result.exception, TendonError) and "no upload tokens" in str(result.exception)

@@ -127,7 +127,7 @@ def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path):
         _run([PREFECT, "work-pool", "set-concurrency-limit", "tendon", "1"], env)
         _run([PREFECT, "--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"], env)
         procs.start("worker", [PREFECT, "worker", "start", "--pool", "tendon", "--type", "process"], env)
-        procs.start("watch", [sys.executable, "-m", "tendon_pipeline.cli.sources", "watch", "--server",
+        procs.start("watch", [sys.executable, "-m", "tendon_pipeline.cli", "watch", "--server",
                               str(inbox)], env)
         time.sleep(3)  # the watcher's catch-up of an empty inbox
         since = datetime.now(timezone.utc) - timedelta(seconds=5)

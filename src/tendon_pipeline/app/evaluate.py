@@ -85,34 +85,3 @@ def evaluate_athletes(warehouse: Warehouse, settings: Settings, athletes: list[s
         report.athletes.append(evaluate_athlete(warehouse, settings, athlete_id, as_of=as_of,
                                                 evaluation_id=report.evaluation_id))
     return report
-
-
-def athlete_status(warehouse: Warehouse, settings: Settings, athlete_id: str,
-                   as_of: date | None = None) -> dict:
-    """This week so far, the load ratios today, program adherence, recent alerts, the plan."""
-    from datetime import timedelta
-
-    from tendon_pipeline.domain.aggregate import load_metrics
-    from tendon_pipeline.domain.load import week_monday
-    from tendon_pipeline.domain.rules import program_adherence
-    from tendon_pipeline.warehouse.history import read_alerts
-
-    as_of = as_of or today_for(settings, athlete_id)
-    evaluation = evaluate_athlete(warehouse, settings, athlete_id, as_of=as_of)  # current alerts and plan
-    config = settings.athlete(athlete_id)
-    history = load_history(warehouse, athlete_id, tz_name=config.timezone if config else None,
-                           program_start=config.program_start if config else None)
-    monday = week_monday(as_of)
-    week_runs = [r for r in history.runs if r.is_running and monday <= r.local_date <= as_of]
-    today = load_metrics(history, settings.rules, as_of, as_of, "day")[0]
-    recent = [a for a in read_alerts(warehouse, athlete_id) if a.date >= as_of - timedelta(days=14)]
-    return {
-        "athlete": athlete_id, "as_of": as_of,
-        "week": {"km": sum(r.distance_m for r in week_runs) / 1000, "runs": len(week_runs),
-                 "longest_km": max((r.distance_m for r in week_runs), default=0.0) / 1000,
-                 "load_bw": sum(r.tendon_load_bw for r in week_runs)},
-        "ratio": {"acwr_uncoupled": today.acwr_uncoupled, "acwr_coupled": today.acwr_coupled,
-                  "acwr_ewma": today.acwr_ewma},
-        "adherence": program_adherence(history, as_of, settings.rules).model_dump(mode="json"),
-        "alerts": recent, "plan": evaluation.plan,
-    }

@@ -6,22 +6,22 @@ a run that completed exits 0 even when some files were quarantined.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
+from tendon_pipeline.cli.context import config_path, settings_of
+from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import TendonError
-from tendon_pipeline.config.settings import Settings, load_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _settings(ctx: click.Context, **overrides: Any) -> Settings:
-    return load_settings(ctx.obj["config"], db=ctx.obj["db"], **overrides)
 
 
 @click.group(context_settings=CONTEXT)
@@ -45,9 +45,9 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_json: bool) -> None:
     """Ingest FIT files and folders (recursive) into the warehouse."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _check_warehouse_writable(settings)
-    result = _run_pipeline(settings, list(paths), athlete, ctx.obj["config"], quiet=as_json)
+    result = _run_pipeline(settings, list(paths), athlete, config_path(ctx), quiet=as_json)
     if as_json:
         click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
         return
@@ -72,9 +72,9 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, wo
     """Import a whole history (many athletes, years) fanned out by athlete on a Dask cluster."""
     from tendon_pipeline.runtime.backfill import run_backfill
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _check_warehouse_writable(settings)
-    report = run_backfill(list(paths), settings, athlete=athlete, config=ctx.obj["config"],
+    report = run_backfill(list(paths), settings, athlete=athlete, config=config_path(ctx),
                           dask_address=dask_address, workers=workers, chunk_files=chunk_files, notify=notify,
                           console_to_stderr=as_json)
     if as_json:
@@ -97,7 +97,7 @@ def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
     delete unreferenced files), or checkpoint the DuckDB file. Safe while others write."""
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with open_warehouse(settings.location) as wh:
         report = wh.maintain(keep_days=keep_days)
     if as_json:
@@ -117,14 +117,21 @@ def _check_warehouse_writable(settings: Settings) -> None:
 
 
 def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
-                  *, quiet: bool = False):
+                  *, quiet: bool = False) -> Any:
     """Ingest then evaluate, as one in-process Prefect flow run, with progress on stderr."""
-    from tendon_pipeline.app.ingest import progress_callback
     from tendon_pipeline.runtime.batch import run_batch
+
+    with _progress_on_stderr(quiet):
+        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet)
+
+
+@contextlib.contextmanager
+def _progress_on_stderr(quiet: bool = False) -> Iterator[None]:
+    from tendon_pipeline.app.ingest import progress_callback
 
     token = progress_callback.set(None if quiet else _progress_printer())
     try:
-        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet)
+        yield
     finally:
         progress_callback.reset(token)
 
@@ -169,46 +176,41 @@ def _print_ingest_summary(report: Any) -> None:
 
 def _print_holdings(settings: Settings) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
+    from tendon_pipeline.warehouse.views import holdings
 
     with open_warehouse(settings.location, read_only=True) as wh:
         counts = wh.table_counts()
-        per_athlete = wh.query(
-            "SELECT a.athlete_id, count(DISTINCT a.activity_id) AS activities,"
-            " count(DISTINCT a.activity_id) FILTER (WHERE s.sport = 'running') AS runs,"
-            " round(coalesce(sum(s.distance_m) FILTER (WHERE s.sport = 'running'), 0) / 1000, 1) AS run_km"
-            " FROM activities a LEFT JOIN sessions s USING (activity_id)"
-            " GROUP BY 1 ORDER BY 1"
-        )
+        per_athlete = holdings(wh)
     click.echo(f"warehouse {settings.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
-    for row in per_athlete.itertuples(index=False):
-        click.echo(f"  {row.athlete_id:<16} {row.activities:>5} activities  {row.runs:>5} runs  {row.run_km:>8} km run")
+    for row in per_athlete:
+        click.echo(f"  {row['athlete_id']:<16} {row['activities']:>5} activities  {row['runs']:>5} runs"
+                   f"  {row['run_km']:>8} km run")
 
 
 @cli.command()
 @click.pass_context
 def summary(ctx: click.Context) -> None:
     """Show what the warehouse holds."""
-    _print_holdings(_settings(ctx))
+    _print_holdings(settings_of(ctx))
 
 
 @cli.command()
-@click.option("--status", type=click.Choice(["ingested", "salvaged", "duplicate", "skipped", "quarantined"]))
+@click.option("--status", type=click.Choice([s.value for s in FileStatus]))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """List source files and what became of them."""
     from tendon_pipeline.warehouse.store import open_warehouse
+    from tendon_pipeline.warehouse.views import source_files
 
-    settings = _settings(ctx)
-    with open_warehouse(settings.location, read_only=True) as wh:
-        frame = wh.query(
-            "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
-            " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
+    with open_warehouse(settings_of(ctx).location, read_only=True) as wh:
+        rows = source_files(wh, status)
     if as_json:
-        click.echo(frame.to_json(orient="records"))
+        click.echo(json.dumps(rows, default=str))
         return
-    for row in frame.itertuples(index=False):
-        click.echo(f"{row.status:<11} {row.athlete_id or '-':<12} {row.path}" + (f"  ({row.reason})" if row.reason else ""))
+    for row in rows:
+        click.echo(f"{row['status']:<11} {row['athlete_id'] or '-':<12} {row['path']}"
+                   + (f"  ({row['reason']})" if row["reason"] else ""))
 
 
 # -- notifications ----------------------------------------------------------------
@@ -218,11 +220,9 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
 @click.pass_context
 def notify(ctx: click.Context, retry_failed: bool, as_json: bool) -> None:
     """Send new alerts and plan changes to coaches, runners and the local outbox (docs/notifications.md)."""
-    import contextlib
-
     from tendon_pipeline.app.delivery import notify_command
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if as_json:
         with contextlib.redirect_stdout(sys.stderr):  # the console channel must not break the JSON
             report = notify_command(settings, retry_failed=retry_failed)
@@ -281,34 +281,27 @@ def generate(out_dir: str, weeks: int, seed: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, weeks: int) -> None:
     """The main job on the embedded default: make example data, ingest it, show the result."""
-    from tendon_pipeline.examples.generate import generate_example_inbox
-
     from tendon_pipeline.cli.render import plan_text
-    from tendon_pipeline.warehouse.history import read_plan
-    from tendon_pipeline.warehouse.store import open_warehouse
+    from tendon_pipeline.examples.demo import example_inbox, next_week_plans, process_example_inbox
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _check_warehouse_writable(settings)
-    inbox = settings.db.parent / "example-inbox"
-    written = sorted(inbox.glob("*/*.fit")) if inbox.is_dir() else []
-    if written:  # keep the first run's history: regenerating on another day would shift it
-        click.echo(f"==> reusing the example watch data in {inbox} (delete the folder for a fresh set)")
+    inbox = example_inbox(settings, weeks=weeks)
+    if inbox.reused:  # keep the first run's history: regenerating on another day would shift it
+        click.echo(f"==> reusing the example watch data in {inbox.folder} (delete the folder for a fresh set)")
     else:
-        click.echo(f"==> writing example watch data (the project's own generator) to {inbox}")
-        written = generate_example_inbox(inbox, weeks=weeks)
-    athletes = sorted({p.parent.name for p in written})
-    click.echo(f"    {len(written)} FIT files for {len(athletes)} athletes: {', '.join(athletes)}")
+        click.echo(f"==> wrote example watch data (the project's own generator) to {inbox.folder}")
+    click.echo(f"    {len(inbox.files)} FIT files for {len(inbox.athletes)} athletes: {', '.join(inbox.athletes)}")
     click.echo(f"==> ingest + rules into {settings.db} (Prefect flow in process, no server)")
-    result = _run_pipeline(settings, [str(inbox)], None, ctx.obj["config"])
+    with _progress_on_stderr():
+        result = process_example_inbox(settings, inbox, config=config_path(ctx))
     _print_ingest_summary(result.ingest)
     _print_holdings(settings)
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
     _print_new_alerts(result)
     click.echo("==> next week's plans")
-    with open_warehouse(settings.location, read_only=True) as wh:
-        for athlete in athletes:
-            found = read_plan(wh, athlete)
-            click.echo(plan_text(found) if found else f"no plan for {athlete}")
+    for athlete, found in next_week_plans(settings, inbox.athletes).items():
+        click.echo(plan_text(found) if found else f"no plan for {athlete}")
     click.echo("(run it again: every file is recognised as already stored, nothing changes)")
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Iterable
+from typing import TYPE_CHECKING
 
-from tendon_pipeline.domain.models import Alert, WeekPlan
+from tendon_pipeline.domain.models import Alert, Severity, WeekPlan
 
-SEVERITY_MARK = {"info": "i", "caution": "!", "warning": "!!", "high": "!!!"}
+if TYPE_CHECKING:  # the CLI starts without importing the library behind its commands
+    from tendon_pipeline.app.status import AthleteStatus
+    from tendon_pipeline.warehouse.views import Freshness
+
+SEVERITY_MARK = {Severity.INFO: "i", Severity.CAUTION: "!", Severity.WARNING: "!!", Severity.HIGH: "!!!"}
 
 
 def alert_line(alert: Alert) -> str:
@@ -43,23 +46,35 @@ def plan_text(plan: WeekPlan) -> str:
     return "\n".join(lines)
 
 
-def status_text(athlete_id: str, as_of: date, week: dict, ratio: dict, alerts: Iterable[Alert],
-                adherence: dict, plan: WeekPlan | None) -> str:
-    open_alerts = list(alerts)
+def status_text(status: "AthleteStatus") -> str:
+    week, ratio, adherence = status.week, status.ratio, status.adherence
     lines = [
-        f"{athlete_id} on {as_of}",
+        f"{status.athlete} on {status.as_of}",
+        freshness_text(status.freshness, status.athlete),
         f"  this week so far: {week['km']:.1f} km in {week['runs']} run(s), longest {week['longest_km']:.1f} km,"
         f" tendon load {week['load_bw'] / 1000:.0f}k x body weight",
         f"  acute:chronic tendon load: {_ratio(ratio.get('acwr_uncoupled'))} (uncoupled),"
         f" {_ratio(ratio.get('acwr_ewma'))} (EWMA): context, never the only signal",
         f"  tendon program: week {adherence.get('program_week') or '-'} of {adherence.get('program_weeks')},"
         f" {adherence.get('weeks_on_target')}/{adherence.get('weeks_completed')} completed weeks with enough sessions",
-        f"  alerts in the last 14 days: {len(open_alerts)}",
+        f"  alerts in the last {status.alert_days} days: {len(status.alerts)}",
     ]
-    lines += [f"  {alert_line(a)}" for a in open_alerts]
-    if plan:
-        lines += ["", plan_text(plan)]
+    lines += [f"  {alert_line(a)}" for a in status.alerts]
+    if status.plan:
+        lines += ["", plan_text(status.plan)]
     return "\n".join(lines)
+
+
+def freshness_text(freshness: "Freshness", athlete_id: str) -> str:
+    update = f"run `tendon evaluate --athlete {athlete_id}` to bring them in"
+    if freshness.evaluated_at is None:
+        return f"  never evaluated: no loads, alerts or plan stored yet; {update}"
+    when = f"  as stored by the last evaluation ({freshness.evaluated_at:%Y-%m-%d %H:%M} UTC)"
+    if not freshness.stale:
+        return when
+    newer = [f"{n} {what}" for n, what in ((freshness.newer_activities, "activity(ies)"),
+                                          (freshness.newer_logs, "log entry(ies)")) if n]
+    return f"{when}; STALE: {' and '.join(newer)} stored since; {update}"
 
 
 def _ratio(value: float | None) -> str:

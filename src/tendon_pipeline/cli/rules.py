@@ -7,26 +7,15 @@ from datetime import date
 
 import click
 
+from tendon_pipeline.cli.context import settings_of
+from tendon_pipeline.domain.exercises import EXERCISE_KINDS, exercise_name, kind_of
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
-
-SEED_EXERCISES = {  # name -> kind; other names are accepted as strength work
-    "isometric_calf_raise_hold": "isometric", "eccentric_heel_drop": "strength", "pogo_hops": "plyometric",
-    "calf_raise": "strength", "squat": "strength", "lunge": "strength", "plyo": "plyometric",
-}
-
-
-def _settings(ctx: click.Context):
-    from tendon_pipeline.config.settings import load_settings
-
-    root = ctx.find_root()
-    return load_settings(root.obj["config"], db=root.obj["db"])
-
 
 def _read_only(ctx: click.Context):
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    return open_warehouse(_settings(ctx).location, read_only=True)
+    return open_warehouse(settings_of(ctx).location, read_only=True)
 
 
 @click.command()
@@ -67,14 +56,13 @@ def plan(ctx: click.Context, athlete: str, as_json: bool) -> None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: today).")
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
-    """This week so far, load, ratio, program weeks, open alerts and next week's plan."""
-    from tendon_pipeline.app.evaluate import athlete_status
-    from tendon_pipeline.warehouse.store import open_warehouse
+    """This week so far, load, ratio, program weeks, open alerts and next week's plan, as stored
+    (read-only; says when activities or logs came in after the last evaluation)."""
+    from tendon_pipeline.app.status import athlete_status
 
-    settings = _settings(ctx)
-    with open_warehouse(settings.location) as wh:
-        s = athlete_status(wh, settings, athlete, as_of.date() if as_of else None)
-    click.echo(status_text(athlete, s["as_of"], s["week"], s["ratio"], s["alerts"], s["adherence"], s["plan"]))
+    with _read_only(ctx) as wh:
+        found = athlete_status(wh, settings_of(ctx), athlete, as_of.date() if as_of else None)
+    click.echo(status_text(found))
 
 
 @click.command()
@@ -86,7 +74,7 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     from tendon_pipeline.app.evaluate import evaluate_athletes
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with open_warehouse(settings.location) as wh:
         report = evaluate_athletes(wh, settings, list(athletes) or None, as_of=as_of.date() if as_of else None)
     for e in report.athletes:
@@ -105,7 +93,7 @@ def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
     from tendon_pipeline.app.evaluate import evaluate_athlete
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with open_warehouse(settings.location) as wh:
         result = evaluate_athlete(wh, settings, athlete)
     for a in result.new_alerts:
@@ -115,7 +103,7 @@ def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
 def _store(ctx: click.Context, athlete: str, write) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    with open_warehouse(_settings(ctx).location) as wh:
+    with open_warehouse(settings_of(ctx).location) as wh:
         wh.ensure_athlete(athlete)
         write(wh)
     _evaluate_after_log(ctx, athlete)
@@ -127,7 +115,7 @@ def _day(value) -> date:
 
 @log.command("strength")
 @click.option("--athlete", required=True)
-@click.option("--exercise", required=True, help=f"e.g. {', '.join(SEED_EXERCISES)}")
+@click.option("--exercise", required=True, help=f"e.g. {', '.join(EXERCISE_KINDS)}")
 @click.option("--sets", type=click.IntRange(1, 50), required=True)
 @click.option("--reps", type=click.IntRange(1, 500))
 @click.option("--seconds", type=click.FloatRange(1, 3600), help="Hold or work time per set.")
@@ -141,9 +129,9 @@ def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, day) -> N
 
     if (reps is None) == (seconds is None):
         raise click.UsageError("give exactly one of --reps or --seconds")
-    name = exercise.strip().lower().replace(" ", "_").replace("-", "_")
+    name = exercise_name(exercise)
     entry = StrengthEntry(athlete_id=athlete, local_date=_day(day), exercise=name,
-                          kind=SEED_EXERCISES.get(name, "strength"), sets=sets, reps=reps,
+                          kind=kind_of(name), sets=sets, reps=reps,
                           seconds=seconds, load_kg=load_kg)
     _store(ctx, athlete, lambda wh: store(wh, entry))
     click.echo(f"logged {name} for {athlete} on {entry.local_date}: {sets} x {reps or f'{seconds:g} s'}"

@@ -1,11 +1,4 @@
-"""``tendon watch`` and ``tendon serve-api``: data flows in without anyone running a command.
-
-Registered on the main group in ``cli.py``::
-
-    from tendon_pipeline.cli.sources import serve_api, watch
-    cli.add_command(watch)
-    cli.add_command(serve_api)
-"""
+"""``tendon watch`` and ``tendon serve-api``: data flows in without anyone running a command."""
 
 from __future__ import annotations
 
@@ -15,16 +8,7 @@ from pathlib import Path
 
 import click
 
-from tendon_pipeline.config.settings import Settings, load_settings
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_root().obj or {}
-    return load_settings(obj.get("config"), db=obj.get("db"))
-
-
-def _config(ctx: click.Context) -> str | None:
-    return (ctx.find_root().obj or {}).get("config")
+from tendon_pipeline.cli.context import config_path, settings_of
 
 
 def _logging(verbose: bool) -> None:
@@ -72,21 +56,21 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
     from tendon_pipeline.runtime.watch import catch_up_once, folder_watcher
 
     _logging(verbose)
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     folder = Path(inbox).expanduser() if inbox else settings.inbox
     if server_mode:
         _check_server_mode()
-        watcher = folder_watcher(settings, folder, config=_config(ctx), poll=poll, process=False)
+        watcher = folder_watcher(settings, folder, config=config_path(ctx), poll=poll, process=False)
         click.echo(f"watching {folder.resolve()} -> events to {os.environ['PREFECT_API_URL']} (Ctrl-C to stop)")
         watcher.run_forever()
         click.echo("stopped")
         return
     if once:
-        batches = catch_up_once(settings, folder, config=_config(ctx), batch_window_s=batch_window,
+        batches = catch_up_once(settings, folder, config=config_path(ctx), batch_window_s=batch_window,
                                 on_batch=_echo_batch)
         click.echo(f"caught up: {sum(len(b.arrivals) for b in batches)} files in {len(batches)} batches")
         return
-    watcher = folder_watcher(settings, folder, config=_config(ctx), batch_window_s=batch_window, poll=poll,
+    watcher = folder_watcher(settings, folder, config=config_path(ctx), batch_window_s=batch_window, poll=poll,
                              on_batch=_echo_batch)
     click.echo(f"watching {folder.resolve()} -> {settings.location} (Ctrl-C to stop)")
     watcher.run_forever()
@@ -113,7 +97,7 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
     from tendon_pipeline.runtime.watch import Watcher
 
     _logging(verbose)
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if not settings.upload.tokens:
         raise ConfigError("no upload tokens configured, so every upload would be refused",
                           hint="add [[upload.tokens]] entries (athlete, token) to the config; see docs/event-driven.md")
@@ -122,25 +106,8 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
     if watch_folder and not land_only:
         sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
                                     poll_interval_ms=settings.watch.poll_interval_ms))
-    watcher = Watcher(settings, config=_config(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
+    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
     click.echo(f"upload endpoint {http.url}/v1/files -> {settings.inbox}"
                + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
     watcher.run_forever()
     click.echo("stopped")
-
-
-@click.group()
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None)
-@click.option("--db", "db", type=click.Path(dir_okay=False), default=None)
-@click.pass_context
-def _standalone(ctx: click.Context, config: str | None, db: str | None) -> None:
-    """Stand-alone group for ``python -m tendon_pipeline.cli.sources`` (before registration)."""
-    ctx.ensure_object(dict)
-    ctx.obj.update(config=config, db=db)
-
-
-_standalone.add_command(watch)
-_standalone.add_command(serve_api)
-
-if __name__ == "__main__":  # pragma: no cover
-    _standalone()

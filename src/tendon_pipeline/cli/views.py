@@ -6,15 +6,8 @@ import json
 
 import click
 
+from tendon_pipeline.cli.context import settings_of
 from tendon_pipeline.errors import ConfigError
-
-
-def _settings(ctx: click.Context):
-    from tendon_pipeline.config.settings import load_settings
-
-    root = ctx.find_root()
-    obj = root.obj or {}
-    return load_settings(obj.get("config"), db=obj.get("db"))
 
 
 def _size(n: int) -> str:
@@ -42,7 +35,7 @@ def report(ctx: click.Context, athlete: str, out: str, as_of, weeks: int, stored
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import known_athletes
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     day = as_of.date() if as_of else today_for(settings, athlete)
     with open_warehouse(settings.location, read_only=stored) as wh:
         if athlete not in known_athletes(wh):
@@ -67,7 +60,7 @@ def coach(ctx: click.Context, coach_name: str, as_of, as_json: bool) -> None:
     from tendon_pipeline.report.coach import board_text, coach_board, find_coach
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     find_coach(settings, coach_name)  # a wrong name fails before the warehouse is opened
     with open_warehouse(settings.location, read_only=True) as wh:
         rows = coach_board(wh, settings, coach_name, as_of=as_of.date() if as_of else None)
@@ -90,7 +83,7 @@ def export(ctx: click.Context, fmt: str, out: str, no_gps: bool, replace: bool) 
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import export_parquet
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with open_warehouse(settings.location, read_only=True) as wh:
         summary = export_parquet(wh, out, drop_gps=no_gps, replace=replace)
     tables = [o for o in summary.objects if o.kind == "table"]

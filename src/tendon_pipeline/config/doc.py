@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
@@ -61,7 +62,8 @@ def _table(model: type[BaseModel], skip: set[str] = frozenset()) -> str:
     for name, field in model.model_fields.items():
         if name in skip:
             continue
-        default = "(computed)" if field.default_factory is not None else repr(field.default)
+        value = field.default.value if isinstance(field.default, Enum) else field.default
+        default = "(computed)" if field.default_factory is not None else repr(value)
         if _model_of(field.annotation) is not None:
             default = "(section below)"
         text = (field.description or "").replace("|", "\\|").replace("\n", " ")

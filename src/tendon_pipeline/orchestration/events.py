@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from tendon_pipeline.domain.models import STORED_STATUSES
 from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,7 +184,7 @@ def emit_data_changed(report: Any) -> list[PipelineEvent]:
     sent = []
     for athlete in report.athletes_changed():
         activities = [o.activity_id for o in report.outcomes
-                      if o.athlete_id == athlete and o.status in ("ingested", "salvaged") and o.activity_id]
+                      if o.athlete_id == athlete and o.status in STORED_STATUSES and o.activity_id]
         sent.append(emit(data_changed_event(athlete, report.ingest_id, activities)))
     return sent
 

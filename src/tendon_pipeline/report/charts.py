@@ -9,11 +9,12 @@ from datetime import date
 import plotly.graph_objects as go
 
 from tendon_pipeline.domain.load import iso_week_label
+from tendon_pipeline.domain.models import Severity
 from tendon_pipeline.report.data import ReportData
 
 BLUE, LIGHT_BLUE, ORANGE, GREEN, RED, AMBER, GREY, PURPLE = (
     "#1f5fa8", "#9bbce0", "#e07b00", "#2e9d4f", "#c62828", "#f2a900", "#777777", "#7b4fa8")
-SEVERITY_COLOUR = {"info": GREY, "caution": AMBER, "warning": ORANGE, "high": RED}
+SEVERITY_COLOUR = {Severity.INFO: GREY, Severity.CAUTION: AMBER, Severity.WARNING: ORANGE, Severity.HIGH: RED}
 CONFIG = {"displaylogo": False, "responsive": True,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 

@@ -9,13 +9,10 @@ from datetime import date, datetime, timezone
 import pandas as pd
 
 from tendon_pipeline.domain.models import Alert, AthleteHistory, PainEntry, RunSummary, StrengthEntry, VisaAEntry, WeekPlan
+from tendon_pipeline.domain.exercises import fit_exercise
 from tendon_pipeline.warehouse.loads import local_date
 from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
 
-# FIT exercise_category -> (exercise, kind) for watch-recorded strength sets
-FIT_EXERCISES = {"calf_raise": ("calf_raise", "strength"), "plyo": ("plyo", "plyometric"),
-                 "squat": ("squat", "strength"), "lunge": ("lunge", "strength")}
-ISOMETRIC_MIN_S = 10.0  # a one-rep calf set held at least this long is an isometric hold
 
 
 def athlete_ids(warehouse: Warehouse) -> list[str]:
@@ -57,7 +54,7 @@ def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) ->
         " ORDER BY s.activity_id, s.set_index", [athlete_id]).df()
     entries: dict[tuple, dict] = {}
     for row in sets.itertuples(index=False):
-        exercise, kind = _fit_exercise(row.category, row.repetitions, row.duration_s)
+        exercise, kind = fit_exercise(row.category, _int(row.repetitions), _float(row.duration_s))
         day = local_date(row.start_utc, None if pd.isna(row.local_offset_s) else row.local_offset_s, tz_name)
         entry = entries.setdefault((row.activity_id, exercise), {
             "athlete_id": athlete_id, "local_date": day, "exercise": exercise, "kind": kind,
@@ -67,12 +64,6 @@ def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) ->
         entry["seconds"] = _max(entry["seconds"], _float(row.duration_s) if kind == "isometric" else None)
         entry["load_kg"] = _max(entry["load_kg"], _float(row.weight_kg))
     return [StrengthEntry(**e) for e in entries.values()]
-
-
-def _fit_exercise(category: str, reps, duration) -> tuple[str, str]:
-    if category == "calf_raise" and (_int(reps) or 0) <= 1 and (_float(duration) or 0) >= ISOMETRIC_MIN_S:
-        return "isometric_calf_raise_hold", "isometric"
-    return FIT_EXERCISES.get(category, (category, "strength"))
 
 
 def _logged_strength(warehouse: Warehouse, athlete_id: str) -> list[StrengthEntry]:

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
+from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.fit.decode import DecodedActivity
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
 
@@ -43,7 +44,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 class StoredActivity:
     """What happened to an activity offered to the warehouse."""
 
-    status: str  # "ingested" | "salvaged" | "duplicate"
+    status: FileStatus  # ingested, salvaged or duplicate
     activity_id: str
 
 
@@ -235,9 +236,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def _superseded_row(row: FileRow, activity_id: str) -> FileRow:
     """A salvaged file row of ``activity_id`` marked superseded, as ``_delete_activity`` does."""
-    if row.activity_id != activity_id or row.status != "salvaged":
+    if row.activity_id != activity_id or row.status != FileStatus.SALVAGED:
         return row
-    return FileRow(row.file_hash, row.path, row.size_bytes, "duplicate", row.athlete_id,
+    return FileRow(row.file_hash, row.path, row.size_bytes, FileStatus.DUPLICATE, row.athlete_id,
                    "superseded", _SUPERSEDED_REASON, row.activity_id)
 
 
@@ -421,11 +422,11 @@ class Warehouse:
                 if not (existing_salvaged and not decoded.salvaged):
                     self.record_file(
                         file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
-                        status="duplicate", athlete_id=athlete_id, reason_code="duplicate_activity",
+                        status=FileStatus.DUPLICATE, athlete_id=athlete_id, reason_code="duplicate_activity",
                         reason=f"same activity as {existing_id} already stored", activity_id=existing_id,
                         ingest_id=ingest_id,
                     )
-                    return StoredActivity("duplicate", existing_id)
+                    return StoredActivity(FileStatus.DUPLICATE, existing_id)
                 self._delete_activity(existing_id)
             activity_id = decoded.activity_key[:16]
             self.ensure_athlete(
@@ -438,7 +439,7 @@ class Warehouse:
                 ("records", decoded.records), ("strength_sets", decoded.sets),
             ):
                 self._insert_frame(table, frame, activity_id)
-            status = "salvaged" if decoded.salvaged else "ingested"
+            status = FileStatus.SALVAGED if decoded.salvaged else FileStatus.INGESTED
             self.record_file(
                 file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
                 status=status, athlete_id=athlete_id,
@@ -544,10 +545,10 @@ class Warehouse:
             if current is not None:
                 current_id, current_salvaged, in_batch = current
                 if not (current_salvaged and not d.salvaged):
-                    rows.append(FileRow(d.content_hash, item.path, d.size_bytes, "duplicate", item.athlete_id,
+                    rows.append(FileRow(d.content_hash, item.path, d.size_bytes, FileStatus.DUPLICATE, item.athlete_id,
                                         "duplicate_activity", f"same activity as {current_id} already stored",
                                         current_id))
-                    results.append(StoredActivity("duplicate", current_id))
+                    results.append(StoredActivity(FileStatus.DUPLICATE, current_id))
                     continue
                 if in_batch is None:
                     superseded.append(current_id)
@@ -560,7 +561,7 @@ class Warehouse:
             profile[1] = profile[1] if profile[1] is not None else d.height_m
             stored[d.activity_key] = index
             known[d.activity_key] = (activity_id, d.salvaged, index)
-            status = "salvaged" if d.salvaged else "ingested"
+            status = FileStatus.SALVAGED if d.salvaged else FileStatus.INGESTED
             rows.append(FileRow(d.content_hash, item.path, d.size_bytes, status, item.athlete_id,
                                 "truncated" if d.salvaged else None, d.salvage_reason, activity_id))
             results.append(StoredActivity(status, activity_id))

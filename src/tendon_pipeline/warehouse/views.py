@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from tendon_pipeline.domain.models import WeekPlan
 from tendon_pipeline.errors import ConfigError, WarehouseError
@@ -38,6 +39,52 @@ def read_plans(warehouse: Warehouse, athlete_id: str) -> list[WeekPlan]:
     rows = warehouse.con.execute(
         "SELECT plan FROM plans WHERE athlete_id = ? ORDER BY week_start", [athlete_id]).fetchall()
     return [WeekPlan.model_validate_json(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current an athlete's stored alerts, loads and plan are."""
+
+    evaluated_at: datetime | None  # when the last evaluation stored the athlete's plan (UTC); None: never
+    newer_activities: int  # activities stored after it
+    newer_logs: int  # pain, VISA-A and strength entries logged after it
+
+    @property
+    def stale(self) -> bool:
+        return self.evaluated_at is None or self.newer_activities > 0 or self.newer_logs > 0
+
+
+def evaluation_freshness(warehouse: Warehouse, athlete_id: str) -> Freshness:
+    """Every evaluation stores a plan, so the newest plan row dates the last one."""
+    evaluated_at = _scalar(warehouse, "SELECT max(created_at) FROM plans WHERE athlete_id = ?", [athlete_id])
+    since = evaluated_at or datetime(1, 1, 1)
+    activities = _scalar(warehouse, "SELECT count(*) FROM activities WHERE athlete_id = ? AND ingested_at > ?",
+                         [athlete_id, since])
+    logs = sum(_scalar(warehouse, f"SELECT count(*) FROM {table} WHERE athlete_id = ? AND logged_at > ?",
+                       [athlete_id, since]) for table in ("pain_log", "visa_a_log", "strength_log"))
+    return Freshness(evaluated_at, activities, logs)
+
+
+def _scalar(warehouse: Warehouse, sql: str, params: list) -> Any:
+    row = warehouse.con.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def holdings(warehouse: Warehouse) -> list[dict]:
+    """Per athlete: activities, runs and km run (``tendon summary``)."""
+    return _rows(warehouse,
+                 "SELECT a.athlete_id, count(DISTINCT a.activity_id) AS activities,"
+                 " count(DISTINCT a.activity_id) FILTER (WHERE s.sport = 'running') AS runs,"
+                 " round(coalesce(sum(s.distance_m) FILTER (WHERE s.sport = 'running'), 0) / 1000, 1) AS run_km"
+                 " FROM activities a LEFT JOIN sessions s USING (activity_id)"
+                 " GROUP BY 1 ORDER BY 1")
+
+
+def source_files(warehouse: Warehouse, status: str | None = None) -> list[dict]:
+    """Files offered to ingest and what became of them, oldest first (``tendon files``)."""
+    return _rows(warehouse,
+                 "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
+                 " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
 
 
 def known_athletes(warehouse: Warehouse) -> set[str]:

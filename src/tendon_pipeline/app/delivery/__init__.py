@@ -1,12 +1,13 @@
-"""Delivery use case: alerts and plans to coaches and runners (docs/notifications.md)."""
+"""Delivery use case: alerts and plans to coaches and runners (docs/notifications.md).
 
-from tendon_pipeline.app.delivery.sending import (
-    DeliveryReport,
-    Recipient,
-    deliver_pending,
-    notify_command,
-    plan_deliveries,
-    recipients,
-)
+``recipients`` says who gets what, ``routing`` queues it in the warehouse outbox, ``sending``
+delivers what is due with back-off, ``messages`` writes the text, ``report`` says what happened.
+"""
 
-__all__ = ["DeliveryReport", "Recipient", "deliver_pending", "notify_command", "plan_deliveries", "recipients"]
+from tendon_pipeline.app.delivery.recipients import Recipient, recipients
+from tendon_pipeline.app.delivery.report import DeliveryReport, MessageResult
+from tendon_pipeline.app.delivery.routing import plan_deliveries
+from tendon_pipeline.app.delivery.sending import deliver_pending, notify_command
+
+__all__ = ["DeliveryReport", "MessageResult", "Recipient", "deliver_pending", "notify_command", "plan_deliveries",
+           "recipients"]

@@ -30,6 +30,7 @@ from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
 from tendon_pipeline.errors import WarehouseError
 from tendon_pipeline.warehouse.store import FileRow, PendingActivity, StoredActivity
+from tendon_pipeline.domain.models import FileStatus
 
 BULK_MIN_FILES = 16  # from this many files: batched writes; from this many new files: decode processes
 BATCH_FILES = 64  # files per write transaction on the bulk path ...
@@ -154,7 +155,8 @@ class BulkRun:
                 hashes.append(sha256(read))
         self.hashed = set(hashes)
         self.db_seen = self.wh.file_statuses(hashes)
-        return sum(1 for h in set(hashes) if self.db_seen.get(h, ("quarantined",))[0] == "quarantined")
+        return sum(1 for h in set(hashes)
+                   if self.db_seen.get(h, (FileStatus.QUARANTINED,))[0] == FileStatus.QUARANTINED)
 
     def _seen(self, file_hash: str) -> tuple[str, str | None] | None:
         if file_hash in self.run_seen:
@@ -170,7 +172,7 @@ class BulkRun:
             return item
         item.file_hash = sha256(item.read)
         seen = self._seen(item.file_hash)
-        if (seen is None or seen[0] == "quarantined") and self.pool is not None:
+        if (seen is None or seen[0] == FileStatus.QUARANTINED) and self.pool is not None:
             try:
                 item.job = self.pool.submit(decision_module.decode_job, item.read)
             except RuntimeError:  # a broken pool (a worker died): decode here from now on
@@ -254,7 +256,7 @@ class BulkRun:
         d = pending.decoded
         if isinstance(result, Exception):  # not stored; not recorded either, so a rerun tries again
             self.run_seen.pop(d.content_hash, None)
-            return FileOutcome(pending.path, "skipped", pending.athlete_id, "store_failed",
+            return FileOutcome(pending.path, FileStatus.SKIPPED, pending.athlete_id, "store_failed",
                                f"cannot store the activity: {type(result).__name__}: {result}",
                                file_hash=d.content_hash)
         outcome = stored_outcome(pending.path, d, pending.athlete_id, result)

@@ -16,8 +16,9 @@ from tendon_pipeline.app.ingest.attribution import athlete_problem
 from tendon_pipeline.app.ingest.report import FileOutcome
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
+from tendon_pipeline.domain.models import FileStatus
 
-Seen = tuple[str, str | None]  # (status, reason) of the file's source_files row
+Seen = tuple[str, str | None]  # (status, reason) of the file's source_files row; "pending" on the bulk path
 
 
 # -- the decoder's verdict (picklable: it comes back from decode worker processes) ----------------
@@ -58,14 +59,15 @@ class AlreadySeen:
     reason: str
 
     def outcome(self, path: str, file_hash: str) -> FileOutcome:
-        return FileOutcome(path, "duplicate", reason_code="already_seen", reason=self.reason, file_hash=file_hash)
+        return FileOutcome(path, FileStatus.DUPLICATE, reason_code="already_seen", reason=self.reason,
+                           file_hash=file_hash)
 
 
 @dataclass(frozen=True)
 class Refused:
     """Not stored, and remembered in ``source_files`` (first sighting wins): skipped or quarantined."""
 
-    status: str
+    status: FileStatus
     code: str
     reason: str
     athlete: str | None
@@ -84,7 +86,7 @@ class Unattributed:
     forget_quarantined: bool
 
     def outcome(self, path: str, file_hash: str) -> FileOutcome:
-        return FileOutcome(path, "skipped", self.athlete, "no_athlete", self.reason, file_hash=file_hash)
+        return FileOutcome(path, FileStatus.SKIPPED, self.athlete, "no_athlete", self.reason, file_hash=file_hash)
 
 
 @dataclass(frozen=True)
@@ -103,15 +105,15 @@ FileDecision = AlreadySeen | Refused | Unattributed | Accept
 def decide(seen: Seen | None, decode: Callable[[], DecodeResult], athlete: str | None,
            athlete_for_serial: Callable[[int | None], str | None]) -> FileDecision:
     """What becomes of one file. ``decode`` is called only for a file not seen, or seen and quarantined."""
-    if seen is not None and seen[0] != "quarantined":
+    if seen is not None and seen[0] != FileStatus.QUARANTINED:
         return AlreadySeen(f"file already seen ({seen[0]})")
     verdict = decode()
     if isinstance(verdict, NotActivityFile):
-        return Refused("skipped", "not_activity", verdict.message, athlete)
+        return Refused(FileStatus.SKIPPED, "not_activity", verdict.message, athlete)
     if isinstance(verdict, RejectedFile):
         if seen is not None:  # still damaged: nothing new to record
             return AlreadySeen(f"file already seen (quarantined: {seen[1]})")
-        return Refused("quarantined", verdict.code, verdict.message, athlete)
+        return Refused(FileStatus.QUARANTINED, verdict.code, verdict.message, athlete)
     decoded = verdict.activity
     athlete = athlete or athlete_for_serial(decoded.serial_number)
     problem = athlete_problem(athlete, decoded)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tendon_pipeline.app.ingest.report import FileOutcome
+from tendon_pipeline.domain.models import FileStatus
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ def read_source(source: SourceFile, max_file_mb: float) -> bytes | FileOutcome:
     try:
         size = source.path.stat().st_size
         if size > limit:
-            return FileOutcome(path, "quarantined", reason_code="too_large",
+            return FileOutcome(path, FileStatus.QUARANTINED, reason_code="too_large",
                                reason=f"file is {size / 1e6:.1f} MB, over the {max_file_mb:g} MB limit (max_file_mb)")
         return source.path.read_bytes()
     except OSError as exc:
-        return FileOutcome(path, "skipped", reason_code="unreadable",
+        return FileOutcome(path, FileStatus.SKIPPED, reason_code="unreadable",
                            reason=f"cannot read the file: {exc.strerror or exc}")

@@ -17,6 +17,7 @@ from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.privacy import apply_privacy
 from tendon_pipeline.fit.decode import DecodedActivity
 from tendon_pipeline.warehouse.store import StoredActivity, Warehouse
+from tendon_pipeline.domain.models import FileStatus
 
 
 def sha256(data: bytes) -> str:
@@ -79,8 +80,8 @@ class Ingestor:
 
 
 def stored_outcome(path: str, decoded: DecodedActivity, athlete: str, stored: StoredActivity) -> FileOutcome:
-    reason = decoded.salvage_reason if stored.status == "salvaged" else None
-    code = "truncated" if stored.status == "salvaged" else None
-    if stored.status == "duplicate":
+    reason = decoded.salvage_reason if stored.status == FileStatus.SALVAGED else None
+    code = "truncated" if stored.status == FileStatus.SALVAGED else None
+    if stored.status == FileStatus.DUPLICATE:
         code, reason = "duplicate_activity", f"same activity as {stored.activity_id} already stored"
     return FileOutcome(path, stored.status, athlete, code, reason, stored.activity_id, decoded.content_hash)

@@ -9,13 +9,16 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
-STATUSES = ("ingested", "salvaged", "duplicate", "skipped", "quarantined")
+from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
+
+STATUSES: tuple[FileStatus, ...] = tuple(FileStatus)  # the order reports list them in
+_PROBLEMS = frozenset({FileStatus.SKIPPED, FileStatus.QUARANTINED, FileStatus.SALVAGED})
 
 
 @dataclass
 class FileOutcome:
     path: str
-    status: str
+    status: FileStatus
     athlete_id: str | None = None
     reason_code: str | None = None
     reason: str | None = None
@@ -40,10 +43,10 @@ class IngestReport:
     def athletes_changed(self) -> list[str]:
         """Athletes with newly stored activities (what the rules must re-evaluate)."""
         return sorted({o.athlete_id for o in self.outcomes
-                       if o.status in ("ingested", "salvaged") and o.athlete_id})
+                       if o.status in STORED_STATUSES and o.athlete_id})
 
     def problems(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status in ("skipped", "quarantined", "salvaged")]
+        return [o for o in self.outcomes if o.status in _PROBLEMS]
 
     def to_dict(self) -> dict:
         return {"ingest_id": self.ingest_id, "counts": self.counts(),
