@@ -18,12 +18,8 @@ from tendon_pipeline.connectors.sources.accounts import state_dir, sync_all
 from tendon_pipeline.connectors.sources.remote import SyncResult
 from tendon_pipeline.connectors.sources.sync_state import PROVIDERS, Link, LinkStore
 from tendon_pipeline.errors import SourceError
-from tendon_pipeline.config.settings import Settings, load_settings
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_root().obj or {}
-    return load_settings(obj.get("config"), db=obj.get("db"))
+from tendon_pipeline.cli.context import config_path, settings_of
+from tendon_pipeline.config.settings import Settings
 
 
 def _store(settings: Settings) -> LinkStore:
@@ -51,7 +47,7 @@ def link_intervals(ctx: click.Context, athlete: str, intervals_id: str, credenti
     from tendon_pipeline.connectors.sources.intervals_icu import IntervalsAccount
     from tendon_pipeline.errors import ConfigError
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if (credential is None) == (not save_secret):
         raise ConfigError("give exactly one of --credential env:VAR|prefect-secret:BLOCK or --save-secret",
                           hint="e.g. export ANA_INTERVALS_KEY=... and pass --credential env:ANA_INTERVALS_KEY")
@@ -88,7 +84,7 @@ def link_garmin(ctx: click.Context, athlete: str, email: str | None, password_re
 
     from tendon_pipeline.errors import ConfigError
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
         new = Link(provider="garmin", athlete=athlete, auth="token_store")
     except ValueError as exc:
@@ -142,11 +138,11 @@ def sync(ctx: click.Context, athlete: str | None, provider: str | None, since: d
     """Fetch new activities from every linked account, land them in the inbox and process them."""
     from tendon_pipeline.orchestration import events
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     results = sync_all(settings.sync, settings.db, settings.inbox, events.emit_file_received,
                        athlete=athlete, provider=provider, since=_utc_date(since))
     events.flush()
-    counts = {} if land_only else _process(results, settings, (ctx.find_root().obj or {}).get("config"))
+    counts = {} if land_only else _process(results, settings, config_path(ctx))
     if as_json:
         click.echo(json.dumps({"accounts": [r.to_dict() for r in results], "ingest": counts}))
     else:
