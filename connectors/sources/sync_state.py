@@ -93,6 +93,12 @@ def resolve_reference(reference: str, what: str, *, relink: str) -> str:
     :class:`SourceError` naming the variable or block, never a value."""
     from tendon_pipeline.connectors.notifiers.base import DeliveryError
 
+    if not secret_ref.is_reference(reference):
+        raise ConfigError(f"{what} must be given as env:VARIABLE or prefect-secret:BLOCK, never as the secret itself")
+    try:
+        secret_ref.check_reference(reference)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
     try:
         return secret_ref.resolve(reference)
     except DeliveryError as exc:

@@ -118,3 +118,9 @@ def test_a_bad_athlete_id_is_a_clear_error_not_a_traceback(server, tmp_path, cap
     code, out = _tendon(tmp_path, capsys, "link", "garmin", "--athlete", "../etc", "--token-file", str(tmp_path))
     assert code == 2 and "cannot link '../etc'" in out and "Traceback" not in out
     assert not (tmp_path / "sync" / "garmin").exists()
+
+
+def test_a_garmin_password_on_the_command_line_is_refused_unechoed(server, tmp_path, capsys):
+    code, out = _tendon(tmp_path, capsys, "link", "garmin", "--athlete", "ana", "--email", "a@example.org",
+                        "--password-ref", "hunter2-plain-password")
+    assert code == 2 and "env:VARIABLE or prefect-secret:BLOCK" in out and "hunter2" not in out

@@ -81,7 +81,6 @@ def link_garmin(ctx: click.Context, athlete: str, email: str | None, password_re
 
     from tendon_pipeline.connectors.sources.garmin_connect import import_tokens, login_with_password
     from tendon_pipeline.connectors.sources.sync_state import resolve_reference
-
     from tendon_pipeline.errors import ConfigError
 
     settings = settings_of(ctx)
