@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -127,5 +128,6 @@ class SyncSettings(BaseModel):
     intervals_request_gap_s: float = Field(default=0.1, ge=0, le=60,
                                            description="at least this long between two intervals.icu requests"
                                                        " (its developer: about 10 requests/s per IP, docs/sources.md)")
-    garmin_domain: str = Field(default="garmin.com", description="garmin.com, or garmin.cn for Garmin China accounts")
+    garmin_domain: Literal["garmin.com", "garmin.cn"] = Field(default="garmin.com",
+                                                        description="garmin.cn for Garmin China accounts")
     max_file_mb: float = Field(default=64.0, gt=0, description="a downloaded activity larger than this is skipped")
