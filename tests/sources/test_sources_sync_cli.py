@@ -99,6 +99,7 @@ def test_the_scheduled_flow_lands_files_and_fails_with_relink_for_a_revoked_key(
 
 
 @pytest.mark.prefect
+@pytest.mark.filterwarnings("ignore::getpass.GetPassWarning")  # the hidden prompt reads a pipe here
 def test_link_can_keep_the_key_in_a_prefect_secret_block(server, tmp_path, capsys, monkeypatch, no_prefect_events):
     import io
     import uuid
