@@ -246,6 +246,20 @@ def test_kubernetes_file_repeats_the_event_deployments_on_the_kubernetes_pool():
     assert set(k8s) - set(local) == {"backfill", "maintain-nightly"}
 
 
+@pytest.mark.parametrize("path", [LOCAL_FILE, K8S_FILE], ids=lambda p: p.name)
+def test_linked_accounts_are_synced_every_15_minutes_one_run_at_a_time(path: Path):
+    from prefect.client.schemas.schedules import IntervalSchedule
+
+    from tendon_pipeline.connectors.sources.config import SyncSettings
+
+    sync = _deployments(path)["sync-linked-accounts"]
+    assert sync["entrypoint"] == "flows/sync.py:sync_flow" and not sync.get("triggers")
+    assert sync["concurrency_limit"] == 1 and sync["parameters"] == {"process": False}  # ingest-on-arrival ingests
+    (schedule,) = sync["schedules"]
+    parsed = IntervalSchedule(interval=schedule["interval"], timezone=schedule["timezone"])  # Prefect's validation
+    assert parsed.interval.total_seconds() == SyncSettings().interval_minutes * 60 == 900
+
+
 def test_the_lake_is_compacted_nightly():
     from prefect.client.schemas.schedules import CronSchedule
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -94,3 +96,40 @@ class WatchSettings(BaseModel):
                             description="unchanged this long = complete, for files whose header does not prove it")
     poll: bool = Field(default=False, description="poll the folder instead of OS notifications (network mounts)")
     poll_interval_ms: int = Field(default=300, ge=50, le=60_000)
+
+
+class SyncSettings(BaseModel):
+    """Pulling activities from intervals.icu and Garmin Connect (``tendon link``, ``tendon sync``).
+
+    Links (which athlete, which service, which credential reference) and what was fetched
+    are kept under ``state_dir``; credentials themselves never are (see docs/sources.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    state_dir: Path | None = Field(default=None, description="links, fetch state and Garmin token stores;"
+                                   " default: a `sync` folder beside the warehouse file")
+    interval_minutes: int = Field(default=15, ge=1, le=1440,
+                                  description="poll interval of a long-running sync source; the Prefect deployment's"
+                                              " schedule (deploy/prefect.yaml) uses the same 15 min")
+    first_sync_days: int = Field(default=30, ge=1, le=3650,
+                                 description="a first sync without --since fetches this many days back")
+    overlap_hours: float = Field(default=48.0, ge=0, le=720,
+                                 description="each sync looks this far before the newest activity already fetched"
+                                             " (late uploads, edited start times); fetched ids are skipped")
+    page_size: int = Field(default=100, ge=1, le=1000, description="activities asked for per listing request")
+    timeout_s: float = Field(default=30.0, gt=0, le=600, description="connect/read timeout of one HTTP request")
+    attempts: int = Field(default=4, ge=1, le=10,
+                          description="tries of one request on 429/5xx/timeouts before the sync stops (transient)")
+    backoff_s: float = Field(default=2.0, ge=0, le=300,
+                             description="first wait between tries, doubled each time, when no Retry-After is given")
+    max_wait_s: float = Field(default=120.0, ge=0, le=3600,
+                              description="a Retry-After longer than this stops the sync (transient)"
+                                          " instead of waiting")
+    intervals_url: str = Field(default="https://intervals.icu", description="intervals.icu API base URL")
+    intervals_request_gap_s: float = Field(default=0.1, ge=0, le=60,
+                                           description="at least this long between two intervals.icu requests"
+                                                       " (its developer: about 10 requests/s per IP, docs/sources.md)")
+    garmin_domain: Literal["garmin.com", "garmin.cn"] = Field(default="garmin.com",
+                                                        description="garmin.cn for Garmin China accounts")
+    max_file_mb: float = Field(default=64.0, gt=0, description="a downloaded activity larger than this is skipped")

@@ -74,3 +74,33 @@ class NotAnActivity(TendonError):
 
 class AthleteUnknown(TendonError):
     """Nothing says whose file this is."""
+
+
+class SourceError(TendonError):
+    """A remote source (intervals.icu, Garmin Connect) could not be read.
+
+    ``transient``: a rate limit (429), a server error (5xx), a timeout or a dropped
+    connection -- the next scheduled sync picks up where this one stopped.
+    ``retry_after_s``: how long the service asked us to wait, when it said so.
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, transient: bool, hint: str | None = None,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.transient = transient
+        self.retry_after_s = retry_after_s
+
+
+class RelinkNeeded(SourceError):
+    """The service refuses the stored credentials (revoked, wrong, expired, login changed).
+
+    Terminal: retrying cannot help; the athlete must run ``tendon link`` again.
+    """
+
+    def __init__(self, message: str, *, provider: str, athlete: str, hint: str | None = None) -> None:
+        super().__init__(message, transient=False,
+                         hint=hint or f"re-link needed: run `tendon link {provider} --athlete {athlete}`")
+        self.provider = provider
+        self.athlete = athlete

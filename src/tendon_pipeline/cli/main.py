@@ -309,9 +309,10 @@ def demo(ctx: click.Context, weeks: int) -> None:
 def _register() -> None:
     from tendon_pipeline.cli.rules import COMMANDS as RULE_COMMANDS
     from tendon_pipeline.cli.sources import serve_api, watch
+    from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api]:
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
         cli.add_command(command)
 
 

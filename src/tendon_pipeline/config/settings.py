@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
-from tendon_pipeline.connectors.sources.config import UploadSettings, WatchSettings
+from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
 from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings,
                                    description="the HTTP upload endpoint (tendon serve-api)")
+    sync: SyncSettings = Field(default_factory=SyncSettings,
+                               description="intervals.icu / Garmin Connect sync (tendon link, tendon sync)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
     coaches: Coaches = Field(default_factory=list, description="[[coaches]]: who gets which athletes' alerts")
     runners: Runners = Field(default_factory=list,
