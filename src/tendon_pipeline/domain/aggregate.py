@@ -46,6 +46,7 @@ def up_to(history: AthleteHistory, as_of: date) -> AthleteHistory:
             "strength": [s for s in history.strength if s.local_date <= as_of],
             "pain": [p for p in history.pain if p.local_date <= as_of],
             "visa_a": [v for v in history.visa_a if v.local_date <= as_of],
+            "max_tests": [m for m in history.max_tests if m.local_date <= as_of],
         }
     )
 

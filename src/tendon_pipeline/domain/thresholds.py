@@ -68,6 +68,14 @@ SOURCES: dict[str, str] = {
         "Bohm et al. 2015; Radovanovic et al. 2022 (>= 12 weeks); seed program (isometric holds, "
         "eccentric heel drops, pogo hops); Silbernagel et al. 2007 (cross-train when in pain)"
     ),
+    "tendon_progression": (
+        "Beyer et al., Am J Sports Med 2015 (heavy slow resistance: load raised week by week from "
+        "15RM to 6RM over 12 weeks); Alfredson et al., Am J Sports Med 1998 (eccentric heel drops, "
+        "load added once bodyweight is painless); Silbernagel et al., Am J Sports Med 2007 (pain "
+        "<= 5/10 during, settled by next morning, not rising: continue and progress, else reduce); "
+        "RULES.md: progress from what was done, about 10 % a week at most, two-leg load does not "
+        "transfer to one leg"
+    ),
 }
 
 
@@ -225,7 +233,18 @@ class RuleThresholds(BaseModel):
         4, ge=0, description="Intensity rule applies after this many program weeks (project choice)"
     )
     one_rm_lookback_weeks: int = Field(
-        6, gt=0, description="Weeks of calf sets used to estimate 1RM (project choice)"
+        6, gt=0,
+        description=(
+            "Weeks of calf sets before the judged week used to estimate 1RM when no max was "
+            "tested (project choice; the judged week's own sets never count)"
+        ),
+    )
+    one_rm_tested_lookback_weeks: int = Field(
+        12, gt=0,
+        description=(
+            "A tested max (`tendon log max`) is used for this many weeks (project choice: one "
+            "program length, Beyer 2015)"
+        ),
     )
     plyo_to_strength_max_ratio: float = Field(
         1.0, gt=0, description="Plyometric sets may not exceed strength sets x this (Kubo 2017)"
@@ -239,6 +258,22 @@ class RuleThresholds(BaseModel):
     )
     pain_rise_min_points: float = Field(
         1.0, gt=0, description="Project choice: weekly mean pain must rise at least this much"
+    )
+    pain_usual_morning_days: int = Field(
+        28, gt=0,
+        description=(
+            "Next-morning pain of 3-5/10 is 'settled' when not above the usual morning level: the "
+            "median of the next-morning reports of this many previous days (Silbernagel 2007: "
+            "'not worse than the usual morning level'; window a project choice). With no earlier "
+            "report, 3-5 is acceptable"
+        ),
+    )
+    pain_morning_worse_points: int = Field(
+        1, ge=1,
+        description=(
+            "Next-morning pain this many points above the usual level is not settled (caution: "
+            "hold). Project choice: the smallest step of the 0-10 scale"
+        ),
     )
     visa_a_drop_caution: float = Field(10.0, gt=0, description="VISA-A drop (points) for caution (project choice)")
     visa_a_drop_warning: float = Field(20.0, gt=0, description="VISA-A drop (points) for warning (project choice)")
@@ -259,7 +294,11 @@ class RuleThresholds(BaseModel):
     )
     plan_pain_lookback_days: int = Field(7, gt=0, description="Pain this recent shapes the next plan")
     plan_pogo_return_days: int = Field(
-        14, gt=0, description="After pain, hops restart small until this many days have passed"
+        14, gt=0,
+        description=(
+            "After pain above the line (a flare), for this many days hops restart small on two "
+            "legs and calf loads stay under the step-back fraction (project choice)"
+        ),
     )
     plan_single_leg_hops_from_week: int = Field(
         9, gt=0, description="Pogo hops progress to one leg from this program week (project choice)"
@@ -274,7 +313,37 @@ class RuleThresholds(BaseModel):
         5.0, ge=0, description="Long-run cap when there is no run in the last 30 days"
     )
     plan_calf_target_intensity: float = Field(
-        0.75, gt=0, le=1, description="Suggested calf load as a fraction of 1RM once loaded"
+        0.75, gt=0, le=1,
+        description=(
+            "Calf load the program climbs towards, as a fraction of 1RM (shown in the plan's "
+            "reasons; never reached in one jump). Bohm 2015: 70-90 %"
+        ),
+    )
+    tendon_load_progression_max: float = Field(
+        0.10, ge=0,
+        description=(
+            "Largest weekly rise of the load one tendon carries (body mass share + added load) per "
+            "exercise: the usual clinical step of a few % to about 10 % a week (RULES.md; Beyer "
+            "2015 raised load weekly, 15RM to 6RM over 12 weeks)"
+        ),
+    )
+    tendon_recorded_lookback_days: int = Field(
+        14, gt=0,
+        description=(
+            "Doses progress from the heaviest set recorded in this many days per exercise; "
+            "nothing recorded: the seed's bodyweight start (project choice: two weeks)"
+        ),
+    )
+    tendon_flare_step_back: float = Field(
+        0.80, gt=0, le=1,
+        description=(
+            "After a pain flare (pain alert at warning), per-leg load is at most this fraction of "
+            "the pre-flare peak while the flare is recent (plan_pogo_return_days; Silbernagel 2007: reduce, not stop; "
+            "fraction a project choice)"
+        ),
+    )
+    tendon_flare_reference_days: int = Field(
+        28, gt=0, description="The pre-flare peak is the heaviest per-leg set of this many days before it"
     )
     plan_load_step_kg: float = Field(2.5, gt=0, description="Suggested loads are rounded to this step")
 
