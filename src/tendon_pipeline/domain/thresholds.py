@@ -252,9 +252,19 @@ class RuleThresholds(BaseModel):
     program_weeks: int = Field(12, gt=0, description="Program length, weeks (Bohm 2015, Radovanovic 2022)")
 
     # --- Pain and VISA-A (Silbernagel 2007, Robinson 2001) -------------------------------------
-    pain_during_max: int = Field(5, ge=0, le=10, description="Pain during activity above this: too much")
+    pain_during_max: int = Field(
+        5, ge=0, le=10,
+        description=(
+            "Pain during activity or the next morning above this is too much: warning, and the "
+            "plan cuts running (Silbernagel 2007: 0-2 safe, 3-5 acceptable, > 5 too much)"
+        ),
+    )
     pain_settled_max: int = Field(
-        2, ge=0, le=10, description="Next-morning pain above this is not settled (0-2 'safe' zone)"
+        2, ge=0, le=10,
+        description=(
+            "Top of the 0-2 'safe' zone (Silbernagel 2007): pain at or below it never alerts; "
+            "3-5 next morning is judged against the usual morning level"
+        ),
     )
     pain_rise_min_points: float = Field(
         1.0, gt=0, description="Project choice: weekly mean pain must rise at least this much"
@@ -343,9 +353,11 @@ class RuleThresholds(BaseModel):
         ),
     )
     tendon_flare_reference_days: int = Field(
-        28, gt=0, description="The pre-flare peak is the heaviest per-leg set of this many days before it"
+        28, gt=0, description="The pre-flare peak is the heaviest per-leg set of this many days before it (project choice)"
     )
-    plan_load_step_kg: float = Field(2.5, gt=0, description="Suggested loads are rounded to this step")
+    plan_load_step_kg: float = Field(
+        2.5, gt=0, description="Suggested loads are rounded down to this step (the smallest common plate pair)"
+    )
 
     def calibration_for(self, athlete_id: str) -> AchillesCalibration | None:
         """The athlete's Achilles calibration, if one is configured."""
