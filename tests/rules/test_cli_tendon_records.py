@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tendon_pipeline import generate as g
-from tendon_pipeline.cli import main
-from tendon_pipeline.ingest import ingest_paths
-from tendon_pipeline.settings import load_settings
+from tendon_pipeline.examples import generate as g
+from tendon_pipeline.cli.main import main
+from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.history import load_history
 from tendon_pipeline.warehouse.store import open_warehouse
 

@@ -115,7 +115,7 @@ def _store(ctx: click.Context, athlete: str, write) -> None:
 
 def _day(ctx: click.Context, athlete: str, value) -> date:
     """The given date, else today in the athlete's time zone (not the server's clock)."""
-    from tendon_pipeline.evaluate import today_for
+    from tendon_pipeline.app.evaluate import today_for
 
     return value.date() if value else today_for(settings_of(ctx), athlete)
 
