@@ -259,3 +259,19 @@ def test_6_race_recovery_week_hook_holds_hops_and_loads():
     assert sessions_of(recovering)["pogo_hops"].variant == "two_leg"
     assert sessions_of(recovering)["isometric_calf_raise_hold"].load_kg == 10.0
     assert any("race recovery week" in r for r in recovering.reasons)
+
+
+def test_1_a_known_max_caps_the_climb_and_sets_to_failure_hold():
+    from tendon_pipeline.domain.models import MaxTest
+
+    work = [e for w in range(1, 7) for e in three_a_week(w, lambda d: hold(d, load_kg=10.0))]
+    tested = MaxTest(athlete_id="a1", local_date=sunday(5), exercise="calf_raise", variant="single_leg", load_kg=40.0)
+    h = with_work(runs_only(6), *work, max_tests=[tested])
+    plan = plan_at(h, sunday(6))
+    # 80 kg per leg may rise to 88, but 75 % of the tested 110 kg per leg is 82.5: +12.5 kg.
+    assert sessions_of(plan)["isometric_calf_raise_hold"].load_kg == 12.5
+    assert any("capped at 75 % of 110 kg per leg (your tested max)" in r for r in plan.reasons)
+    failed = [StrengthEntry(athlete_id="a1", local_date=sunday(6) - timedelta(days=d), exercise="eccentric_heel_drop",
+                            kind="strength", sets=3, reps=12, load_kg=15.0, reps_in_reserve=0) for d in (1, 3)]
+    drops = sessions_of(plan_at(with_work(h, *failed), sunday(6)))["eccentric_heel_drop"]
+    assert drops.load_kg == 15.0  # taken to failure: held

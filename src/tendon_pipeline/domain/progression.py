@@ -145,31 +145,70 @@ def prescribe_load(
         ))
     base = recorded.dose
     seen = f"recorded {_dose_text(base)} on {recorded.entry.local_date.isoformat()}"
-    grow = gate.progress and loaded_stage
+    grow, why = _growth(recorded.entry, gate, loaded_stage, th)
     if history.body_mass_kg is None or base.per_leg_kg is None:
-        load = base.load_kg + (th.plan_load_step_kg if grow else 0.0)
-        dose = Dose(base.variant, load, None)
+        dose = Dose(base.variant, base.load_kg + (th.plan_load_step_kg if grow else 0.0), None)
         return Prescription(dose, (
             f"{label}: {seen}; body mass unknown, so at most one {th.plan_load_step_kg:g} kg step: "
             f"{_dose_text(dose)}."
         ))
     target = base.per_leg_kg * (1 + th.tendon_load_progression_max) if grow else base.per_leg_kg
-    why = (f"at most +{th.tendon_load_progression_max * 100:.0f} % per leg" if grow
-           else "held" + (f" ({gate.why_not})" if gate.why_not else " (bodyweight weeks)"))
-    cap_text = ""
-    if gate.flare is not None:
-        peak = recorded_dose(history, exercise, gate.flare - timedelta(days=th.tendon_flare_reference_days),
-                             gate.flare - timedelta(days=1))
-        if peak is not None and peak.dose.per_leg_kg is not None:
-            cap = peak.dose.per_leg_kg * th.tendon_flare_step_back
-            if cap < target:
-                target = cap
-                cap_text = (
-                    f"; stepped back to {th.tendon_flare_step_back * 100:.0f} % of the pre-flare "
-                    f"{_kg(peak.dose.per_leg_kg)} kg per leg after pain on {gate.flare.isoformat()}"
-                )
+    target, ceiling_text = _max_ceiling(history, recorded.entry, base, target, th, as_of)
+    target, flare_text = _flare_cap(history, exercise, gate, target, th)
     dose = choose_dose(base, target, history.body_mass_kg, th.plan_load_step_kg)
-    return Prescription(dose, f"{label}: {seen}; {why}{cap_text}: {_dose_text(dose)}.")
+    return Prescription(dose, f"{label}: {seen}; {why}{ceiling_text}{flare_text}: {_dose_text(dose)}.")
+
+
+def _growth(entry: StrengthEntry, gate: Gate, loaded_stage: bool, th: RuleThresholds) -> tuple[bool, str]:
+    """Whether the load may rise this week, and the words for it."""
+    if not gate.progress:
+        return False, f"held ({gate.why_not})"
+    if not loaded_stage:
+        return False, "held (bodyweight weeks: learn the moves)"
+    if entry.reps_in_reserve is not None and entry.reps_in_reserve < th.tendon_progress_min_rir:
+        return False, f"held (last sets with {entry.reps_in_reserve} reps in reserve)"
+    return True, f"at most +{th.tendon_load_progression_max * 100:.0f} % per leg"
+
+
+def _max_ceiling(
+    history: AthleteHistory, entry: StrengthEntry, base: Dose, target: float, th: RuleThresholds, as_of: date
+) -> tuple[float, str]:
+    """No climb past ``plan_calf_target_intensity`` of a known max: tested, or estimated from
+    sets with reps in reserve (``calf.calf_max``). An Epley estimate from sets without reps in
+    reserve is only a lower bound of the max, so it caps nothing. A load already above the
+    ceiling is held, not cut."""
+    from .calf import METHOD_TEXT, calf_max, position_of  # calf imports nothing from here
+
+    monday = as_of + timedelta(days=7 - as_of.weekday())
+    maximum = calf_max(history, monday, position_of(entry.exercise, entry.variant), th)
+    if maximum is None or maximum.method == "heaviest_recent_sets":
+        return target, ""
+    ceiling = max(maximum.per_leg_kg * th.plan_calf_target_intensity, base.per_leg_kg or 0.0)
+    if ceiling >= target:
+        return target, ""
+    return ceiling, (
+        f"; capped at {th.plan_calf_target_intensity * 100:.0f} % of {_kg(maximum.per_leg_kg)} kg per leg "
+        f"({METHOD_TEXT[maximum.method]})"
+    )
+
+
+def _flare_cap(
+    history: AthleteHistory, exercise: str, gate: Gate, target: float, th: RuleThresholds
+) -> tuple[float, str]:
+    """After a recent flare, at most ``tendon_flare_step_back`` of the pre-flare peak."""
+    if gate.flare is None:
+        return target, ""
+    peak = recorded_dose(history, exercise, gate.flare - timedelta(days=th.tendon_flare_reference_days),
+                         gate.flare - timedelta(days=1))
+    if peak is None or peak.dose.per_leg_kg is None:
+        return target, ""
+    cap = peak.dose.per_leg_kg * th.tendon_flare_step_back
+    if cap >= target:
+        return target, ""
+    return cap, (
+        f"; stepped back to {th.tendon_flare_step_back * 100:.0f} % of the pre-flare "
+        f"{_kg(peak.dose.per_leg_kg)} kg per leg after pain on {gate.flare.isoformat()}"
+    )
 
 
 def hop_rung(entry: StrengthEntry) -> int:

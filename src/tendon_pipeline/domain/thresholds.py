@@ -325,8 +325,9 @@ class RuleThresholds(BaseModel):
     plan_calf_target_intensity: float = Field(
         0.75, gt=0, le=1,
         description=(
-            "Calf load the program climbs towards, as a fraction of 1RM (shown in the plan's "
-            "reasons; never reached in one jump). Bohm 2015: 70-90 %"
+            "Calf load the program climbs towards and not past, as a fraction of a known max "
+            "(tested, or Epley from sets with reps in reserve); never reached in one jump. Bohm "
+            "2015: 70-90 %; 3 x 12 at 75 % is near failure (Epley)"
         ),
     )
     tendon_load_progression_max: float = Field(
@@ -335,6 +336,14 @@ class RuleThresholds(BaseModel):
             "Largest weekly rise of the load one tendon carries (body mass share + added load) per "
             "exercise: the usual clinical step of a few % to about 10 % a week (RULES.md; Beyer "
             "2015 raised load weekly, 15RM to 6RM over 12 weeks)"
+        ),
+    )
+    tendon_progress_min_rir: int = Field(
+        1, ge=0,
+        description=(
+            "Load rises only when the last recorded sets left at least this many reps in reserve "
+            "(or none were given): sets taken to failure are held (project choice; Alfredson 1998 "
+            "adds load once the current load is manageable)"
         ),
     )
     tendon_recorded_lookback_days: int = Field(
