@@ -275,3 +275,11 @@ def test_1_a_known_max_caps_the_climb_and_sets_to_failure_hold():
                             kind="strength", sets=3, reps=12, load_kg=15.0, reps_in_reserve=0) for d in (1, 3)]
     drops = sessions_of(plan_at(with_work(h, *failed), sunday(6)))["eccentric_heel_drop"]
     assert drops.load_kg == 15.0  # taken to failure: held
+
+
+def test_4_no_bodyweight_nagging_in_a_pain_week_or_just_after_a_flare():
+    work = [e for w in range(1, 8) for e in three_a_week(w, lambda d: strength(d, "eccentric_heel_drop", reps=12))]
+    flare = sunday(6) - timedelta(days=3)
+    h = with_work(runs_only(7), *work, pain=[pain(flare, during=6)])
+    weeks = [a.evidence["program_week"] for a in rules.tendon_loading_intensity(h, TH, sunday(7))]
+    assert weeks == [5]  # week 6 had the flare, week 7 is within 14 days of it

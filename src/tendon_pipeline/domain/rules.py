@@ -450,7 +450,9 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
       reps in reserve, else over the heaviest earlier sets (a lower bound, said so); see
       ``calf.calf_max``. Seated and standing work are judged against their own position.
 
-    Weeks without calf work are left to ``tendon_loading_frequency``.
+    Weeks without calf work are left to ``tendon_loading_frequency``; weeks with pain above the
+    line (above 5/10, Silbernagel 2007) in them or in the ``plan_pogo_return_days`` before their
+    Sunday are skipped: lighter work is then what the plan prescribes.
     """
     history = facts.history
     th = thresholds
@@ -461,7 +463,7 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
         if week_number is None or week_number <= th.calf_intensity_after_weeks:
             continue
         calf = [s for s in facts.strength_in_week(monday) if is_tendon_loading(s, th)]
-        if not calf:
+        if not calf or _flare_near(facts, monday, th):
             continue
         alert = _still_bodyweight(history, calf, monday, week_number, th) or _below_max(
             history, calf, monday, week_number, th
@@ -469,6 +471,12 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
         if alert is not None:
             alerts.append(alert)
     return alerts
+
+
+def _flare_near(facts: HistoryFacts, monday: date, th: RuleThresholds) -> bool:
+    sunday = monday + timedelta(days=6)
+    start = sunday - timedelta(days=th.plan_pogo_return_days - 1)
+    return any(start <= day <= sunday and zone(p.level, th) == "too_much" for day, p in facts.daily_pain.items())
 
 
 def _still_bodyweight(
