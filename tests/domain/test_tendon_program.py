@@ -282,4 +282,4 @@ def test_4_no_bodyweight_nagging_in_a_pain_week_or_just_after_a_flare():
     flare = sunday(6) - timedelta(days=3)
     h = with_work(runs_only(7), *work, pain=[pain(flare, during=6)])
     weeks = [a.evidence["program_week"] for a in rules.tendon_loading_intensity(h, TH, sunday(7))]
-    assert weeks == [5]  # week 6 had the flare, week 7 is within 14 days of it
+    assert weeks == [5]  # week 6 had the flare, week 7 is within 28 days of it

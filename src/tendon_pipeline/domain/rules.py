@@ -451,8 +451,8 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
       ``calf.calf_max``. Seated and standing work are judged against their own position.
 
     Weeks without calf work are left to ``tendon_loading_frequency``; weeks with pain above the
-    line (above 5/10, Silbernagel 2007) in them or in the ``plan_pogo_return_days`` before their
-    Sunday are skipped: lighter work is then what the plan prescribes.
+    line (above 5/10, Silbernagel 2007) in them or in the ``calf_intensity_quiet_after_flare_days``
+    (28) before their Sunday are skipped: lighter work is then what the plan prescribes.
     """
     history = facts.history
     th = thresholds
@@ -475,7 +475,7 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
 
 def _flare_near(facts: HistoryFacts, monday: date, th: RuleThresholds) -> bool:
     sunday = monday + timedelta(days=6)
-    start = sunday - timedelta(days=th.plan_pogo_return_days - 1)
+    start = sunday - timedelta(days=th.calf_intensity_quiet_after_flare_days - 1)
     return any(start <= day <= sunday and zone(p.level, th) == "too_much" for day, p in facts.daily_pain.items())
 
 

@@ -232,6 +232,14 @@ class RuleThresholds(BaseModel):
     calf_intensity_after_weeks: int = Field(
         4, ge=0, description="Intensity rule applies after this many program weeks (project choice)"
     )
+    calf_intensity_quiet_after_flare_days: int = Field(
+        28, ge=0,
+        description=(
+            "tendon_loading_intensity stays silent for weeks ending within this many days after pain "
+            "above the line: the plan steps loads back and climbs again then (project choice: "
+            "two weeks of step back and two of climbing; Silbernagel 2007)"
+        ),
+    )
     one_rm_lookback_weeks: int = Field(
         6, gt=0,
         description=(
