@@ -286,7 +286,8 @@ def tendon_stage(week: int | None, pain: bool, th: RuleThresholds) -> Stage:
 
 
 def tendon_gate(situation: Situation, race_recovery_week: bool) -> Gate:
-    """Whether doses may progress this week, and the flare behind a step back."""
+    """Whether doses may progress this week, and the flare behind a step back. Only a
+    ``progress`` week progresses; any other status (including ones added later) holds."""
     flare = situation.recent_pain if situation.status != "pain" else None
     why_not = {
         "hold": f"running held after {_trigger_text(situation.trigger, full=False)}",
@@ -294,7 +295,7 @@ def tendon_gate(situation: Situation, race_recovery_week: bool) -> Gate:
         "pain": "pain above the line",
         "restart": "restarting after weeks without running",
         "progress": "",
-    }[situation.status]
+    }.get(situation.status, f"plan status {situation.status}")
     if race_recovery_week:
         why_not = "race recovery week" + (f"; {why_not}" if why_not else "")
     return Gate(
