@@ -28,8 +28,6 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from .exercises import (
-    CALF_HOLD,
-    HEEL_DROP,
     POGO_HOPS,
     Variant,
     carries_body_mass,
