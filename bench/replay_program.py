@@ -26,14 +26,14 @@ import argparse
 import math
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tendon_pipeline.domain.exercises import legs, per_leg_kg  # noqa: E402
-from tendon_pipeline.domain.load import achilles_multiple, estimate_steps  # noqa: E402
-from tendon_pipeline.domain.models import (  # noqa: E402
+from tendon_pipeline.domain.exercises import legs, per_leg_kg
+from tendon_pipeline.domain.load import achilles_multiple, estimate_steps
+from tendon_pipeline.domain.models import (
     AthleteHistory,
     MaxTest,
     PainEntry,
@@ -42,9 +42,9 @@ from tendon_pipeline.domain.models import (  # noqa: E402
     TendonSession,
     WeekPlan,
 )
-from tendon_pipeline.domain.plan import plan_next_week  # noqa: E402
-from tendon_pipeline.domain.rules import evaluate  # noqa: E402
-from tendon_pipeline.domain.thresholds import RuleThresholds  # noqa: E402
+from tendon_pipeline.domain.plan import plan_next_week
+from tendon_pipeline.domain.rules import evaluate
+from tendon_pipeline.domain.thresholds import RuleThresholds
 
 START = date(2025, 1, 6)  # a Monday
 STEP = 2.5
@@ -79,7 +79,7 @@ def _run(runner: Runner, day: date, km: float, speed: float) -> RunSummary:
     steps = estimate_steps(distance, distance / speed)
     return RunSummary(
         athlete_id=runner.athlete_id, activity_id=f"{runner.athlete_id}-{day.isoformat()}", local_date=day,
-        start_utc=datetime.combine(day, time(7), tzinfo=timezone.utc), sport="running", distance_m=distance,
+        start_utc=datetime.combine(day, time(7), tzinfo=UTC), sport="running", distance_m=distance,
         duration_s=distance / speed, avg_speed_mps=speed, steps=steps, tendon_load_bw=steps * achilles_multiple(speed),
         is_running=True,
     )
@@ -175,7 +175,8 @@ def replay(runner: Runner, weeks: int, th: RuleThresholds) -> list[str]:
     seen: set[str] = set()
     plans: list[WeekPlan] = []
     fired: list[str] = []
-    lines = [f"runner {runner.athlete_id} ({runner.body_mass_kg:g} kg; true single-leg max {capacity:.0f} kg per leg at start)",
+    lines = [f"runner {runner.athlete_id} ({runner.body_mass_kg:g} kg; "
+             f"true single-leg max {capacity:.0f} kg per leg at start)",
              f"{'wk':>3} {'plan for':10} {'status':8} {'km':>11} {'holds':>16} {'heel drops':>16} {'hops':>10}"
              f" {'true max':>8}  alerts of the week"]
     for week in range(1, weeks + 1):
@@ -184,7 +185,8 @@ def replay(runner: Runner, weeks: int, th: RuleThresholds) -> list[str]:
         sessions = {s.exercise: s for s in plan.tendon_sessions}
         plans.append(plan)
         lines.append(
-            f"{week:>3} {plan.week_start.isoformat():10} {plan.status:8} {plan.target_km_low:5.1f}-{plan.target_km_high:5.1f}"
+            f"{week:>3} {plan.week_start.isoformat():10} {plan.status:8}"
+            f" {plan.target_km_low:5.1f}-{plan.target_km_high:5.1f}"
             f" {_dose(sessions.get('isometric_calf_raise_hold')):>16} {_dose(sessions.get('eccentric_heel_drop')):>16}"
             f" {_dose(sessions.get('pogo_hops')):>10} {capacity:8.0f}"
         )

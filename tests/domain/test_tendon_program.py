@@ -17,6 +17,7 @@ from tendon_pipeline.domain.rules import evaluate
 from tendon_pipeline.domain.thresholds import RuleThresholds
 
 TH = RuleThresholds()
+KINDS = {"pogo_hops": "plyometric", "isometric_calf_raise_hold": "isometric"}
 BODY = 70.0
 
 
@@ -108,7 +109,7 @@ def test_1_a_runner_following_the_plan_never_steps_more_than_10_percent():
         monday = as_of + timedelta(days=1)
         done = [
             StrengthEntry(athlete_id="a1", local_date=monday + timedelta(days=d), exercise=s.exercise,
-                          kind="plyometric" if s.exercise == "pogo_hops" else "isometric" if s.hold_s and s.exercise != "pogo_hops" else "strength",
+                          kind=KINDS.get(s.exercise, "strength"),
                           sets=s.sets, reps=s.reps, seconds=s.hold_s, load_kg=s.load_kg, variant=s.variant)
             for s in plan.tendon_sessions for d in (1, 3, 5)
         ]
@@ -208,7 +209,8 @@ def test_4_a_tested_max_is_preferred_and_named():
 
 def test_5_stable_acceptable_morning_pain_neither_alerts_nor_cuts_running():
     block = steady_block(weeks=12)
-    steady = [pain(BLOCK_START + timedelta(weeks=w, days=d), during=3, next_morning=3) for w in range(12) for d in (2, 5)]
+    steady = [pain(BLOCK_START + timedelta(weeks=w, days=d), during=3, next_morning=3)
+              for w in range(12) for d in (2, 5)]
     h = block.model_copy(update={"pain": steady})
     alerts = evaluate(h, TH, sunday(12))
     assert [a for a in alerts if a.rule.startswith("pain_monitoring") and a.rank >= 1] == []
@@ -234,8 +236,9 @@ def test_5_severity_and_plan_agree(during, morning, status):
 def _advanced_hopper(weeks: int) -> AthleteHistory:
     """Program weeks 1..weeks with hops recorded on two legs for 30 s, holds +10 kg."""
     work = [e for w in range(1, weeks + 1) for e in three_a_week(w, lambda d: hold(d, load_kg=10.0))]
-    work += [StrengthEntry(athlete_id="a1", local_date=BLOCK_START + timedelta(weeks=w - 1, days=3), exercise="pogo_hops",
-                           kind="plyometric", sets=3, seconds=30) for w in range(1, weeks + 1)]  # two legs by default
+    work += [StrengthEntry(athlete_id="a1", local_date=BLOCK_START + timedelta(weeks=w - 1, days=3),
+                           exercise="pogo_hops", kind="plyometric", sets=3, seconds=30)  # two legs by default
+             for w in range(1, weeks + 1)]
     return with_work(runs_only(weeks), *work)
 
 

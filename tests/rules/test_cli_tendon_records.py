@@ -11,23 +11,23 @@ import contextlib
 import io
 import json
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tendon_pipeline.examples import generate as g
-from tendon_pipeline.cli.main import main
 from tendon_pipeline.app.ingest import ingest_paths
+from tendon_pipeline.cli.main import main
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.examples import generate as g
 from tendon_pipeline.warehouse.history import load_history
 from tendon_pipeline.warehouse.store import open_warehouse
 
 
 def _far_zone() -> str:
     """A zone whose date differs from UTC's right now (UTC+14 after 10:00 UTC, UTC-12 before 12:00)."""
-    return "Pacific/Kiritimati" if datetime.now(timezone.utc).hour >= 11 else "Etc/GMT+12"
+    return "Pacific/Kiritimati" if datetime.now(UTC).hour >= 11 else "Etc/GMT+12"
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_pain_without_a_date_is_dated_in_the_athletes_zone(setup):
     logged = tendon(setup, "log", "pain", "--athlete", "ana", "--during", "3", "--next-morning", "2")
     assert logged.returncode == 0, logged.stderr
     athlete_today = datetime.now(ZoneInfo(zone)).date()
-    assert athlete_today != datetime.now(timezone.utc).date()  # the zone was chosen for this
+    assert athlete_today != datetime.now(UTC).date()  # the zone was chosen for this
     assert [p.local_date for p in _history(setup).pain] == [athlete_today]
     assert athlete_today.isoformat() in logged.stdout
 

@@ -242,4 +242,13 @@ def prescribe_hops(
     return HOP_RUNGS[rung], f"Pogo hops one rung up at most: {seen}{held}."
 
 
-__all__ = ["Dose", "Gate", "HOP_RUNGS", "Prescription", "choose_dose", "prescribe_hops", "prescribe_load", "recorded_dose"]
+__all__ = [
+    "HOP_RUNGS",
+    "Dose",
+    "Gate",
+    "Prescription",
+    "choose_dose",
+    "prescribe_hops",
+    "prescribe_load",
+    "recorded_dose",
+]

@@ -23,9 +23,9 @@ from .aggregate import (
     tendon_session_dates,
     up_to,
 )
-from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
 from .calf import METHOD_TEXT, calf_max, entry_per_leg_kg, position_of
 from .exercises import describe, variant_of
+from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
 from .models import (
     SEVERITY_RANK,
     Alert,
@@ -506,9 +506,10 @@ def _below_max(
 ) -> Alert | None:
     judged = []  # (intensity, entry, per-leg kg, max) per position
     for position in ("standing", "seated"):
-        sets = [(s, entry_per_leg_kg(s, history.body_mass_kg)) for s in calf if position_of(s.exercise, s.variant) == position]
+        here = [s for s in calf if position_of(s.exercise, s.variant) == position]
+        sets = [(s, entry_per_leg_kg(s, history.body_mass_kg)) for s in here]
         sets = [(s, kg) for s, kg in sets if kg is not None and kg > 0]
-        maximum = calf_max(history, monday, position, th) if sets else None  # type: ignore[arg-type]
+        maximum = calf_max(history, monday, position, th) if sets else None
         if maximum is None:
             continue
         entry, kg = max(sets, key=lambda item: (item[1], item[0].exercise))

@@ -370,7 +370,8 @@ class RuleThresholds(BaseModel):
         ),
     )
     tendon_flare_reference_days: int = Field(
-        28, gt=0, description="The pre-flare peak is the heaviest per-leg set of this many days before it (project choice)"
+        28, gt=0,
+        description="The pre-flare peak is the heaviest per-leg set of this many days before it (project choice)",
     )
     plan_load_step_kg: float = Field(
         2.5, gt=0, description="Suggested loads are rounded down to this step (the smallest common plate pair)"

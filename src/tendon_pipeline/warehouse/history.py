@@ -73,7 +73,8 @@ def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) ->
         exercise, kind = fit_exercise(row.category, _int(row.repetitions), _float(row.duration_s))
         if not pd.isna(row.fixed_exercise):
             exercise, kind = row.fixed_exercise, kind_of(row.fixed_exercise)
-        variant = row.fixed_variant if not pd.isna(row.fixed_variant) else fit_variant(row.category, _int(row.category_subtype))
+        variant = (row.fixed_variant if not pd.isna(row.fixed_variant)
+                   else fit_variant(row.category, _int(row.category_subtype)))
         day = local_date(row.start_utc, None if pd.isna(row.local_offset_s) else row.local_offset_s, tz_name)
         entry = entries.setdefault((row.activity_id, exercise, variant), {
             "athlete_id": athlete_id, "local_date": day, "exercise": exercise, "kind": kind,
