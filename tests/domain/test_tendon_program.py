@@ -286,3 +286,11 @@ def test_4_no_bodyweight_nagging_in_a_pain_week_or_just_after_a_flare():
     h = with_work(runs_only(7), *work, pain=[pain(flare, during=6)])
     weeks = [a.evidence["program_week"] for a in rules.tendon_loading_intensity(h, TH, sunday(7))]
     assert weeks == [5]  # week 6 had the flare, week 7 is within 28 days of it
+
+
+def test_6_hops_start_at_the_bottom_when_none_were_recorded():
+    work = [e for w in range(1, 11) for e in three_a_week(w, lambda d: hold(d, load_kg=10.0))]
+    plan = plan_at(with_work(runs_only(10), *work), sunday(10))
+    hop = sessions_of(plan)["pogo_hops"]
+    assert plan.status == "progress" and plan.program_week == 11
+    assert "Two legs" in hop.note and hop.hold_s == 20  # not one leg at week 11 (was: by program week)

@@ -224,11 +224,16 @@ def prescribe_hops(
     hops = [s for s in history.strength if s.exercise == POGO_HOPS and start <= s.local_date <= as_of]
     current = max((hop_rung(s) for s in hops), default=0)
     seen = (f"recorded {HOP_RUNGS[current][1]} s on {'one leg' if HOP_RUNGS[current][0] == 1 else 'two legs'}"
-            if hops else "none recorded")
+            if hops else "none recorded lately")
     if gate.flare is not None:
         return HOP_RUNGS[0], (
             f"Pogo hops restart small on two legs after pain on {gate.flare.isoformat()} "
             f"({gate.flare_rule}): {seen}."
+        )
+    if not hops:
+        return HOP_RUNGS[0], (
+            f"Pogo hops: none recorded in the last {th.tendon_recorded_lookback_days} days, so start "
+            f"on two legs, {HOP_RUNGS[0][1]} s."
         )
     single_from = th.plan_single_leg_hops_from_week
     top = len(HOP_RUNGS) - 1 if (program_week or 1) >= single_from else 1
