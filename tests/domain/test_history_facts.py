@@ -14,8 +14,6 @@ from tendon_pipeline.domain.aggregate import (
     HistoryFacts,
     acwr_frame,
     daily_tendon_load,
-    estimated_calf_1rm,
-    heaviest_calf_set,
     runs_in_week,
     sets_by_kind,
     tendon_session_dates,
@@ -47,9 +45,6 @@ def test_weekly_figures_equal_the_helpers(h, as_of):
         assert facts.tendon_session_dates(monday, th) == tendon_session_dates(cut, monday, th)
         assert facts.sets_by_kind(monday) == sets_by_kind(cut, monday)
         assert facts.weekly_pain_level(monday) == weekly_pain_level(cut, monday)
-        assert facts.heaviest_calf_set(monday, th) == heaviest_calf_set(cut, monday, th)
-        sunday = monday + timedelta(days=6)
-        assert facts.estimated_calf_1rm(sunday, th) == estimated_calf_1rm(cut, sunday, th)
 
 
 @pytest.mark.parametrize("h", HISTORIES, ids=lambda h: h.athlete_id)

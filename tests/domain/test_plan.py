@@ -67,10 +67,14 @@ def test_clean_history_progresses():
     assert plan.cross_training_sessions == 0
     assert plan.program_week == 9 and plan.tendon_sessions_per_week == 3
     sessions = by_exercise(plan)
-    # Past week 4, loads go up a step when clean: holds 37.5 -> 40 kg, heel drops 10 -> 12.5 kg.
-    assert sessions["isometric_calf_raise_hold"].load_kg == 40.0
-    assert sessions["eccentric_heel_drop"].load_kg == 12.5
-    assert "One leg" in sessions["pogo_hops"].note  # week 9: hops progress to one leg
+    # Past week 4, loads rise at most 10 % per leg from the recorded sets (single leg, 70 kg
+    # body mass): holds 70 + 37.5 = 107.5 kg -> <= 118.25 kg: +47.5 kg (117.5 kg per leg);
+    # heel drops 70 + 10 = 80 kg -> <= 88 kg: +17.5 kg.
+    assert sessions["isometric_calf_raise_hold"].load_kg == 47.5
+    assert sessions["isometric_calf_raise_hold"].load_per_leg_kg == 117.5
+    assert sessions["eccentric_heel_drop"].load_kg == 17.5
+    # Hops recorded at 3 x 20 s on two legs climb one rung: two legs, 30 s (not one leg yet).
+    assert sessions["pogo_hops"].hold_s == 30 and "Two legs" in sessions["pogo_hops"].note
     assert "progress up to 10 %" in plan.reasons[0]
     assert_every_change_has_a_reason(plan)
 
@@ -150,9 +154,16 @@ def test_pain_swaps_in_cross_training_and_regresses_tendon_work():
     assert_every_change_has_a_reason(plan)
 
 
-def test_next_morning_pain_also_counts_as_above_the_line():
-    plan = plan_for(eight_weeks(pain=[pain(WEEK8_MONDAY + timedelta(days=4), during=4, next_morning=4)]))
+def test_next_morning_pain_above_five_is_above_the_line():
+    plan = plan_for(eight_weeks(pain=[pain(WEEK8_MONDAY + timedelta(days=4), during=4, next_morning=6)]))
     assert plan.status == "pain" and plan.cross_training_sessions == 2
+
+
+def test_unsettled_morning_pain_holds_without_cutting_running():
+    # 4/10 the next morning against a usual 1/10: a caution, and the plan holds (90-100 %).
+    plan = plan_for(eight_weeks(pain=[pain(WEEK8_MONDAY + timedelta(days=4), during=4, next_morning=4)]))
+    assert plan.status == "hold" and plan.cross_training_sessions == 0
+    assert plan.target_km_low == pytest.approx(round(block_week_km(7) * 0.9, 1))
 
 
 def test_hops_restart_small_after_pain():

@@ -9,8 +9,10 @@ import click
 
 from tendon_pipeline.cli.context import settings_of
 from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
-from tendon_pipeline.domain.exercises import EXERCISE_KINDS, exercise_name, kind_of
+from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS, exercise_name, kind_of
 from tendon_pipeline.errors import ConfigError
+
+VARIANT_CHOICE = click.Choice([v.replace("_", "-") for v in VARIANTS])
 
 
 def _read_only(ctx: click.Context):
@@ -111,8 +113,15 @@ def _store(ctx: click.Context, athlete: str, write) -> None:
     _evaluate_after_log(ctx, athlete)
 
 
-def _day(value) -> date:
-    return value.date() if value else date.today()
+def _day(ctx: click.Context, athlete: str, value) -> date:
+    """The given date, else today in the athlete's time zone (not the server's clock)."""
+    from tendon_pipeline.app.evaluate import today_for
+
+    return value.date() if value else today_for(settings_of(ctx), athlete)
+
+
+def _variant(value: str | None) -> str | None:
+    return value.replace("-", "_") if value else None
 
 
 @log.command("strength")
@@ -122,36 +131,65 @@ def _day(value) -> date:
 @click.option("--reps", type=click.IntRange(1, 500))
 @click.option("--seconds", type=click.FloatRange(1, 3600), help="Hold or work time per set.")
 @click.option("--load-kg", type=click.FloatRange(0, 500), help="External load (bodyweight is implied).")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
+@click.option("--variant", type=VARIANT_CHOICE,
+              help="How many legs carried it, or seated (default: single leg for holds and heel drops, "
+                   "two legs for calf raises).")
+@click.option("--reps-in-reserve", type=click.IntRange(0, 20), help="Reps you could still have done.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (your time zone).")
 @click.pass_context
-def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, day) -> None:
+def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, reps_in_reserve, day) -> None:
     """Log a strength or tendon exercise (all its sets)."""
     from tendon_pipeline.domain.models import StrengthEntry
     from tendon_pipeline.warehouse.history import log_strength as store
 
     if (reps is None) == (seconds is None):
         raise click.UsageError("give exactly one of --reps or --seconds")
+    if reps_in_reserve is not None and reps is None:
+        raise click.UsageError("--reps-in-reserve needs --reps")
     name = exercise_name(exercise)
-    entry = StrengthEntry(athlete_id=athlete, local_date=_day(day), exercise=name,
+    entry = StrengthEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), exercise=name,
                           kind=kind_of(name), sets=sets, reps=reps,
-                          seconds=seconds, load_kg=load_kg)
+                          seconds=seconds, load_kg=load_kg, variant=_variant(variant),
+                          reps_in_reserve=reps_in_reserve)
     _store(ctx, athlete, lambda wh: store(wh, entry))
     click.echo(f"logged {name} for {athlete} on {entry.local_date}: {sets} x {reps or f'{seconds:g} s'}"
-               + (f" + {load_kg:g} kg" if load_kg else ""))
+               + (f" + {load_kg:g} kg" if load_kg else "") + (f" ({variant})" if variant else ""))
+
+
+@log.command("max")
+@click.option("--athlete", required=True)
+@click.option("--exercise", default="calf_raise", show_default=True, help="The calf exercise tested.")
+@click.option("--variant", type=VARIANT_CHOICE, required=True, help="Legs (or seated) in the test.")
+@click.option("--load-kg", type=click.FloatRange(0, 500), required=True,
+              help="Heaviest added load lifted (body mass is implied unless seated).")
+@click.option("--reps", type=click.IntRange(1, 30), default=1, show_default=True, help="Reps at that load.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (your time zone).")
+@click.pass_context
+def log_max(ctx, athlete, exercise, variant, load_kg, reps, day) -> None:
+    """Log a tested calf max: the tendon_loading_intensity rule prefers it to estimates."""
+    from tendon_pipeline.domain.models import MaxTest
+    from tendon_pipeline.warehouse.history import log_max as store
+
+    test = MaxTest(athlete_id=athlete, local_date=_day(ctx, athlete, day), exercise=exercise_name(exercise),
+                   variant=_variant(variant), load_kg=load_kg, reps=reps)
+    _store(ctx, athlete, lambda wh: store(wh, test))
+    click.echo(f"logged tested max for {athlete} on {test.local_date}: {test.exercise} ({variant}) "
+               f"+{load_kg:g} kg x {reps}")
 
 
 @log.command("pain")
 @click.option("--athlete", required=True)
 @click.option("--during", type=click.IntRange(0, 10), required=True, help="Achilles pain during activity, 0-10.")
 @click.option("--next-morning", type=click.IntRange(0, 10), help="Pain the next morning, 0-10.")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The activity day (default: today).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
+              help="The activity day (default: today in your time zone).")
 @click.pass_context
 def log_pain(ctx, athlete, during, next_morning, day) -> None:
     """Log Achilles pain (Silbernagel pain-monitoring model)."""
     from tendon_pipeline.domain.models import PainEntry
     from tendon_pipeline.warehouse.history import log_pain as store
 
-    entry = PainEntry(athlete_id=athlete, local_date=_day(day), during=during, next_morning=next_morning)
+    entry = PainEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), during=during, next_morning=next_morning)
     _store(ctx, athlete, lambda wh: store(wh, entry))
     click.echo(f"logged pain for {athlete} on {entry.local_date}: during {during}/10"
                + (f", next morning {next_morning}/10" if next_morning is not None else ""))
@@ -167,9 +205,72 @@ def log_visa_a(ctx, athlete, score, day) -> None:
     from tendon_pipeline.domain.models import VisaAEntry
     from tendon_pipeline.warehouse.history import log_visa_a as store
 
-    entry = VisaAEntry(athlete_id=athlete, local_date=_day(day), score=score)
+    entry = VisaAEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), score=score)
     _store(ctx, athlete, lambda wh: store(wh, entry))
     click.echo(f"logged VISA-A {score} for {athlete} on {entry.local_date}")
 
 
-COMMANDS = [alerts, plan, status, evaluate, log]
+@click.group()
+def strength() -> None:
+    """Watch-recorded strength sets: list them, say what they were."""
+
+
+@strength.command("list")
+@click.option("--athlete", required=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only sets from this day on.")
+@click.pass_context
+def strength_list(ctx, athlete, since) -> None:
+    """Active sets from the watch, with the variant the FIT subtype gives and any correction."""
+    import pandas as pd
+
+    from tendon_pipeline.domain.exercises import fit_exercise, fit_variant
+    from tendon_pipeline.warehouse.history import fit_sets
+
+    with _read_only(ctx) as wh:
+        rows = fit_sets(wh, athlete, since.date() if since else None)
+    if rows.empty:
+        click.echo(f"no strength sets from the watch for {athlete}")
+        return
+    for r in rows.to_dict("records"):
+        r = {k: None if pd.isna(v) else v for k, v in r.items()}
+        reps = None if r["repetitions"] is None else int(r["repetitions"])
+        subtype = None if r["category_subtype"] is None else int(r["category_subtype"])
+        name, _ = fit_exercise(r["category"], reps, r["duration_s"])
+        seen = f"{name} ({fit_variant(r['category'], subtype) or 'variant unknown'})"
+        fixed = [str(r[k]) for k in ("corrected_exercise", "corrected_variant") if r[k] is not None]
+        if r["reps_in_reserve"] is not None:
+            fixed.append(f"RIR {int(r['reps_in_reserve'])}")
+        weight = f" +{r['weight_kg']:g} kg" if r["weight_kg"] else ""
+        click.echo(f"{r['activity_id']} {r['utc_date']:%Y-%m-%d} set {r['set_index']}: {seen} x {reps or '-'}{weight}"
+                   + (f" -> corrected: {', '.join(fixed)}" if fixed else ""))
+
+
+@strength.command("correct")
+@click.option("--athlete", required=True)
+@click.option("--activity", "activity_id", required=True, help="Activity id (see `tendon strength list`).")
+@click.option("--set", "set_indexes", type=click.IntRange(0, 100_000), multiple=True,
+              help="Set index (repeatable; default: every calf_raise set of the activity).")
+@click.option("--exercise", help="What the sets were, e.g. eccentric_heel_drop.")
+@click.option("--variant", type=VARIANT_CHOICE, help="Legs (or seated).")
+@click.option("--reps-in-reserve", type=click.IntRange(0, 20))
+@click.pass_context
+def strength_correct(ctx, athlete, activity_id, set_indexes, exercise, variant, reps_in_reserve) -> None:
+    """Say what watch-recorded sets were (no re-ingest): the next evaluation uses it."""
+    from tendon_pipeline.warehouse.history import SetCorrection, correct_sets
+
+    if exercise is None and variant is None and reps_in_reserve is None:
+        raise click.UsageError("give at least one of --exercise, --variant, --reps-in-reserve")
+    fix = SetCorrection(exercise_name(exercise) if exercise else None, _variant(variant), reps_in_reserve)
+    done: list[int] = []
+
+    def write(wh) -> None:
+        try:
+            done.extend(correct_sets(wh, athlete, activity_id, list(set_indexes) or None, fix))
+        except ValueError as exc:
+            raise ConfigError(str(exc), hint="list the sets with `tendon strength list --athlete ...`") from None
+
+    _store(ctx, athlete, write)
+    click.echo(f"corrected {len(done)} set(s) of activity {activity_id}: sets {', '.join(map(str, done))}")
+
+
+COMMANDS = [alerts, plan, status, evaluate, log, strength]

@@ -8,7 +8,7 @@ give meaningless "steps".
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -20,7 +20,6 @@ import pandas as pd
 
 from .load import (
     as_daily_series,
-    epley_1rm,
     ewma_acwr,
     ewma_acwr_values,
     is_week_complete,
@@ -46,6 +45,7 @@ def up_to(history: AthleteHistory, as_of: date) -> AthleteHistory:
             "strength": [s for s in history.strength if s.local_date <= as_of],
             "pain": [p for p in history.pain if p.local_date <= as_of],
             "visa_a": [v for v in history.visa_a if v.local_date <= as_of],
+            "max_tests": [m for m in history.max_tests if m.local_date <= as_of],
         }
     )
 
@@ -145,77 +145,6 @@ def sets_by_kind(history: AthleteHistory, monday: date) -> SetCounts:
         strength=sum(s.sets for s in week if s.kind in ("strength", "isometric")),
         plyometric=sum(s.sets for s in week if s.kind == "plyometric"),
     )
-
-
-def calf_set_weight_kg(entry: StrengthEntry, body_mass_kg: float | None) -> float | None:
-    """Weight moved in a calf set: body mass plus external load (None without body mass)."""
-    if body_mass_kg is None:
-        return None
-    return body_mass_kg + (entry.load_kg or 0.0)
-
-
-class OneRepMax(NamedTuple):
-    one_rm_kg: float
-    entry: StrengthEntry
-    weight_kg: float
-
-
-def by_date_and_exercise(entries: Sequence[StrengthEntry]) -> list[StrengthEntry]:
-    """Strength entries in (date, exercise) order, the order the calf helpers scan them in."""
-    return sorted(entries, key=lambda s: (s.local_date, s.exercise))
-
-
-def estimated_calf_1rm(
-    history: AthleteHistory, end: date, thresholds: RuleThresholds
-) -> OneRepMax | None:
-    """Best Epley 1RM over dynamic calf sets (with reps) in the look-back ending on ``end``."""
-    return best_calf_1rm(by_date_and_exercise(history.strength), history.body_mass_kg, end, thresholds)
-
-
-def one_rm_window(end: date, thresholds: RuleThresholds) -> tuple[date, date]:
-    return end - timedelta(weeks=thresholds.one_rm_lookback_weeks) + timedelta(days=1), end
-
-
-def best_calf_1rm(
-    ordered: Sequence[StrengthEntry], body_mass_kg: float | None, end: date, thresholds: RuleThresholds
-) -> OneRepMax | None:
-    """``estimated_calf_1rm`` over entries already in (date, exercise) order."""
-    start, end = one_rm_window(end, thresholds)
-    best: OneRepMax | None = None
-    for entry in ordered:
-        if not (start <= entry.local_date <= end and entry.kind == "strength"):
-            continue
-        if entry.exercise not in thresholds.tendon_loading_exercises or not entry.reps:
-            continue
-        weight = calf_set_weight_kg(entry, body_mass_kg)
-        if weight is None:
-            continue
-        one_rm = epley_1rm(weight, entry.reps)
-        if best is None or one_rm > best.one_rm_kg:
-            best = OneRepMax(one_rm, entry, weight)
-    return best
-
-
-def heaviest_calf_set(
-    history: AthleteHistory, monday: date, thresholds: RuleThresholds
-) -> tuple[StrengthEntry, float] | None:
-    """The week's heaviest calf set (dynamic or isometric) and its weight in kg."""
-    week = [s for s in by_date_and_exercise(history.strength) if in_week(s.local_date, monday)]
-    return heaviest_of(week, history.body_mass_kg, thresholds)
-
-
-def heaviest_of(
-    ordered_week: Sequence[StrengthEntry], body_mass_kg: float | None, thresholds: RuleThresholds
-) -> tuple[StrengthEntry, float] | None:
-    """``heaviest_calf_set`` over one week's entries already in (date, exercise) order."""
-    best: tuple[StrengthEntry, float] | None = None
-    for entry in ordered_week:
-        if not is_tendon_loading(entry, thresholds):
-            continue
-        weight = calf_set_weight_kg(entry, body_mass_kg)
-        if weight is not None and (best is None or weight > best[1]):
-            best = (entry, weight)
-    return best
 
 
 # --------------------------------------------------------------------------- program
@@ -474,28 +403,6 @@ class HistoryFacts:
             strength=sum(s.sets for s in week if s.kind in ("strength", "isometric")),
             plyometric=sum(s.sets for s in week if s.kind == "plyometric"),
         )
-
-    @cached_property
-    def _ordered_strength(self) -> list[StrengthEntry]:
-        return by_date_and_exercise(self.history.strength)
-
-    @cached_property
-    def _ordered_dates(self) -> list[date]:
-        return [s.local_date for s in self._ordered_strength]
-
-    def ordered_strength_between(self, start: date, end: date) -> list[StrengthEntry]:
-        """Entries dated in [start, end], in (date, exercise) order."""
-        lo = bisect_left(self._ordered_dates, start)
-        hi = bisect_right(self._ordered_dates, end)
-        return self._ordered_strength[lo:hi]
-
-    def heaviest_calf_set(self, monday: date, thresholds: RuleThresholds) -> tuple[StrengthEntry, float] | None:
-        week = self.ordered_strength_between(monday, monday + timedelta(days=6))
-        return heaviest_of(week, self.history.body_mass_kg, thresholds)
-
-    def estimated_calf_1rm(self, end: date, thresholds: RuleThresholds) -> OneRepMax | None:
-        window = self.ordered_strength_between(*one_rm_window(end, thresholds))
-        return best_calf_1rm(window, self.history.body_mass_kg, end, thresholds)
 
     # pain ---------------------------------------------------------------------
 

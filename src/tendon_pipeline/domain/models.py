@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .exercises import Variant
+
 RUNNING_SPORTS: frozenset[str] = frozenset({"running", "trail_running", "treadmill"})
 
 
@@ -112,6 +114,25 @@ class StrengthEntry(_Model):
     seconds: float | None = Field(default=None, ge=0)
     load_kg: float | None = Field(default=None, ge=0, description="External load; bodyweight is implied")
     source: Literal["fit", "manual"] = "manual"
+    variant: Variant | None = Field(
+        default=None,
+        description="single_leg, two_leg, seated or seated_single_leg (FIT category_subtype, "
+        "`tendon log strength --variant` or a correction); None: the exercise's default",
+    )
+    reps_in_reserve: int | None = Field(
+        default=None, ge=0, le=20, description="Reps the runner could still have done (RIR)"
+    )
+
+
+class MaxTest(_Model):
+    """A tested maximum: the heaviest load lifted for ``reps`` (1 = a true 1RM)."""
+
+    athlete_id: str
+    local_date: date
+    exercise: ExerciseName
+    variant: Variant
+    load_kg: float = Field(ge=0, description="External load lifted (body mass is added unless seated)")
+    reps: int = Field(default=1, ge=1, le=30)
 
 
 class PainEntry(_Model):
@@ -139,10 +160,11 @@ class AthleteHistory(_Model):
     strength: list[StrengthEntry] = Field(default_factory=list)
     pain: list[PainEntry] = Field(default_factory=list)
     visa_a: list[VisaAEntry] = Field(default_factory=list)
+    max_tests: list[MaxTest] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_athlete(self) -> AthleteHistory:
-        for item in self.entries():
+        for item in (*self.entries(), *self.max_tests):
             if item.athlete_id != self.athlete_id:
                 raise ValueError(
                     f"entry for athlete {item.athlete_id!r} in history of {self.athlete_id!r}"
@@ -190,6 +212,10 @@ class TendonSession(_Model):
     hold_s: float | None = None
     load_kg: float | None = None
     note: str = ""
+    variant: Variant | None = None
+    load_per_leg_kg: float | None = Field(
+        default=None, description="Weight one tendon carries (body mass share + added load)"
+    )
 
 
 class WeekPlan(_Model):

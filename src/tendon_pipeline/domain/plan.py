@@ -4,9 +4,11 @@ The plan covers the ISO week starting on the first Monday after ``as_of``. It bu
 last completed week (the week ending on or before ``as_of``) and on the alerts raised from
 that week's Monday (or the last 7 days, whichever starts earlier) up to ``as_of``:
 
-* pain above the line (a ``pain_monitoring.during`` / ``.next_morning`` alert, or any pain
-  alert at warning or worse): running capped at 50 %, half the runs swapped for
-  cross-training, tendon work regressed (both-leg holds, no hops);
+* pain above the line (a pain alert at warning or worse: above 5/10 during or the next
+  morning, Silbernagel 2007): running capped at 50 %, half the runs swapped for
+  cross-training, tendon work regressed (both-leg holds, no hops); a pain caution (3-5/10
+  not settled, rising week to week) holds like any caution, and pain in the acceptable zone
+  changes nothing;
 * warning/high from a load rule: running cut 20-30 %, long run at most 80 % of the 30-day
   longest;
 * caution from a load rule, or pain rising / VISA-A falling: hold (90-100 %);
@@ -17,7 +19,8 @@ average + 10 %, and the long-run cap ignores runs flagged as spikes (warning or 
 week or run that overshot is never the base for the next.
 
 An ACWR alert at caution alone is context and does not change the plan. Every decision
-adds a plain-language reason.
+adds a plain-language reason. The tendon session's doses progress from what was recorded
+(``progression``).
 """
 
 from __future__ import annotations
@@ -29,20 +32,19 @@ from typing import Literal, NamedTuple
 
 from .aggregate import (
     WEEK,
-    estimated_calf_1rm,
     in_week,
     program_start_of,
     program_week,
     running_runs,
     up_to,
 )
+from .exercises import CALF_HOLD, HEEL_DROP, POGO_HOPS, legs
 from .load import week_monday
 from .models import SEVERITY_RANK, Alert, AthleteHistory, TendonSession, WeekPlan
+from .progression import Dose, Gate, prescribe_hops, prescribe_load
 from .rules import (
     ACWR,
     LOAD_RULES,
-    PAIN_DURING,
-    PAIN_NEXT_MORNING,
     PAIN_RULES,
     PLYOMETRIC_BALANCE,
     SESSION_SPIKE,
@@ -89,9 +91,10 @@ def _is_acwr_warning(alert: Alert) -> bool:
 
 
 def _is_pain_above_line(alert: Alert) -> bool:
-    return alert.rule in (PAIN_DURING, PAIN_NEXT_MORNING) or (
-        alert.rule in PAIN_RULES and alert.rank >= SEVERITY_RANK["warning"]
-    )
+    """Pain above the line is a pain alert at warning or worse (Silbernagel: above 5/10). A
+    caution (not settled, rising, VISA-A slipping) holds the plan instead: severity and the
+    plan's response agree."""
+    return alert.rule in PAIN_RULES and alert.rank >= SEVERITY_RANK["warning"]
 
 
 def assess(
@@ -282,89 +285,81 @@ def tendon_stage(week: int | None, pain: bool, th: RuleThresholds) -> Stage:
     return "advanced" if week >= th.plan_single_leg_hops_from_week else "loaded"
 
 
-def _round_up(value: float, step: float) -> float:
-    return max(step, math.ceil(value / step - 1e-9) * step)
+def tendon_gate(situation: Situation, race_recovery_week: bool) -> Gate:
+    """Whether doses may progress this week, and the flare behind a step back. Only a
+    ``progress`` week progresses; any other status (including ones added later) holds."""
+    flare = situation.recent_pain if situation.status != "pain" else None
+    why_not = {
+        "hold": f"running held after {_trigger_text(situation.trigger, full=False)}",
+        "cut": f"running cut after {_trigger_text(situation.trigger, full=False)}",
+        "pain": "pain above the line",
+        "restart": "restarting after weeks without running",
+        "progress": "",
+    }.get(situation.status, f"plan status {situation.status}")
+    if race_recovery_week:
+        why_not = "race recovery week" + (f"; {why_not}" if why_not else "")
+    return Gate(
+        progress=situation.status == "progress" and not race_recovery_week,
+        why_not=why_not,
+        flare=flare.date if flare is not None else None,
+        flare_rule=flare.rule if flare is not None else "",
+    )
 
 
-def suggested_load_kg(
-    history: AthleteHistory, exercise: str, status: Status, th: RuleThresholds, as_of: date
-) -> float:
-    """Last fortnight's heaviest external load on the exercise, one step up when all is well;
-    at least one step (bodyweight alone is not enough after the first weeks) and, for holds,
-    at least ``plan_calf_target_intensity`` x estimated 1RM."""
-    recent = [
-        s.load_kg or 0.0
-        for s in history.strength
-        if s.exercise == exercise and as_of - timedelta(days=13) <= s.local_date <= as_of
-    ]
-    load = max(recent, default=0.0) + (th.plan_load_step_kg if status == "progress" else 0.0)
-    if exercise == "isometric_calf_raise_hold" and history.body_mass_kg is not None:
-        one_rm = estimated_calf_1rm(history, as_of, th)
-        if one_rm is not None:
-            load = max(load, th.plan_calf_target_intensity * one_rm.one_rm_kg - history.body_mass_kg)
-    return _round_up(load, th.plan_load_step_kg)
-
-
-def calf_hold(stage: Stage, load_kg: float | None) -> TendonSession:
-    if stage == "pain":
+def calf_hold(stage: Stage, dose: Dose | None) -> TendonSession:
+    if stage == "pain" or dose is None:
         return TendonSession(
-            exercise="isometric_calf_raise_hold", sets=4, hold_s=45, load_kg=None,
+            exercise=CALF_HOLD, sets=4, hold_s=45, load_kg=None, variant="two_leg",
             note="Both legs, bodyweight; eases pain. Keep pain at 5/10 or below.",
         )
-    if stage == "early":
-        return TendonSession(
-            exercise="isometric_calf_raise_hold", sets=3, hold_s=45, load_kg=None,
-            note="Single leg, 3 sets a leg, 30-60 s; bodyweight while you learn it.",
-        )
+    sets = 3 if stage == "early" else 4
     return TendonSession(
-        exercise="isometric_calf_raise_hold", sets=4, hold_s=45, load_kg=load_kg,
-        note="Single leg, 4 sets a leg, with added weight: hard, about 70-90 % effort.",
+        exercise=CALF_HOLD, sets=sets, hold_s=45, load_kg=dose.load_kg or None, variant=dose.variant,
+        load_per_leg_kg=_r1(dose.per_leg_kg),
+        note=f"{_dose_note(dose)}; {sets} sets{' a leg' if legs(dose.variant) == 1 else ''}, 30-60 s: hard, "
+        f"about 70-90 % effort.",
     )
 
 
-def heel_drops(stage: Stage, load_kg: float | None) -> TendonSession:
-    if stage == "pain":
+def heel_drops(stage: Stage, dose: Dose | None) -> TendonSession:
+    if stage == "pain" or dose is None:
         return TendonSession(
-            exercise="eccentric_heel_drop", sets=3, reps=10, load_kg=None,
+            exercise=HEEL_DROP, sets=3, reps=10, load_kg=None, variant="two_leg",
             note="Lower on both feet over 3-5 s from a step; stop if pain passes 5/10.",
         )
-    if stage == "early":
-        return TendonSession(
-            exercise="eccentric_heel_drop", sets=3, reps=12, load_kg=None,
-            note="Up on two feet, lower on one over 3-5 s; 3 x 12 a leg.",
-        )
+    how = ("Up on two feet, lower on one over 3-5 s; 3 x 12 a leg" if legs(dose.variant) == 1
+           else "Lower on both feet over 3-5 s; 3 x 12")
     return TendonSession(
-        exercise="eccentric_heel_drop", sets=3, reps=12, load_kg=load_kg,
-        note="Up on two, lower on one over 3-5 s with a backpack or dumbbell; 3 x 12 a leg.",
+        exercise=HEEL_DROP, sets=3, reps=12, load_kg=dose.load_kg or None, variant=dose.variant,
+        load_per_leg_kg=_r1(dose.per_leg_kg), note=f"{how}; {_dose_note(dose).lower()}.",
     )
 
 
-def pogo_hops(stage: Stage, after_pain: bool) -> TendonSession | None:
-    if stage == "pain":
+def pogo_hops(rung: tuple[int, int] | None) -> TendonSession | None:
+    if rung is None:
         return None
-    if after_pain or stage == "early":
-        return TendonSession(
-            exercise="pogo_hops", sets=3, hold_s=20,
-            note="Two legs, small quiet quick contacts, 3 x 20 s.",
-        )
-    if stage == "loaded":
-        return TendonSession(
-            exercise="pogo_hops", sets=3, hold_s=30, note="Two legs, quick quiet contacts, 3 x 30 s."
-        )
+    hop_legs, seconds = rung
+    where = "One leg" if hop_legs == 1 else "Two legs"
     return TendonSession(
-        exercise="pogo_hops", sets=3, hold_s=20, note="One leg, quick quiet contacts, 3 x 20 s a leg."
+        exercise=POGO_HOPS, sets=3, hold_s=seconds, variant="single_leg" if hop_legs == 1 else "two_leg",
+        note=f"{where}, small quiet quick contacts, 3 x {seconds} s{' a leg' if hop_legs == 1 else ''}.",
     )
 
 
-def _stage_reason(
-    stage: Stage,
-    week: int | None,
-    situation: Situation,
-    hold_load: float | None,
-    heel_load: float | None,
-    th: RuleThresholds,
-    after_pain: bool = False,
-) -> str:
+def _r1(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _dose_note(dose: Dose) -> str:
+    where = "Single leg" if legs(dose.variant) == 1 else "Both legs"
+    if dose.variant in ("seated", "seated_single_leg"):
+        where = f"Seated, {where.lower()}"
+    added = f"+{dose.load_kg:g} kg" if dose.load_kg else "bodyweight"
+    per_leg = f" ({dose.per_leg_kg:.1f} kg per leg)" if dose.per_leg_kg is not None else ""
+    return f"{where}, {added}{per_leg}"
+
+
+def _stage_reason(stage: Stage, week: int | None, situation: Situation, th: RuleThresholds) -> str:
     week_text = f"program week {week}" if week is not None else "the start of the program"
     if stage == "pain":
         return (
@@ -373,37 +368,41 @@ def _stage_reason(
             f"no pogo hops."
         )
     if stage == "early":
-        return f"Tendon work at {week_text}: bodyweight holds and heel drops to learn the moves."
-    hops = "pogo hops progress to one leg" if stage == "advanced" else "pogo hops 3 x 30 s"
-    if after_pain:
-        hops = "pogo hops held back (below)"
+        return (
+            f"Tendon work at {week_text}: learn the moves; added load waits until week "
+            f"{th.calf_intensity_after_weeks + 1}."
+        )
     return (
-        f"Tendon work at {week_text}: past week {th.calf_intensity_after_weeks} bodyweight is not "
-        f"enough: holds with {hold_load:g} kg, heel drops with {heel_load:g} kg added (aim for "
-        f"{th.calf_intensity_min * 100:.0f} % of max or more); {hops}."
+        f"Tendon work at {week_text}: doses progress from what you recorded, at most "
+        f"{th.tendon_load_progression_max * 100:.0f} % a week per exercise and leg, towards "
+        f"{th.plan_calf_target_intensity * 100:.0f} % of your max (Beyer 2015; Alfredson 1998)."
     )
 
 
 def tendon_plan(
-    history: AthleteHistory, situation: Situation, week: int | None, th: RuleThresholds, as_of: date
+    history: AthleteHistory,
+    situation: Situation,
+    week: int | None,
+    th: RuleThresholds,
+    as_of: date,
+    race_recovery_week: bool = False,
 ) -> tuple[list[TendonSession], int, list[str]]:
     """The tendon exercises for the week, sessions per week, and the reasons."""
     stage = tendon_stage(week, situation.status == "pain", th)
-    after_pain = situation.recent_pain is not None and stage != "pain"
-    hold_load = heel_load = None
-    if stage in ("loaded", "advanced"):
-        hold_load = suggested_load_kg(history, "isometric_calf_raise_hold", situation.status, th, as_of)
-        heel_load = suggested_load_kg(history, "eccentric_heel_drop", situation.status, th, as_of)
-    sessions = [calf_hold(stage, hold_load), heel_drops(stage, heel_load)]
-    hops = pogo_hops(stage, after_pain)
-    if hops is not None:
-        sessions.append(hops)
-    reasons = [_stage_reason(stage, week, situation, hold_load, heel_load, th, after_pain)]
-    if after_pain and situation.recent_pain is not None:
-        reasons.append(
-            f"Pogo hops restart small on two legs after pain on "
-            f"{situation.recent_pain.date.isoformat()} ({situation.recent_pain.rule})."
-        )
+    reasons = [_stage_reason(stage, week, situation, th)]
+    if stage == "pain":
+        sessions = [calf_hold(stage, None), heel_drops(stage, None)]
+    else:
+        gate = tendon_gate(situation, race_recovery_week)
+        loaded = stage in ("loaded", "advanced")
+        hold = prescribe_load(history, CALF_HOLD, "Calf holds", gate, loaded, th, as_of)
+        drop = prescribe_load(history, HEEL_DROP, "Heel drops", gate, loaded, th, as_of)
+        rung, hop_reason = prescribe_hops(history, gate, week, th, as_of)
+        sessions = [calf_hold(stage, hold.dose), heel_drops(stage, drop.dose)]
+        hops = pogo_hops(rung)
+        if hops is not None:
+            sessions.append(hops)
+        reasons += [hold.reason, drop.reason, hop_reason]
     if week is None:
         reasons.append(
             f"Starting the {th.program_weeks}-week tendon program: {th.tendon_sessions_target_per_week} "
@@ -422,9 +421,16 @@ def tendon_plan(
 
 
 def plan_next_week(
-    history: AthleteHistory, alerts: Sequence[Alert], thresholds: RuleThresholds, as_of: date
+    history: AthleteHistory,
+    alerts: Sequence[Alert],
+    thresholds: RuleThresholds,
+    as_of: date,
+    race_recovery_week: bool = False,
 ) -> WeekPlan:
-    """The plan for the ISO week starting on the first Monday after ``as_of``."""
+    """The plan for the ISO week starting on the first Monday after ``as_of``.
+
+    ``race_recovery_week``: the coming week follows a race (hook for the race detection of
+    issue 15); tendon doses and hops then hold instead of progressing."""
     th = thresholds
     history = up_to(history, as_of)
     week_start = next_monday(as_of)
@@ -443,7 +449,7 @@ def plan_next_week(
         reasons.append(f"ACWR {ratio} ({situation.context_acwr.period}) is context only: no change.")
     start = program_start_of(history, th)
     week = program_week(start, week_start)
-    sessions, per_week, tendon_reasons = tendon_plan(history, situation, week, th, as_of)
+    sessions, per_week, tendon_reasons = tendon_plan(history, situation, week, th, as_of, race_recovery_week)
     reasons += tendon_reasons
     reasons += [f"Last week's tendon work ({a.rule}): {a.message}" for a in situation.program]
     return WeekPlan(

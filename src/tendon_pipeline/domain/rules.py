@@ -17,13 +17,25 @@ import pandas as pd
 from .aggregate import (
     WEEK,
     HistoryFacts,
+    is_tendon_loading,
     program_start_of,
     program_week,
     tendon_session_dates,
     up_to,
 )
+from .calf import METHOD_TEXT, calf_max, entry_per_leg_kg, position_of
+from .exercises import describe, variant_of
 from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
-from .models import SEVERITY_RANK, Alert, AthleteHistory, EvidenceValue, ProgramAdherence, Severity
+from .models import (
+    SEVERITY_RANK,
+    Alert,
+    AthleteHistory,
+    EvidenceValue,
+    ProgramAdherence,
+    Severity,
+    StrengthEntry,
+)
+from .pain_model import usual_morning_level, zone
 from .thresholds import SOURCES, RuleThresholds
 
 Rule = Callable[[AthleteHistory, RuleThresholds, date], list[Alert]]
@@ -429,48 +441,105 @@ def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -
 
 
 def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """After program week 4: the week's heaviest calf set below 70 % of estimated 1RM: caution.
+    """After program week 4, calf work that is too light: caution.
 
-    1RM = best Epley estimate over dynamic calf sets (kind strength, with reps) in the 6 weeks
-    ending that Sunday; set weight = body mass + external load, so bodyweight work counts.
-    Needs body mass; weeks without calf work are left to ``tendon_loading_frequency``.
+    * Still bodyweight (no added load on any calf set of the week): said directly; needs no
+      estimate and no body mass.
+    * Else the week's heaviest set per leg below 70 % of the per-leg maximum, where the maximum
+      never comes from the judged week's sets: a tested max, else Epley over earlier sets with
+      reps in reserve, else over the heaviest earlier sets (a lower bound, said so); see
+      ``calf.calf_max``. Seated and standing work are judged against their own position.
+
+    Weeks without calf work are left to ``tendon_loading_frequency``; weeks with pain above the
+    line (above 5/10, Silbernagel 2007) in them or in the ``calf_intensity_quiet_after_flare_days``
+    (28) before their Sunday are skipped: lighter work is then what the plan prescribes.
     """
     history = facts.history
     th = thresholds
-    if history.body_mass_kg is None:
-        return []
     start = program_start_of(history, th)
     alerts = []
     for monday in _program_weeks(facts, start):
         week_number = program_week(start, monday)
         if week_number is None or week_number <= th.calf_intensity_after_weeks:
             continue
-        heaviest = facts.heaviest_calf_set(monday, th)
-        one_rm = facts.estimated_calf_1rm(monday + timedelta(days=6), th)
-        if heaviest is None or one_rm is None:
+        calf = [s for s in facts.strength_in_week(monday) if is_tendon_loading(s, th)]
+        if not calf or _flare_near(facts, monday, th):
             continue
-        entry, weight = heaviest
-        intensity = percent_1rm(weight, one_rm.one_rm_kg)
-        if intensity >= th.calf_intensity_min:
-            continue
-        week = iso_week_label(monday)
-        message = (
-            f"Week {week} (program week {week_number}): your heaviest calf set was "
-            f"{_pct(intensity):.0f} % of your estimated max ({one_rm.one_rm_kg:.0f} kg). "
-            f"From week {th.calf_intensity_after_weeks + 1} aim for "
-            f"{_pct(th.calf_intensity_min):.0f} % or more: add weight."
+        alert = _still_bodyweight(history, calf, monday, week_number, th) or _below_max(
+            history, calf, monday, week_number, th
         )
-        evidence: dict[str, EvidenceValue] = {
-            "program_week": week_number,
-            "heaviest_set_exercise": entry.exercise,
-            "heaviest_set_kg": _r(weight, 1),
-            "estimated_1rm_kg": _r(one_rm.one_rm_kg, 1),
-            "intensity_pct": _pct(intensity),
-            "line_pct": _pct(th.calf_intensity_min),
-            "body_mass_kg": history.body_mass_kg,
-        }
-        alerts.append(_alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence))
+        if alert is not None:
+            alerts.append(alert)
     return alerts
+
+
+def _flare_near(facts: HistoryFacts, monday: date, th: RuleThresholds) -> bool:
+    sunday = monday + timedelta(days=6)
+    start = sunday - timedelta(days=th.calf_intensity_quiet_after_flare_days - 1)
+    return any(start <= day <= sunday and zone(p.level, th) == "too_much" for day, p in facts.daily_pain.items())
+
+
+def _still_bodyweight(
+    history: AthleteHistory, calf: list[StrengthEntry], monday: date, week_number: int, th: RuleThresholds
+) -> Alert | None:
+    if any(s.load_kg for s in calf):
+        return None
+    week = iso_week_label(monday)
+    message = (
+        f"Week {week} (program week {week_number}): your calf work is still bodyweight only "
+        f"({sum(s.sets for s in calf)} sets, no added load). After week "
+        f"{th.calf_intensity_after_weeks} bodyweight is not enough for the tendon to adapt: add "
+        f"weight (a backpack or dumbbell), aiming for {_pct(th.calf_intensity_min):.0f} % of your max."
+    )
+    evidence: dict[str, EvidenceValue] = {
+        "program_week": week_number,
+        "calf_sets": sum(s.sets for s in calf),
+        "added_load_kg": 0.0,
+        "estimate": "none needed: no added load",
+        "line_pct": _pct(th.calf_intensity_min),
+    }
+    return _alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence)
+
+
+def _below_max(
+    history: AthleteHistory, calf: list[StrengthEntry], monday: date, week_number: int, th: RuleThresholds
+) -> Alert | None:
+    judged = []  # (intensity, entry, per-leg kg, max) per position
+    for position in ("standing", "seated"):
+        here = [s for s in calf if position_of(s.exercise, s.variant) == position]
+        sets = [(s, entry_per_leg_kg(s, history.body_mass_kg)) for s in here]
+        sets = [(s, kg) for s, kg in sets if kg is not None and kg > 0]
+        maximum = calf_max(history, monday, position, th) if sets else None
+        if maximum is None:
+            continue
+        entry, kg = max(sets, key=lambda item: (item[1], item[0].exercise))
+        judged.append((percent_1rm(kg, maximum.per_leg_kg), entry, kg, maximum))
+    if not judged:
+        return None
+    intensity, entry, kg, maximum = max(judged, key=lambda item: item[0])
+    if intensity >= th.calf_intensity_min:
+        return None
+    week = iso_week_label(monday)
+    message = (
+        f"Week {week} (program week {week_number}): your heaviest calf set was {kg:.0f} kg per leg "
+        f"({entry.exercise}, {describe(variant_of(entry.exercise, entry.variant))}), "
+        f"{_pct(intensity):.0f} % of {maximum.per_leg_kg:.0f} kg per leg from "
+        f"{METHOD_TEXT[maximum.method]} ({maximum.day.isoformat()}). From week "
+        f"{th.calf_intensity_after_weeks + 1} aim for {_pct(th.calf_intensity_min):.0f} % or more: add weight."
+    )
+    evidence: dict[str, EvidenceValue] = {
+        "program_week": week_number,
+        "heaviest_set_exercise": entry.exercise,
+        "heaviest_set_variant": variant_of(entry.exercise, entry.variant),
+        "heaviest_set_kg_per_leg": _r(kg, 1),
+        "max_kg_per_leg": _r(maximum.per_leg_kg, 1),
+        "max_method": maximum.method,
+        "max_date": maximum.day.isoformat(),
+        "intensity_pct": _pct(intensity),
+        "line_pct": _pct(th.calf_intensity_min),
+        "body_mass_kg": history.body_mass_kg,
+    }
+    return _alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence)
 
 
 def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
@@ -525,28 +594,43 @@ def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
 
 
 def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """Next-morning pain not settled: above 2/10 (the 0-2 'safe' zone) is caution; a warning
-    when it is above 5/10 or worse than the pain during the activity (Silbernagel 2007)."""
+    """Next-morning pain per Silbernagel et al. 2007: 0-2 safe; 3-5 acceptable when not worse
+    than the usual morning level (median of the previous 28 days' reports; with none, not
+    known to be worse); above the usual level by >= 1 point: not settled, caution (the plan
+    holds); above 5/10: too much, warning (the plan cuts running and regresses tendon work)."""
     history = facts.history
     th = thresholds
     alerts = []
     for day, pain in facts.daily_pain.items():
         morning = pain.next_morning
-        if morning is None or morning <= th.pain_settled_max:
+        if morning is None or zone(morning, th) == "safe":
             continue
-        worse = morning > th.pain_during_max or morning > pain.during
-        message = (
-            f"Pain the morning after {_short_date(day)} was {morning}/10 (during: "
-            f"{pain.during}/10): not settled (line {th.pain_settled_max}/10). Go easier until "
-            f"mornings are back to 0-{th.pain_settled_max}."
-        )
+        usual = usual_morning_level(facts.daily_pain, day, th)
         evidence: dict[str, EvidenceValue] = {
             "pain_next_morning": morning,
             "pain_during": pain.during,
+            "usual_morning": _r(usual[0], 1) if usual else None,
+            "usual_morning_reports": usual[1] if usual else 0,
             "settled_max": th.pain_settled_max,
+            "too_much_above": th.pain_during_max,
         }
-        severity: Severity = "warning" if worse else "caution"
-        alerts.append(_alert(history, PAIN_NEXT_MORNING, severity, day, day.isoformat(), message, evidence))
+        if zone(morning, th) == "too_much":
+            message = (
+                f"Pain the morning after {_short_date(day)} was {morning}/10 (during: "
+                f"{pain.during}/10): too much (above {th.pain_during_max}/10). Swap runs for "
+                f"cycling, swimming or deep-water running and ease the tendon work until it settles."
+            )
+            alerts.append(_alert(history, PAIN_NEXT_MORNING, "warning", day, day.isoformat(), message, evidence))
+            continue
+        if usual is None or morning < usual[0] + th.pain_morning_worse_points:
+            continue  # 3-5 and not worse than usual: acceptable, carry on
+        message = (
+            f"Pain the morning after {_short_date(day)} was {morning}/10, worse than your usual "
+            f"morning level ({usual[0]:g}/10 over {usual[1]} report{'s' if usual[1] != 1 else ''}): "
+            f"not settled. Hold running and tendon loads where they are until mornings are back "
+            f"to your usual level."
+        )
+        alerts.append(_alert(history, PAIN_NEXT_MORNING, "caution", day, day.isoformat(), message, evidence))
     return alerts
 
 

@@ -68,6 +68,14 @@ SOURCES: dict[str, str] = {
         "Bohm et al. 2015; Radovanovic et al. 2022 (>= 12 weeks); seed program (isometric holds, "
         "eccentric heel drops, pogo hops); Silbernagel et al. 2007 (cross-train when in pain)"
     ),
+    "tendon_progression": (
+        "Beyer et al., Am J Sports Med 2015 (heavy slow resistance: load raised week by week from "
+        "15RM to 6RM over 12 weeks); Alfredson et al., Am J Sports Med 1998 (eccentric heel drops, "
+        "load added once bodyweight is painless); Silbernagel et al., Am J Sports Med 2007 (pain "
+        "<= 5/10 during, settled by next morning, not rising: continue and progress, else reduce); "
+        "RULES.md: progress from what was done, about 10 % a week at most, two-leg load does not "
+        "transfer to one leg"
+    ),
 }
 
 
@@ -224,8 +232,27 @@ class RuleThresholds(BaseModel):
     calf_intensity_after_weeks: int = Field(
         4, ge=0, description="Intensity rule applies after this many program weeks (project choice)"
     )
+    calf_intensity_quiet_after_flare_days: int = Field(
+        28, ge=0,
+        description=(
+            "tendon_loading_intensity stays silent for weeks ending within this many days after pain "
+            "above the line: the plan steps loads back and climbs again then (project choice: "
+            "two weeks of step back and two of climbing; Silbernagel 2007)"
+        ),
+    )
     one_rm_lookback_weeks: int = Field(
-        6, gt=0, description="Weeks of calf sets used to estimate 1RM (project choice)"
+        6, gt=0,
+        description=(
+            "Weeks of calf sets before the judged week used to estimate 1RM when no max was "
+            "tested (project choice; the judged week's own sets never count)"
+        ),
+    )
+    one_rm_tested_lookback_weeks: int = Field(
+        12, gt=0,
+        description=(
+            "A tested max (`tendon log max`) is used for this many weeks (project choice: one "
+            "program length, Beyer 2015)"
+        ),
     )
     plyo_to_strength_max_ratio: float = Field(
         1.0, gt=0, description="Plyometric sets may not exceed strength sets x this (Kubo 2017)"
@@ -233,12 +260,38 @@ class RuleThresholds(BaseModel):
     program_weeks: int = Field(12, gt=0, description="Program length, weeks (Bohm 2015, Radovanovic 2022)")
 
     # --- Pain and VISA-A (Silbernagel 2007, Robinson 2001) -------------------------------------
-    pain_during_max: int = Field(5, ge=0, le=10, description="Pain during activity above this: too much")
+    pain_during_max: int = Field(
+        5, ge=0, le=10,
+        description=(
+            "Pain during activity or the next morning above this is too much: warning, and the "
+            "plan cuts running (Silbernagel 2007: 0-2 safe, 3-5 acceptable, > 5 too much)"
+        ),
+    )
     pain_settled_max: int = Field(
-        2, ge=0, le=10, description="Next-morning pain above this is not settled (0-2 'safe' zone)"
+        2, ge=0, le=10,
+        description=(
+            "Top of the 0-2 'safe' zone (Silbernagel 2007): pain at or below it never alerts; "
+            "3-5 next morning is judged against the usual morning level"
+        ),
     )
     pain_rise_min_points: float = Field(
         1.0, gt=0, description="Project choice: weekly mean pain must rise at least this much"
+    )
+    pain_usual_morning_days: int = Field(
+        28, gt=0,
+        description=(
+            "Next-morning pain of 3-5/10 is 'settled' when not above the usual morning level: the "
+            "median of the next-morning reports of this many previous days (Silbernagel 2007: "
+            "'not worse than the usual morning level'; window a project choice). With no earlier "
+            "report, 3-5 is acceptable"
+        ),
+    )
+    pain_morning_worse_points: int = Field(
+        1, ge=1,
+        description=(
+            "Next-morning pain this many points above the usual level is not settled (caution: "
+            "hold). Project choice: the smallest step of the 0-10 scale"
+        ),
     )
     visa_a_drop_caution: float = Field(10.0, gt=0, description="VISA-A drop (points) for caution (project choice)")
     visa_a_drop_warning: float = Field(20.0, gt=0, description="VISA-A drop (points) for warning (project choice)")
@@ -259,7 +312,11 @@ class RuleThresholds(BaseModel):
     )
     plan_pain_lookback_days: int = Field(7, gt=0, description="Pain this recent shapes the next plan")
     plan_pogo_return_days: int = Field(
-        14, gt=0, description="After pain, hops restart small until this many days have passed"
+        14, gt=0,
+        description=(
+            "After pain above the line (a flare), for this many days hops restart small on two "
+            "legs and calf loads stay under the step-back fraction (project choice)"
+        ),
     )
     plan_single_leg_hops_from_week: int = Field(
         9, gt=0, description="Pogo hops progress to one leg from this program week (project choice)"
@@ -274,9 +331,51 @@ class RuleThresholds(BaseModel):
         5.0, ge=0, description="Long-run cap when there is no run in the last 30 days"
     )
     plan_calf_target_intensity: float = Field(
-        0.75, gt=0, le=1, description="Suggested calf load as a fraction of 1RM once loaded"
+        0.75, gt=0, le=1,
+        description=(
+            "Calf load the program climbs towards and not past, as a fraction of a known max "
+            "(tested, or Epley from sets with reps in reserve); never reached in one jump. Bohm "
+            "2015: 70-90 %; 3 x 12 at 75 % is near failure (Epley)"
+        ),
     )
-    plan_load_step_kg: float = Field(2.5, gt=0, description="Suggested loads are rounded to this step")
+    tendon_load_progression_max: float = Field(
+        0.10, ge=0,
+        description=(
+            "Largest weekly rise of the load one tendon carries (body mass share + added load) per "
+            "exercise: the usual clinical step of a few % to about 10 % a week (RULES.md; Beyer "
+            "2015 raised load weekly, 15RM to 6RM over 12 weeks)"
+        ),
+    )
+    tendon_progress_min_rir: int = Field(
+        1, ge=0,
+        description=(
+            "Load rises only when the last recorded sets left at least this many reps in reserve "
+            "(or none were given): sets taken to failure are held (project choice; Alfredson 1998 "
+            "adds load once the current load is manageable)"
+        ),
+    )
+    tendon_recorded_lookback_days: int = Field(
+        14, gt=0,
+        description=(
+            "Doses progress from the heaviest set recorded in this many days per exercise; "
+            "nothing recorded: the seed's bodyweight start (project choice: two weeks)"
+        ),
+    )
+    tendon_flare_step_back: float = Field(
+        0.80, gt=0, le=1,
+        description=(
+            "After a pain flare (pain alert at warning), per-leg load is at most this fraction of "
+            "the pre-flare peak while the flare is recent (plan_pogo_return_days; Silbernagel 2007: reduce, not stop; "
+            "fraction a project choice)"
+        ),
+    )
+    tendon_flare_reference_days: int = Field(
+        28, gt=0,
+        description="The pre-flare peak is the heaviest per-leg set of this many days before it (project choice)",
+    )
+    plan_load_step_kg: float = Field(
+        2.5, gt=0, description="Suggested loads are rounded down to this step (the smallest common plate pair)"
+    )
 
     def calibration_for(self, athlete_id: str) -> AchillesCalibration | None:
         """The athlete's Achilles calibration, if one is configured."""

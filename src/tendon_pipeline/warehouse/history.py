@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-from tendon_pipeline.domain.exercises import fit_exercise
+from tendon_pipeline.domain.exercises import fit_exercise, fit_variant, kind_of
 from tendon_pipeline.domain.models import (
     Alert,
     AthleteHistory,
+    MaxTest,
     PainEntry,
     RunSummary,
     StrengthEntry,
@@ -44,6 +45,9 @@ def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None =
     return AthleteHistory(
         athlete_id=athlete_id, body_mass_kg=mass, program_start=program_start, runs=run_models,
         strength=_fit_strength(warehouse, athlete_id, tz_name) + _logged_strength(warehouse, athlete_id),
+        max_tests=[MaxTest(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
+            "SELECT local_date, exercise, variant, load_kg, reps FROM strength_max_log WHERE athlete_id = ?"
+            " ORDER BY local_date, logged_at", [athlete_id]).df().to_dict("records")],
         pain=[PainEntry(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
             "SELECT local_date, during, next_morning FROM pain_log WHERE athlete_id = ? ORDER BY 1",
             [athlete_id]).df().to_dict("records")],
@@ -54,41 +58,114 @@ def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None =
 
 
 def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) -> list[StrengthEntry]:
+    """Watch-recorded sets, one entry per activity, exercise and variant; corrections
+    (``strength_set_corrections``) say what a set was when the watch could not."""
     sets = warehouse.con.execute(
         "SELECT s.activity_id, coalesce(s.start_utc, a.start_utc) AS start_utc, a.local_offset_s,"
-        " s.category, s.repetitions, s.weight_kg, s.duration_s"
+        " s.category, s.category_subtype, s.repetitions, s.weight_kg, s.duration_s,"
+        " c.exercise AS fixed_exercise, c.variant AS fixed_variant, c.reps_in_reserve"
         " FROM strength_sets s JOIN activities a USING (activity_id)"
+        " LEFT JOIN strength_set_corrections c ON c.activity_id = s.activity_id AND c.set_index = s.set_index"
         " WHERE a.athlete_id = ? AND s.set_type = 'active' AND s.category IS NOT NULL"
         " ORDER BY s.activity_id, s.set_index", [athlete_id]).df()
     entries: dict[tuple, dict] = {}
     for row in sets.itertuples(index=False):
         exercise, kind = fit_exercise(row.category, _int(row.repetitions), _float(row.duration_s))
+        if not pd.isna(row.fixed_exercise):
+            exercise, kind = row.fixed_exercise, kind_of(row.fixed_exercise)
+        variant = (row.fixed_variant if not pd.isna(row.fixed_variant)
+                   else fit_variant(row.category, _int(row.category_subtype)))
         day = local_date(row.start_utc, None if pd.isna(row.local_offset_s) else row.local_offset_s, tz_name)
-        entry = entries.setdefault((row.activity_id, exercise), {
+        entry = entries.setdefault((row.activity_id, exercise, variant), {
             "athlete_id": athlete_id, "local_date": day, "exercise": exercise, "kind": kind,
-            "sets": 0, "reps": None, "seconds": None, "load_kg": None, "source": "fit"})
+            "sets": 0, "reps": None, "seconds": None, "load_kg": None, "source": "fit", "variant": variant,
+            "reps_in_reserve": None})
         entry["sets"] += 1
         entry["reps"] = _max(entry["reps"], None if kind == "isometric" else _int(row.repetitions))
         entry["seconds"] = _max(entry["seconds"], _float(row.duration_s) if kind == "isometric" else None)
         entry["load_kg"] = _max(entry["load_kg"], _float(row.weight_kg))
+        rir = _int(row.reps_in_reserve)
+        entry["reps_in_reserve"] = rir if entry["reps_in_reserve"] is None else _min(entry["reps_in_reserve"], rir)
     return [StrengthEntry(**e) for e in entries.values()]
 
 
 def _logged_strength(warehouse: Warehouse, athlete_id: str) -> list[StrengthEntry]:
     rows = warehouse.con.execute(
-        "SELECT local_date, exercise, kind, sets, reps, seconds, load_kg FROM strength_log"
+        "SELECT local_date, exercise, kind, sets, reps, seconds, load_kg, variant, reps_in_reserve FROM strength_log"
         " WHERE athlete_id = ? ORDER BY local_date, logged_at", [athlete_id]).df()
     return [StrengthEntry(athlete_id=athlete_id, source="manual", **_plain(r)) for r in rows.to_dict("records")]
+
+
+def fit_sets(warehouse: Warehouse, athlete_id: str, since: date | None = None) -> pd.DataFrame:
+    """The athlete's watch-recorded active sets with any correction, newest activity first."""
+    return warehouse.con.execute(
+        "SELECT s.activity_id, CAST(coalesce(s.start_utc, a.start_utc) AS DATE) AS utc_date, s.set_index,"
+        " s.category, s.category_subtype, s.repetitions, s.weight_kg, s.duration_s,"
+        " c.exercise AS corrected_exercise, c.variant AS corrected_variant, c.reps_in_reserve"
+        " FROM strength_sets s JOIN activities a USING (activity_id)"
+        " LEFT JOIN strength_set_corrections c ON c.activity_id = s.activity_id AND c.set_index = s.set_index"
+        " WHERE a.athlete_id = ? AND s.set_type = 'active' AND s.category IS NOT NULL"
+        " AND (CAST(? AS DATE) IS NULL OR coalesce(s.start_utc, a.start_utc) >= CAST(? AS DATE))"
+        " ORDER BY a.start_utc DESC, s.set_index", [athlete_id, since, since]).df()
+
+
+class SetCorrection(NamedTuple):
+    exercise: str | None
+    variant: str | None
+    reps_in_reserve: int | None
+
+
+@retry_on_conflict
+def correct_sets(warehouse: Warehouse, athlete_id: str, activity_id: str, set_indexes: list[int] | None,
+                 correction: SetCorrection) -> list[int]:
+    """Record what the athlete's active sets of one activity were (all calf sets when no index
+    is given); returns the corrected set indexes. Unknown activity or set: a ValueError naming it."""
+    with warehouse.lock(athlete_lock(athlete_id)), warehouse.transaction():
+        rows = warehouse.con.execute(
+            "SELECT s.set_index, s.category FROM strength_sets s JOIN activities a USING (activity_id)"
+            " WHERE s.activity_id = ? AND a.athlete_id = ? AND s.set_type = 'active'",
+            [activity_id, athlete_id]).fetchall()
+        if not rows:
+            raise ValueError(f"activity {activity_id!r} of athlete {athlete_id!r} has no active strength sets")
+        known = {index: category for index, category in rows}
+        if set_indexes:
+            missing = sorted(set(set_indexes) - set(known))
+            if missing:
+                raise ValueError(f"activity {activity_id!r} has no active set {', '.join(map(str, missing))} "
+                                 f"(active sets: {', '.join(map(str, sorted(known)))})")
+            chosen = sorted(set(set_indexes))
+        else:
+            chosen = sorted(i for i, category in known.items() if category == "calf_raise")
+            if not chosen:
+                raise ValueError(f"activity {activity_id!r} has no calf_raise sets: name them with --set")
+        for index in chosen:
+            warehouse.con.execute("DELETE FROM strength_set_corrections WHERE activity_id = ? AND set_index = ?",
+                                  [activity_id, index])
+            warehouse.con.execute(
+                "INSERT INTO strength_set_corrections (activity_id, set_index, athlete_id, exercise, variant,"
+                " reps_in_reserve, corrected_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [activity_id, index, athlete_id, correction.exercise, correction.variant,
+                 correction.reps_in_reserve, _now()])
+    return chosen
 
 
 # -- the runner's own logs ----------------------------------------------------------
 def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
     entry_id = uuid.uuid4().hex[:16]
     warehouse.con.execute(
-        "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg,"
+        " variant, reps_in_reserve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [entry_id, entry.athlete_id, entry.local_date, entry.exercise, entry.kind, entry.sets,
-         entry.reps, entry.seconds, entry.load_kg])
+         entry.reps, entry.seconds, entry.load_kg, entry.variant, entry.reps_in_reserve])
+    return entry_id
+
+
+def log_max(warehouse: Warehouse, test: MaxTest) -> str:
+    entry_id = uuid.uuid4().hex[:16]
+    warehouse.con.execute(
+        "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps, logged_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [entry_id, test.athlete_id, test.local_date, test.exercise, test.variant, test.load_kg, test.reps, _now()])
     return entry_id
 
 
@@ -179,6 +256,12 @@ def _int(value) -> int | None:
 
 def _float(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _min(a, b):
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
 
 
 def _max(a, b):
