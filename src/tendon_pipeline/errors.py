@@ -74,3 +74,10 @@ class NotAnActivity(TendonError):
 
 class AthleteUnknown(TendonError):
     """Nothing says whose file this is."""
+
+
+class NotFound(TendonError):
+    """What was asked for does not exist: an unknown athlete, no plan yet. Terminal: asking
+    again does not help until it exists (the web server answers 404)."""
+
+    exit_code = 2
