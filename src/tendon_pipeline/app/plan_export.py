@@ -3,7 +3,8 @@
 :func:`plan_export` reads the athlete's latest stored plan and their time zone and builds the
 files with the pure builders of :mod:`tendon_pipeline.app.plan_files`; :func:`write_plan_files`
 puts them in a folder. An unknown athlete or an athlete without a plan yet is a
-:class:`~tendon_pipeline.errors.NotFound` that says which and what to do.
+:class:`~tendon_pipeline.errors.NotFound` that says which and what to do (it names no other athlete:
+the web server shows it to people who may see only their own).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def stored_plan(warehouse: Warehouse, settings: Settings, athlete_id: str) -> We
     if athlete_id not in known:
         raise NotFound(f"no plan for athlete '{athlete_id}': the athlete is unknown (not in the warehouse "
                        f"or the configuration)",
-                       hint=f"known athletes: {', '.join(sorted(known)) or 'none yet (ingest their files first)'}")
+                       hint="check the athlete id (`tendon summary` shows whom the warehouse holds); a new "
+                            "athlete's files must be ingested first")
     raise NotFound(f"no plan for athlete '{athlete_id}' yet",
                    hint=f"plans are made when the rules run: ingest their files or run `tendon evaluate --athlete {athlete_id}`")
 
