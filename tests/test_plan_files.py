@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import fitparse
-from fitparse.utils import FitCRCError
 import pytest
+from fitparse.utils import FitCRCError
 from garmin_fit_sdk import Decoder, Stream
 from icalendar import Calendar
 
@@ -28,8 +28,9 @@ from tendon_pipeline.errors import NotAnActivity
 from tendon_pipeline.fit.decode import decode_bytes
 
 MONDAY = date(2026, 12, 7)  # ISO week 2026-W50
-STAMP = datetime(2026, 12, 2, 5, 30, tzinfo=timezone.utc)
-LONG_RUN_REASON = "Long run at most 14.2 km: 110 % of your longest in the last 30 days (12.9 km), within the week's range."
+STAMP = datetime(2026, 12, 2, 5, 30, tzinfo=UTC)
+LONG_RUN_REASON = ("Long run at most 14.2 km: 110 % of your longest in the last 30 days (12.9 km), "
+                   "within the week's range.")
 TENDON_REASON = "Tendon work at program week 6: holds with 20 kg, heel drops with 7.5 kg added; pogo hops 3 x 30 s."
 SWAP_REASON = "Swap 2 of your ~4 weekly runs for cross-training (cycling, swimming) until pain settles."
 
@@ -115,7 +116,8 @@ def test_tendon_session_is_a_strength_workout_with_the_planned_sets_reps_holds_a
     assert hold["exercise_weight"] == 20.0 and hold["weight_display_unit"] == "kilogram"
     assert hold["notes"].startswith("Single leg")
     assert (rest["intensity"], rest["duration_type"]) == ("rest", "open")
-    assert (repeat["duration_type"], repeat["duration_step"], repeat["repeat_steps"]) == ("repeat_until_steps_cmplt", 0, 4)
+    assert repeat["duration_type"] == "repeat_until_steps_cmplt"
+    assert (repeat["duration_step"], repeat["repeat_steps"]) == (0, 4)
     drop = steps[3]
     assert (drop["duration_type"], drop["duration_reps"], drop["exercise_weight"]) == ("reps", 12, 7.5)
     assert (steps[5]["duration_step"], steps[5]["repeat_steps"]) == (3, 3)
@@ -200,7 +202,8 @@ def test_message_shape_matches_real_workout_files(corpus_dir, name):
     our_repeats = [s for s in ours["workout_step_mesgs"] if s["duration_type"] == "repeat_until_steps_cmplt"]
     for repeat in real_repeats + our_repeats:  # each goes back to an earlier step, with a count
         assert repeat["duration_step"] < repeat["message_index"] and repeat["repeat_steps"] >= 1
-    real_steps_keys = {k for s in real["workout_step_mesgs"] if s["duration_type"] != "repeat_until_steps_cmplt" for k in s}
+    real_steps_keys = {key for step in real["workout_step_mesgs"] for key in step
+                       if step["duration_type"] != "repeat_until_steps_cmplt"}
     assert {"wkt_step_name", "duration_value"} <= real_steps_keys
     assert all({"wkt_step_name", "message_index"} <= set(s) for s in ours["workout_step_mesgs"])
     # the project's decoder treats the real workout file and ours the same way
@@ -329,8 +332,8 @@ def test_plan_export_writes_the_workouts_and_the_calendar(tmp_path, warehouse_en
     assert result.returncode == 0, result.stderr
     plan = WeekPlan.model_validate_json(tendon("plan", "--athlete", "ana", "--json", env=warehouse_env).stdout)
     week = f"{plan.week_start.isocalendar().year}-W{plan.week_start.isocalendar().week:02d}"
-    expected = [f"{week}-long-run.fit", *[f"{week}-tendon-{n}.fit" for n in range(1, plan.tendon_sessions_per_week + 1)],
-                f"{week}.ics"]
+    tendon_files = [f"{week}-tendon-{n}.fit" for n in range(1, plan.tendon_sessions_per_week + 1)]
+    expected = [f"{week}-long-run.fit", *tendon_files, f"{week}.ics"]
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     assert all(str(out / name) in result.stdout for name in expected)
     steps = garmin_decode((out / f"{week}-long-run.fit").read_bytes())["workout_step_mesgs"]

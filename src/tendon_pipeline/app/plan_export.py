@@ -59,7 +59,8 @@ def stored_plan(warehouse: Warehouse, settings: Settings, athlete_id: str) -> We
                        hint="check the athlete id (`tendon summary` shows whom the warehouse holds); a new "
                             "athlete's files must be ingested first")
     raise NotFound(f"no plan for athlete '{athlete_id}' yet",
-                   hint=f"plans are made when the rules run: ingest their files or run `tendon evaluate --athlete {athlete_id}`")
+                   hint=f"plans are made when the rules run: ingest their files or run "
+                        f"`tendon evaluate --athlete {athlete_id}`")
 
 
 def plan_export(warehouse: Warehouse, settings: Settings, athlete_id: str, *,

@@ -23,8 +23,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,9 +40,9 @@ ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 PRODID = "-//tendon-pipeline//next week's plan//EN"
 SUGGESTION = "The day is a suggestion: move the session to suit your week."
 
-_FIT_EPOCH = datetime(1989, 12, 31, tzinfo=timezone.utc)
+_FIT_EPOCH = datetime(1989, 12, 31, tzinfo=UTC)
 _FIT_TEXT_BYTES = 254  # a FIT string field holds at most 255 bytes with its terminating zero
-_SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 # exercise -> (FIT exercise_category, exercise_name without / with added load, title)
 _FIT_EXERCISES: dict[str, tuple[str, str | None, str | None, str]] = {
@@ -180,17 +180,17 @@ def planned_sessions(plan: WeekPlan) -> list[PlannedSession]:
 # --------------------------------------------------------------------------- FIT workouts
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mesg_num(name: str) -> int:
     return int(Profile["mesg_num"][name.upper()])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_names(name: str) -> frozenset[str]:
     return frozenset(f["name"] for f in Profile["messages"][_mesg_num(name)]["fields"].values())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _type_value(type_name: str, value_name: str) -> int:
     """The number of a FIT profile name, e.g. ``_type_value("calf_raise_exercise_name", ...)``."""
     for number, name in Profile["types"][type_name].items():
@@ -222,7 +222,7 @@ def _serial(plan: WeekPlan, key: str) -> int:
 
 
 def _file_id(plan: WeekPlan, key: str) -> dict[str, Any]:
-    created = datetime.combine(plan.week_start, time(0), tzinfo=timezone.utc)
+    created = datetime.combine(plan.week_start, time(0), tzinfo=UTC)
     return _mesg("file_id", type="workout", manufacturer="development", product=0,
                  serial_number=_serial(plan, key), time_created=int((created - _FIT_EPOCH).total_seconds()))
 
@@ -349,7 +349,7 @@ def plan_calendar(plan: WeekPlan, tz_name: str | None, *, stamp: datetime | None
     is DTSTAMP and sets SEQUENCE (minutes since 2024), so a later export of the same week
     replaces the events it imported before."""
     zone = _zone(tz_name)
-    stamp = (stamp or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     sequence = max(0, int((stamp - _SEQUENCE_EPOCH).total_seconds() // 60))
     calendar = Calendar()
     calendar.add("prodid", PRODID)
