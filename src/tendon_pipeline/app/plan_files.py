@@ -346,11 +346,11 @@ def plan_calendar(plan: WeekPlan, tz_name: str | None, *, stamp: datetime | None
 
     ``tz_name`` is the athlete's IANA zone (UTC when None): the calendar's zone (X-WR-TIMEZONE
     and its VTIMEZONE); all-day dates are the athlete's local dates. ``stamp`` (default: now)
-    is DTSTAMP and sets SEQUENCE (minutes since 2024), so a later export of the same week
+    is DTSTAMP and sets SEQUENCE (seconds since 2024), so a later export of the same week
     replaces the events it imported before."""
     zone = _zone(tz_name)
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    sequence = max(0, int((stamp - _SEQUENCE_EPOCH).total_seconds() // 60))
+    sequence = max(0, int((stamp - _SEQUENCE_EPOCH).total_seconds()))
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
