@@ -104,3 +104,10 @@ class RelinkNeeded(SourceError):
                          hint=hint or f"re-link needed: run `tendon link {provider} --athlete {athlete}`")
         self.provider = provider
         self.athlete = athlete
+
+
+class NotFound(TendonError):
+    """What was asked for does not exist: an unknown athlete, no plan yet. Terminal: asking
+    again does not help until it exists (the web server answers 404)."""
+
+    exit_code = 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -42,16 +43,34 @@ def alerts(ctx: click.Context, athlete: str | None, as_json: bool) -> None:
 @click.command()
 @click.option("--athlete", required=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--export", "folder", type=click.Path(file_okay=False),
+              help="Write the plan as files into this folder: <week>-long-run.fit, <week>-tendon-<n>.fit "
+                   "(FIT workouts for the watch) and <week>.ics (calendar).")
 @click.pass_context
-def plan(ctx: click.Context, athlete: str, as_json: bool) -> None:
-    """Next week's plan for an athlete, with the reason for every change."""
-    from tendon_pipeline.warehouse.history import read_plan
+def plan(ctx: click.Context, athlete: str, as_json: bool, folder: str | None) -> None:
+    """Next week's plan for an athlete, with the reason for every change; --export writes it as
+    watch workouts and a calendar."""
+    from tendon_pipeline.app.plan_export import stored_plan
+
+    if folder is not None:
+        if as_json:
+            raise click.UsageError("--json and --export do not go together: choose one")
+        _export_plan(ctx, athlete, Path(folder))
+        return
+    with _read_only(ctx) as wh:
+        found = stored_plan(wh, settings_of(ctx), athlete)
+    click.echo(found.model_dump_json(indent=1) if as_json else plan_text(found))
+
+
+def _export_plan(ctx: click.Context, athlete: str, folder: Path) -> None:
+    from tendon_pipeline.app.plan_export import plan_export, write_plan_files
 
     with _read_only(ctx) as wh:
-        found = read_plan(wh, athlete)
-    if found is None:
-        raise ConfigError(f"no plan for athlete '{athlete}' yet", hint="ingest their files or run `tendon evaluate`")
-    click.echo(found.model_dump_json(indent=1) if as_json else plan_text(found))
+        export = plan_export(wh, settings_of(ctx), athlete)
+    paths = write_plan_files(export.files, folder)
+    click.echo(f"plan for {athlete}, week of {export.plan.week_start} (calendar in {export.timezone}):")
+    for path, written in zip(paths, export.files):
+        click.echo(f"  {path}: {written.title}")
 
 
 @click.command()
