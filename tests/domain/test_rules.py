@@ -25,7 +25,10 @@ from domain_builders import (
 
 from tendon_pipeline.domain import rules
 from tendon_pipeline.domain.models import SEVERITY_RANK
-from tendon_pipeline.domain.thresholds import SOURCES, RuleThresholds
+from tendon_pipeline.domain.registry import sources
+from tendon_pipeline.domain.thresholds import RuleThresholds
+
+SOURCES = sources()
 
 TH = RuleThresholds()
 

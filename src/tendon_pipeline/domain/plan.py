@@ -44,17 +44,14 @@ from .rules import (
     PAIN_DURING,
     PAIN_NEXT_MORNING,
     PAIN_RULES,
-    PLYOMETRIC_BALANCE,
+    PROGRAM_RULES,
     SESSION_SPIKE,
-    TENDON_LOADING_FREQUENCY,
-    TENDON_LOADING_INTENSITY,
 )
 from .thresholds import RuleThresholds
 
 Status = Literal["progress", "hold", "cut", "pain", "restart"]
 Stage = Literal["pain", "early", "loaded", "advanced"]
 CROSS_TRAINING = "cycling, swimming, deep-water running or rowing"
-PROGRAM_RULES = frozenset({TENDON_LOADING_FREQUENCY, TENDON_LOADING_INTENSITY, PLYOMETRIC_BALANCE})
 
 
 class Situation(NamedTuple):

@@ -1,4 +1,5 @@
-"""Overuse rules: one small function per rule, each ``(history, thresholds, as_of) -> alerts``.
+"""Overuse rules: one small function per rule, each declared once with ``@rule(id, family=...,
+source=...)`` (see ``registry``) and callable as ``(history, thresholds, as_of) -> alerts``.
 
 ``as_of`` is the last day whose data is complete. Per-run and per-report rules look only at
 data up to that run or report; weekly rules run only for completed weeks (Sunday <= as_of)
@@ -9,7 +10,7 @@ never changes an alert already raised.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 
 import pandas as pd
@@ -24,36 +25,15 @@ from .aggregate import (
 )
 from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
 from .models import SEVERITY_RANK, Alert, AthleteHistory, EvidenceValue, ProgramAdherence, Severity
-from .thresholds import SOURCES, RuleThresholds
-
-Rule = Callable[[AthleteHistory, RuleThresholds, date], list[Alert]]
-FactsRule = Callable[[HistoryFacts, RuleThresholds], list[Alert]]
-
-WEEKLY_VOLUME_INCREASE = "weekly_volume_increase"
-SESSION_SPIKE = "session_spike"
-ACWR = "acwr"
-TENDON_LOAD_INCREASE = "tendon_load_increase"
-MONOTONY = "monotony"
-TENDON_LOADING_FREQUENCY = "tendon_loading_frequency"
-TENDON_LOADING_INTENSITY = "tendon_loading_intensity"
-PLYOMETRIC_BALANCE = "plyometric_balance"
-PAIN_DURING = "pain_monitoring.during"
-PAIN_NEXT_MORNING = "pain_monitoring.next_morning"
-PAIN_RISING = "pain_monitoring.rising"
-VISA_A_DROP = "pain_monitoring.visa_a"
-
-PAIN_RULES = frozenset({PAIN_DURING, PAIN_NEXT_MORNING, PAIN_RISING, VISA_A_DROP})
-LOAD_RULES = frozenset({WEEKLY_VOLUME_INCREASE, SESSION_SPIKE, TENDON_LOAD_INCREASE, MONOTONY})
-# A high ACWR becomes a warning only when one of these fired (caution or worse) that week.
-ACWR_CORROBORATING_RULES = LOAD_RULES | PAIN_RULES
-
+from .registry import RegisteredRule, all_rules, context_rules, non_context_rules, rule, rule_ids, source_of
+from .thresholds import RuleThresholds
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _alert(
     history: AthleteHistory,
-    rule: str,
+    rule_id: str,
     severity: Severity,
     day: date,
     period: str,
@@ -62,13 +42,13 @@ def _alert(
 ) -> Alert:
     return Alert(
         athlete_id=history.athlete_id,
-        rule=rule,
+        rule=rule_id,
         severity=severity,
         date=day,
         period=period,
         message=message,
         evidence=evidence,
-        source=SOURCES[rule],
+        source=source_of(rule_id),
     )
 
 
@@ -101,18 +81,6 @@ def _weekly(facts: HistoryFacts, check: Callable[[date], Alert | None]) -> list[
     return [a for a in alerts if a is not None]
 
 
-def _public(rule: FactsRule) -> Rule:
-    """The ``(history, thresholds, as_of)`` form of a rule written over ``HistoryFacts``."""
-
-    def public(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
-        return rule(HistoryFacts(history, as_of), thresholds)
-
-    public.__name__ = rule.__name__.lstrip("_")
-    public.__qualname__ = public.__name__
-    public.__doc__ = rule.__doc__
-    return public
-
-
 # --------------------------------------------------------------------------- running volume
 
 
@@ -128,7 +96,13 @@ def _week_over_week(value: float, previous: float, min_base: float, min_rise: fl
     return None if severity is None else (increase, severity)
 
 
-def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "weekly_volume_increase",
+    family="load",
+    source="Nielsen et al., JOSPT 2014 (>30 % weekly increase, HR 1.59); Buist et al., Am J Sports "
+        "Med 2008 (10 % rule as a conservative guide); Damsted et al., JOSPT 2019",
+)
+def weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Running distance week over week: > 10 % caution, > 30 % warning.
 
     Small-base floor: silent when the previous week was under ``volume_min_base_km`` (10 km) or
@@ -166,7 +140,13 @@ def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> 
     return _weekly(facts, check)
 
 
-def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "session_spike",
+    family="load",
+    source="Frandsen et al., Br J Sports Med 2025 (run distance vs longest run of the previous "
+        "30 days: >10 % HR 1.64, >30 % HR 1.52, >100 % HR 2.28)",
+)
+def session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A run longer than the longest run of the previous 30 days (Frandsen et al. 2025):
     > 10 % caution, > 30 % warning, > 100 % high.
 
@@ -222,7 +202,13 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
 # --------------------------------------------------------------------------- tendon load
 
 
-def _tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "tendon_load_increase",
+    family="load",
+    source="Reiter et al., MSSE 2024 (per-step Achilles load); Nielsen et al., JOSPT 2014 and Buist "
+        "et al., AJSM 2008 (progression thresholds)",
+)
+def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly Achilles load (sum of per-step multiples, BW units) week over week, with the
     volume lines by default (> 10 % caution, > 30 % warning). It catches faster running at the
     same distance. Small-base floor in BW units (defaults ~10 km base, ~5 km rise)."""
@@ -266,7 +252,8 @@ def _monotony_below(loads: list[float], line: float) -> bool:
     return rest > 0 and math.sqrt(loaded / rest) < line * (1.0 - 1e-9)
 
 
-def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule("monotony", family="load", source="Foster, Med Sci Sports Exerc 1998 (monotony = mean/SD of daily load; >2.0)")
+def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly monotony of daily tendon load (mean / population SD over the 7 days, rest days
     = 0) above 2.0: caution (Foster 1998). Undefined monotony (SD 0) never fires."""
     history = facts.history
@@ -299,24 +286,19 @@ def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
     return _weekly(facts, check)
 
 
-def acwr(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
+@rule(
+    "acwr",
+    family="context", context=True,
+    source="Gabbett, BJSM 2016; Hulin et al. 2014; Williams et al., BJSM 2017 (EWMA); Lolli et al. "
+        "2019 (uncoupled); Impellizzeri et al. 2021 (weak prediction: context only)",
+)
+def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert]) -> list[Alert]:
     """Acute:chronic ratio of daily tendon load at each completed week's end: > 1.3 caution,
     > 1.5 warning. It is context, never the only signal: with ``acwr_context_only`` a ratio
     above 1.5 is a warning only when another load or pain rule fired (caution or worse) in the
     same ISO week; otherwise it stays at caution. Needs data starting at least 21 days before
     the acute window. Drives on the uncoupled ratio by default; all three are in the evidence.
     """
-    facts = HistoryFacts(history, as_of)
-    others = [
-        alert
-        for rule_id, rule in _FACTS_RULES.items()
-        if rule_id in ACWR_CORROBORATING_RULES
-        for alert in rule(facts, thresholds)
-    ]
-    return _acwr_alerts(facts, thresholds, others)
-
-
-def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[Alert]) -> list[Alert]:
     history = facts.history
     th = thresholds
     first_run = facts.first_run
@@ -393,7 +375,13 @@ def _program_weeks(facts: HistoryFacts, start: date | None) -> list[date]:
     return [m for m in facts.weeks if m >= week_monday(start)]
 
 
-def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "tendon_loading_frequency",
+    family="program",
+    source="Bohm, Mersmann & Arampatzis, Sports Med Open 2015 (load the tendon 2-3 x a week, "
+        ">= 12 weeks)",
+)
+def tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Fewer than 2 tendon-loading sessions in a completed program week: caution.
 
     A session is a day with a strength or isometric entry of a calf exercise
@@ -428,7 +416,13 @@ def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -
     return alerts
 
 
-def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "tendon_loading_intensity",
+    family="program",
+    source="Bohm, Mersmann & Arampatzis, Sports Med Open 2015; Radovanovic et al., Sports Med Open "
+        "2022 (70-90 % of maximum); Epley 1RM = w (1 + reps/30)",
+)
+def tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """After program week 4: the week's heaviest calf set below 70 % of estimated 1RM: caution.
 
     1RM = best Epley estimate over dynamic calf sets (kind strength, with reps) in the 6 weeks
@@ -473,7 +467,13 @@ def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -
     return alerts
 
 
-def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "plyometric_balance",
+    family="program",
+    source="Kubo et al., Physiol Rep 2017 (isometric training stiffens the tendon, plyometric "
+        "training the muscle)",
+)
+def plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Plyometric sets in a completed week exceeding strength + isometric sets (x 1.0), which
     includes plyometrics with no strength work at all: caution (Kubo et al. 2017)."""
     history = facts.history
@@ -506,7 +506,8 @@ def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list
 # --------------------------------------------------------------------------- pain monitoring
 
 
-def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule("pain_monitoring.during", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)")
+def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
     history = facts.history
     th = thresholds
@@ -524,7 +525,8 @@ def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
     return alerts
 
 
-def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule("pain_monitoring.next_morning", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)")
+def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Next-morning pain not settled: above 2/10 (the 0-2 'safe' zone) is caution; a warning
     when it is above 5/10 or worse than the pain during the activity (Silbernagel 2007)."""
     history = facts.history
@@ -550,7 +552,8 @@ def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
     return alerts
 
 
-def _pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule("pain_monitoring.rising", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)")
+def pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly mean pain (each day's worse of during / next morning) up by >= 1 point on the
     previous week and above the 0-2 safe zone: caution (Silbernagel 2007)."""
     history = facts.history
@@ -580,7 +583,8 @@ def _pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
     return _weekly(facts, check)
 
 
-def _visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule("pain_monitoring.visa_a", family="pain", source="Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)")
+def visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A VISA-A score >= 10 points below the best score of the previous 56 days: caution;
     >= 20 points: warning (Robinson et al. 2001). Comparing with the recent best, not just the
     last score, also catches a slow slide (85, 80, 74)."""
@@ -618,53 +622,32 @@ def pain_monitoring(history: AthleteHistory, thresholds: RuleThresholds, as_of: 
     """The pain-monitoring family (Silbernagel 2007, Robinson 2001): during, next morning,
     rising week to week, falling VISA-A. Each keeps its own rule id."""
     facts = HistoryFacts(history, as_of)
-    rules = (_pain_during, _pain_next_morning, _pain_rising, _visa_a_drop)
-    return sort_alerts(a for rule in rules for a in rule(facts, thresholds))
+    return sort_alerts(a for spec in all_rules() if spec.family == "pain" for a in spec.check(facts, thresholds))
 
 
 # --------------------------------------------------------------------------- all rules
 
-weekly_volume_increase = _public(_weekly_volume_increase)
-session_spike = _public(_session_spike)
-tendon_load_increase = _public(_tendon_load_increase)
-monotony_rule = _public(_monotony_rule)
-tendon_loading_frequency = _public(_tendon_loading_frequency)
-tendon_loading_intensity = _public(_tendon_loading_intensity)
-plyometric_balance = _public(_plyometric_balance)
-pain_during = _public(_pain_during)
-pain_next_morning = _public(_pain_next_morning)
-pain_rising = _public(_pain_rising)
-visa_a_drop = _public(_visa_a_drop)
+# --------------------------------------------------------------------------- the tables, derived
 
-# Every rule but ACWR, over one HistoryFacts (the ACWR needs the others' alerts).
-_FACTS_RULES: dict[str, FactsRule] = {
-    WEEKLY_VOLUME_INCREASE: _weekly_volume_increase,
-    SESSION_SPIKE: _session_spike,
-    TENDON_LOAD_INCREASE: _tendon_load_increase,
-    MONOTONY: _monotony_rule,
-    TENDON_LOADING_FREQUENCY: _tendon_loading_frequency,
-    TENDON_LOADING_INTENSITY: _tendon_loading_intensity,
-    PLYOMETRIC_BALANCE: _plyometric_balance,
-    PAIN_DURING: _pain_during,
-    PAIN_NEXT_MORNING: _pain_next_morning,
-    PAIN_RISING: _pain_rising,
-    VISA_A_DROP: _visa_a_drop,
-}
-
-RULES: dict[str, Rule] = {
-    WEEKLY_VOLUME_INCREASE: weekly_volume_increase,
-    SESSION_SPIKE: session_spike,
-    TENDON_LOAD_INCREASE: tendon_load_increase,
-    MONOTONY: monotony_rule,
-    ACWR: acwr,
-    TENDON_LOADING_FREQUENCY: tendon_loading_frequency,
-    TENDON_LOADING_INTENSITY: tendon_loading_intensity,
-    PLYOMETRIC_BALANCE: plyometric_balance,
-    PAIN_DURING: pain_during,
-    PAIN_NEXT_MORNING: pain_next_morning,
-    PAIN_RISING: pain_rising,
-    VISA_A_DROP: visa_a_drop,
-}
+RULES: dict[str, RegisteredRule] = {spec.id: spec for spec in all_rules()}
+# Ids other modules name, read from the declarations (the rule bodies use them at call time).
+WEEKLY_VOLUME_INCREASE = weekly_volume_increase.id
+SESSION_SPIKE = session_spike.id
+TENDON_LOAD_INCREASE = tendon_load_increase.id
+MONOTONY = monotony_rule.id
+ACWR = acwr.id
+TENDON_LOADING_FREQUENCY = tendon_loading_frequency.id
+TENDON_LOADING_INTENSITY = tendon_loading_intensity.id
+PLYOMETRIC_BALANCE = plyometric_balance.id
+PAIN_DURING = pain_during.id
+PAIN_NEXT_MORNING = pain_next_morning.id
+PAIN_RISING = pain_rising.id
+VISA_A_DROP = visa_a_drop.id
+PAIN_RULES = rule_ids("pain")
+LOAD_RULES = rule_ids("load")
+PROGRAM_RULES = rule_ids("program")
+# A high ACWR becomes a warning only when one of these fired (caution or worse) that week.
+ACWR_CORROBORATING_RULES = LOAD_RULES | PAIN_RULES
 
 
 def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
@@ -675,8 +658,8 @@ def evaluate(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -
     """All rules, sorted by (date, athlete, rule, period): the same data gives the same list,
     and each athlete/rule/period appears once."""
     facts = HistoryFacts(history, as_of)
-    alerts = [alert for rule in _FACTS_RULES.values() for alert in rule(facts, thresholds)]
-    alerts += _acwr_alerts(facts, thresholds, alerts)
+    alerts = [alert for spec in non_context_rules() for alert in spec.check(facts, thresholds)]
+    alerts += [alert for spec in context_rules() for alert in spec.check(facts, thresholds, alerts)]
     keys = [a.key for a in alerts]
     if len(keys) != len(set(keys)):
         raise AssertionError("rules produced duplicate alert keys")
@@ -710,22 +693,11 @@ def program_adherence(
     )
 
 
-__all__ = [
+__all__ = [  # noqa: PLE0604 - the rules' public names come from their declarations
     "RULES",
-    "acwr",
     "evaluate",
-    "monotony_rule",
-    "pain_during",
     "pain_monitoring",
-    "pain_next_morning",
-    "pain_rising",
-    "plyometric_balance",
     "program_adherence",
-    "session_spike",
     "sort_alerts",
-    "tendon_load_increase",
-    "tendon_loading_frequency",
-    "tendon_loading_intensity",
-    "visa_a_drop",
-    "weekly_volume_increase",
+    *sorted(spec.name for spec in all_rules()),
 ]

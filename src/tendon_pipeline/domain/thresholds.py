@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Citations quoted in alerts, keyed by rule id (and by model constant where useful).
-SOURCES: dict[str, str] = {
+# Citations of the load model and the program. Each rule declares its own source with its
+# id (``domain.registry``); ``domain.registry.sources()`` lists them.
+MODEL_SOURCES: dict[str, str] = {
     "achilles_multiple": (
         "Reiter et al., Med Sci Sports Exerc 2024 (shear-wave tensiometry: ~8.2 x BW at "
         "2.68 m/s, ~10.1 x at 4.47 m/s, ~4.5 x walking at 1.34 m/s)"
@@ -22,47 +23,6 @@ SOURCES: dict[str, str] = {
     "step_rate": (
         "van Oeveren et al., PLoS One 2017 (self-selected 77, 79, 80 strides/min at 2.4, 2.6, "
         "2.9 m/s)"
-    ),
-    "weekly_volume_increase": (
-        "Nielsen et al., JOSPT 2014 (>30 % weekly increase, HR 1.59); Buist et al., Am J Sports "
-        "Med 2008 (10 % rule as a conservative guide); Damsted et al., JOSPT 2019"
-    ),
-    "session_spike": (
-        "Frandsen et al., Br J Sports Med 2025 (run distance vs longest run of the previous "
-        "30 days: >10 % HR 1.64, >30 % HR 1.52, >100 % HR 2.28)"
-    ),
-    "acwr": (
-        "Gabbett, BJSM 2016; Hulin et al. 2014; Williams et al., BJSM 2017 (EWMA); Lolli et al. "
-        "2019 (uncoupled); Impellizzeri et al. 2021 (weak prediction: context only)"
-    ),
-    "tendon_load_increase": (
-        "Reiter et al., MSSE 2024 (per-step Achilles load); Nielsen et al., JOSPT 2014 and Buist "
-        "et al., AJSM 2008 (progression thresholds)"
-    ),
-    "monotony": "Foster, Med Sci Sports Exerc 1998 (monotony = mean/SD of daily load; >2.0)",
-    "tendon_loading_frequency": (
-        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015 (load the tendon 2-3 x a week, "
-        ">= 12 weeks)"
-    ),
-    "tendon_loading_intensity": (
-        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015; Radovanovic et al., Sports Med Open "
-        "2022 (70-90 % of maximum); Epley 1RM = w (1 + reps/30)"
-    ),
-    "plyometric_balance": (
-        "Kubo et al., Physiol Rep 2017 (isometric training stiffens the tendon, plyometric "
-        "training the muscle)"
-    ),
-    "pain_monitoring.during": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)"
-    ),
-    "pain_monitoring.next_morning": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)"
-    ),
-    "pain_monitoring.rising": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)"
-    ),
-    "pain_monitoring.visa_a": (
-        "Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)"
     ),
     "program": (
         "Bohm et al. 2015; Radovanovic et al. 2022 (>= 12 weeks); seed program (isometric holds, "
