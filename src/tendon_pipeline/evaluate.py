@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from tendon_pipeline.domain.models import Alert, AthleteHistory, WeekPlan
+from tendon_pipeline.domain.models import Alert, AthleteHistory, RaceEntry, WeekPlan
 from tendon_pipeline.domain.plan import plan_next_week
 from tendon_pipeline.domain.rules import evaluate
-from tendon_pipeline.settings import Settings
+from tendon_pipeline.settings import AthleteConfig, Settings
 from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
 from tendon_pipeline.warehouse.loads import compute_run_loads
 from tendon_pipeline.warehouse.store import EVALUATION_LOCK, Warehouse, athlete_lock, retry_on_conflict
@@ -57,8 +57,17 @@ def athlete_history(warehouse: Warehouse, settings: Settings, athlete_id: str) -
     mass, height = athlete_body(warehouse, athlete_id)
     tz_name = config.timezone if config else None
     compute_run_loads(warehouse, athlete_id, settings.rules, body_mass_kg=mass, height_m=height, tz_name=tz_name)
-    return load_history(warehouse, athlete_id, tz_name=tz_name,
-                        program_start=config.program_start if config else None)
+    return load_history(warehouse, athlete_id, tz_name=tz_name, **configured_history(config, athlete_id))
+
+
+def configured_history(config: AthleteConfig | None, athlete_id: str) -> dict:
+    """What ``[[athletes]]`` adds to the history: program start, declared baseline, races."""
+    if config is None:
+        return {}
+    races = [RaceEntry(athlete_id=athlete_id, local_date=r.date, distance_km=r.distance_km,
+                       priority=r.priority, name=r.name) for r in config.races]
+    return {"program_start": config.program_start, "baseline_weekly_km": config.baseline_weekly_km,
+            "races": races}
 
 
 @retry_on_conflict
@@ -94,23 +103,24 @@ def athlete_status(warehouse: Warehouse, settings: Settings, athlete_id: str,
 
     from tendon_pipeline.domain.aggregate import load_metrics
     from tendon_pipeline.domain.load import week_monday
-    from tendon_pipeline.domain.rules import program_adherence
+    from tendon_pipeline.domain.rules import load_method_text, program_adherence
     from tendon_pipeline.warehouse.history import read_alerts
 
     as_of = as_of or today_for(settings, athlete_id)
     evaluation = evaluate_athlete(warehouse, settings, athlete_id, as_of=as_of)  # current alerts and plan
     config = settings.athlete(athlete_id)
     history = load_history(warehouse, athlete_id, tz_name=config.timezone if config else None,
-                           program_start=config.program_start if config else None)
+                           **configured_history(config, athlete_id))
     monday = week_monday(as_of)
     week_runs = [r for r in history.runs if r.is_running and monday <= r.local_date <= as_of]
     today = load_metrics(history, settings.rules, as_of, as_of, "day")[0]
-    recent = [a for a in read_alerts(warehouse, athlete_id) if a.date >= as_of - timedelta(days=14)]
+    recent = [a for a in read_alerts(warehouse, athlete_id) if as_of - timedelta(days=14) <= a.date <= as_of]
     return {
         "athlete": athlete_id, "as_of": as_of,
         "week": {"km": sum(r.distance_m for r in week_runs) / 1000, "runs": len(week_runs),
                  "longest_km": max((r.distance_m for r in week_runs), default=0.0) / 1000,
-                 "load_bw": sum(r.tendon_load_bw for r in week_runs)},
+                 "load_bw": sum(r.tendon_load_bw for r in week_runs),
+                 "load_method": load_method_text(week_runs) if week_runs else None},
         "ratio": {"acwr_uncoupled": today.acwr_uncoupled, "acwr_coupled": today.acwr_coupled,
                   "acwr_ewma": today.acwr_ewma},
         "adherence": program_adherence(history, as_of, settings.rules).model_dump(mode="json"),
