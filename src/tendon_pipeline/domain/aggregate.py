@@ -376,6 +376,7 @@ class HistoryFacts:
     def __init__(self, history: AthleteHistory, as_of: date) -> None:
         self.history = up_to(history, as_of)
         self.as_of = as_of
+        self.memo: dict[tuple, object] = {}  # derived per-week values other modules compute once
 
     @cached_property
     def weeks(self) -> list[date]:

@@ -15,6 +15,7 @@ is a break, not a low week.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -94,7 +95,11 @@ def _declared(facts: HistoryFacts, last_km: float) -> Level | None:
 def recent_break(facts: HistoryFacts, monday: date, th: RuleThresholds) -> Break | None:
     """The latest break that ended before ``monday``'s Sunday and still counts for it."""
     sunday = monday + timedelta(days=6)
-    dates = sorted({r.local_date for r in facts.running if r.local_date <= sunday})
+    key = ("run_dates",)
+    if key not in facts.memo:
+        facts.memo[key] = sorted({r.local_date for r in facts.running})
+    every: list[date] = facts.memo[key]  # type: ignore[assignment]
+    dates = every[:bisect_right(every, sunday)]
     for before, after in zip(reversed(dates[:-1]), reversed(dates[1:])):
         if week_monday(after) < monday - WEEK * th.break_return_weeks:
             return None
@@ -127,6 +132,14 @@ def race_in_week(races: list[RaceEntry], monday: date) -> RaceEntry | None:
 
 
 def week_view(facts: HistoryFacts, monday: date, th: RuleThresholds) -> WeekView:
+    """The week as the rules see it (computed once per evaluation and thresholds)."""
+    key = ("week_view", monday, id(th))
+    if key not in facts.memo:
+        facts.memo[key] = _week_view(facts, monday, th)
+    return facts.memo[key]  # type: ignore[return-value]
+
+
+def _week_view(facts: HistoryFacts, monday: date, th: RuleThresholds) -> WeekView:
     level, pause = reference(facts, monday, th)
     ramp_level, _ = reference(facts, monday - WEEK, th)
     return WeekView(
