@@ -253,6 +253,14 @@ def test_monotony_is_on_the_whole_days_training_and_does_not_hold_the_plan():
     assert plan_next_week(h, alerts, TH, sunday(4)).status == "progress"
 
 
+def test_a_monotonous_block_is_said_once_and_again_after_four_weeks_not_weekly():
+    # an eight-week treadmill block: six equal runs a week (monotony 2.45 every week)
+    block = [run(monday(w) + timedelta(days=d), 8.0, sport="treadmill") for w in range(8) for d in range(6)]
+    alerts = rules.monotony_rule(history(block), TH, sunday(7))
+    assert [a.date for a in alerts] == [monday(0), monday(4)]
+    assert alerts[1].evidence["weeks_in_a_row"] == 5 and "5 weeks in a row" in alerts[1].message
+
+
 # --------------------------------------------------------------------------- 7 honest messages
 
 

@@ -366,11 +366,13 @@ def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
     """Weekly monotony of the whole day's training load (Foster 1998): minutes of every
     activity (running and cross-training) plus time under tension of strength sets, per day,
     rest days 0; mean / population SD over the 7 days above 2.0: caution. Seven days without
-    any variation (SD 0) are as monotonous as it gets and fire too. It is a context signal for
-    the plan: it never holds the plan by itself.
+    any variation (SD 0) are as monotonous as it gets and fire too. Weeks in a row are said
+    once, and again only after ``monotony_repeat_weeks`` more (a treadmill block is one
+    message, not eight). It is a context signal for the plan: it never holds the plan by itself.
     """
     history = facts.history
     th = thresholds
+    streak: list[date] = []
 
     def check(monday: date) -> Alert | None:
         minutes = facts.week_daily_minutes(monday)
@@ -380,11 +382,17 @@ def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
         days = pd.Series(minutes, index=pd.date_range(monday, periods=7, freq="D"), dtype=float)
         if value is not None and value <= th.monotony_warning:
             return None
+        if not streak or streak[-1] != monday - WEEK:
+            streak.clear()
+        streak.append(monday)
+        if (len(streak) - 1) % th.monotony_repeat_weeks:
+            return None  # said at the start of this run of monotonous weeks
         week = iso_week_label(monday)
         shown = "no variation at all" if value is None else f"monotony {value:.1f}"
+        in_a_row = f", {len(streak)} weeks in a row" if len(streak) > 1 else ""
         message = (
             f"Week {week} was monotonous: your daily training time barely varied ({shown}, line "
-            f"{th.monotony_warning:.1f}). Mix easy, hard and rest days."
+            f"{th.monotony_warning:.1f}{in_a_row}). Mix easy, hard and rest days."
         )
         evidence: dict[str, EvidenceValue] = {
             "monotony": _r(value),
@@ -394,6 +402,7 @@ def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
             "sd_daily_minutes": _r(float(days.std(ddof=0)), 1),
             "training_days": int((days > 0).sum()),
             "load": "training minutes, all sessions (no RPE recorded)",
+            "weeks_in_a_row": len(streak),
             "line": th.monotony_warning,
         }
         return _alert(history, MONOTONY, "caution", monday, week, message, evidence)

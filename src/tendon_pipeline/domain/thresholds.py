@@ -242,6 +242,12 @@ class RuleThresholds(BaseModel):
         ),
     )
 
+    monotony_repeat_weeks: int = Field(
+        4,
+        gt=0,
+        description="Project choice: monotonous weeks in a row are said once, again after this many more",
+    )
+
     # --- Tendon loading program (Bohm 2015, Radovanovic 2022, Kubo 2017) -----------------------
     tendon_sessions_min_per_week: int = Field(2, ge=0, description="Minimum tendon sessions a week (Bohm 2015)")
     tendon_sessions_target_per_week: int = Field(3, ge=1, description="Program target: 2-3 a week (Bohm 2015)")
