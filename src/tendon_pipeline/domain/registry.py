@@ -76,7 +76,9 @@ class RegisteredRule:
 _REGISTRY: dict[str, RegisteredRule] = {}
 
 
-def _declare(rule_id: str, family: Family, source: str, fn: Callable[..., list[Alert]], context: bool) -> RegisteredRule:
+def _declare(
+    rule_id: str, family: Family, source: str, fn: Callable[..., list[Alert]], context: bool
+) -> RegisteredRule:
     if not rule_id or not rule_id.strip():
         raise ValueError(f"rule {fn.__name__!r} has no id")
     if not source or not source.strip():

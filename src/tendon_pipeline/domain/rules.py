@@ -152,7 +152,8 @@ def progression(facts: HistoryFacts, monday: date, th: RuleThresholds) -> Progre
 
 def _acwr_at(facts: HistoryFacts, monday: date, th: RuleThresholds) -> float | None:
     sunday = monday + timedelta(days=6)
-    if facts.first_run is None or (sunday - timedelta(days=th.acute_days - 1) - facts.first_run).days < th.acwr_min_chronic_days:
+    acute_start = sunday - timedelta(days=th.acute_days - 1)
+    if facts.first_run is None or (acute_start - facts.first_run).days < th.acwr_min_chronic_days:
         return None
     row = facts.acwr_rows([sunday], th)[sunday]
     return _r(nan_to_none(row[f"acwr_{th.acwr_method}"]), 2)
@@ -468,7 +469,8 @@ def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert
         message = (
             f"Week {week}: your estimated Achilles load over the last {th.acute_days} days was "
             f"{ratio:.2f} x {_chronic_words(th)} (line {th.acwr_caution:.1f}). "
-            + (f"Context, with pain reported ({', '.join(pain)})." if pain else "A context signal only: weak on its own.")
+            + (f"Context, with pain reported ({', '.join(pain)})." if pain
+               else "A context signal only: weak on its own.")
         )
         chronic_key = "chronic_uncoupled" if th.acwr_method == "uncoupled" else "chronic_coupled"
         evidence: dict[str, EvidenceValue] = {
@@ -664,7 +666,11 @@ def plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
 # --------------------------------------------------------------------------- pain monitoring
 
 
-@rule("pain_monitoring.during", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)")
+@rule(
+    "pain_monitoring.during",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)",
+)
 def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
     history = facts.history
@@ -683,7 +689,11 @@ def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     return alerts
 
 
-@rule("pain_monitoring.next_morning", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)")
+@rule(
+    "pain_monitoring.next_morning",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)",
+)
 def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Next-morning pain not settled: above 2/10 (the 0-2 'safe' zone) is caution; a warning
     when it is above 5/10 or worse than the pain during the activity (Silbernagel 2007)."""
@@ -710,7 +720,11 @@ def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[A
     return alerts
 
 
-@rule("pain_monitoring.rising", family="pain", source="Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)")
+@rule(
+    "pain_monitoring.rising",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)",
+)
 def pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly mean pain (each day's worse of during / next morning) up by >= 1 point on the
     previous week and above the 0-2 safe zone: caution (Silbernagel 2007)."""
@@ -741,7 +755,11 @@ def pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     return _weekly(facts, check)
 
 
-@rule("pain_monitoring.visa_a", family="pain", source="Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)")
+@rule(
+    "pain_monitoring.visa_a",
+    family="pain",
+    source="Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)",
+)
 def visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A VISA-A score >= 10 points below the best score of the previous 56 days: caution;
     >= 20 points: warning (Robinson et al. 2001). Comparing with the recent best, not just the
