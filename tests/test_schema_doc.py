@@ -25,3 +25,17 @@ def test_committed_configuration_doc_matches_the_settings():
     committed = (DOC.parent / "configuration.md").read_text(encoding="utf-8")
     assert committed == settings_markdown(), (
         "docs/configuration.md is stale: run `tendon config-doc --out docs/configuration.md`")
+
+
+def test_the_configuration_docs_environment_example_is_accepted(monkeypatch, tmp_path):
+    import re
+
+    from tendon_pipeline.config.doc import settings_markdown
+    from tendon_pipeline.config.settings import load_settings
+
+    examples = re.findall(r"`(TENDON_[A-Z_]+__[A-Z_]+)=([^`]+)`", settings_markdown())
+    assert examples, "the configuration doc shows no TENDON_..__.. example"
+    for name, value in examples:
+        monkeypatch.setenv(name, value)
+    settings = load_settings(db=tmp_path / "w.duckdb")
+    assert settings.rules.monotony_warning == 2.5

@@ -25,7 +25,10 @@ from domain_builders import (
 
 from tendon_pipeline.domain import rules
 from tendon_pipeline.domain.models import SEVERITY_RANK
-from tendon_pipeline.domain.thresholds import SOURCES, RuleThresholds
+from tendon_pipeline.domain.registry import sources
+from tendon_pipeline.domain.thresholds import RuleThresholds
+
+SOURCES = sources()
 
 TH = RuleThresholds()
 
@@ -37,9 +40,11 @@ def only(alerts, rule_id=None):
 
 
 def two_weeks(previous_km: float, current_km: float):
-    """Two runs a week in W46 and W47 splitting each week's distance evenly."""
+    """Two runs a week: four weeks (W43-W46) at ``previous_km``, so the usual level is known,
+    then W47 at ``current_km``; each week's distance split evenly."""
     runs = []
-    for monday, km in ((W46, previous_km), (W47, current_km)):
+    weeks = [(W46 - timedelta(weeks=i), previous_km) for i in (3, 2, 1, 0)] + [(W47, current_km)]
+    for monday, km in weeks:
         runs += [run(monday + timedelta(days=1), km / 2), run(monday + timedelta(days=5), km / 2)]
     return history(runs)
 
@@ -105,7 +110,7 @@ def spike_history(new_km: float):
 
 @pytest.mark.parametrize(
     ("km", "severity", "pct"),
-    [(13.5, "caution", 12.5), (21.0, "warning", 75.0), (25.0, "high", 108.3)],
+    [(13.5, "caution", 12.5), (21.0, "caution", 75.0), (25.0, "high", 108.3)],
 )
 def test_session_spike_bands(km, severity, pct):
     alert = only(rules.session_spike(spike_history(km), TH, W47_SUNDAY))
@@ -159,10 +164,10 @@ def acwr_history(acute_load: float, extra_pain=()):
     return history(daily_runs(ACWR_START, [10_000.0] * 21 + [acute_load] * 7), pain_entries=extra_pain)
 
 
-def test_acwr_alone_is_capped_at_caution():
+def test_acwr_alone_is_context_info():
     # uncoupled: 16,000 / 10,000 = 1.6; coupled: 16,000 / ((21 x 10,000 + 7 x 16,000) / 28) = 1.3913
     alert = only(rules.acwr(acwr_history(16_000), TH, W47_SUNDAY))
-    assert alert.severity == "caution"
+    assert alert.severity == "info"
     assert alert.period == "2026-W47"
     assert alert.evidence["acwr"] == 1.6
     assert alert.evidence["acwr_uncoupled"] == 1.6
@@ -191,24 +196,26 @@ def test_acwr_needs_21_days_before_the_acute_week():
 def test_acwr_method_is_configurable():
     coupled = RuleThresholds(acwr_method="coupled")
     alert = only(rules.acwr(acwr_history(16_000), coupled, W47_SUNDAY))
-    assert alert.evidence["acwr"] == pytest.approx(1.391, abs=1e-3) and alert.severity == "caution"
+    assert alert.evidence["acwr"] == pytest.approx(1.391, abs=1e-3) and alert.severity == "info"
 
 
 # --------------------------------------------------------------------------- tendon load
 
 
 def load_weeks(previous_bw: float, current_bw: float):
-    runs = [run(W46 + timedelta(days=1), 10, load_bw=previous_bw), run(W47 + timedelta(days=1), 10, load_bw=current_bw)]
-    return history(runs)
+    """Same 10 km every week (W43-W47); the tendon load changes in W47 only."""
+    runs = [run(W46 - timedelta(weeks=i) + timedelta(days=1), 10, load_bw=previous_bw) for i in (3, 2, 1, 0)]
+    return history([*runs, run(W47 + timedelta(days=1), 10, load_bw=current_bw)])
 
 
 def test_tendon_load_increase_warning():
     alert = only(rules.tendon_load_increase(load_weeks(100_000, 140_000), TH, W47_SUNDAY))
     assert alert.severity == "warning"
     assert alert.evidence["week_load_bw"] == 140_000
-    assert alert.evidence["previous_week_load_bw"] == 100_000
-    assert alert.evidence["increase_pct"] == 40.0
-    assert alert.evidence["week_km"] == alert.evidence["previous_week_km"] == 10.0
+    assert alert.evidence["usual_load_bw"] == 100_000
+    assert alert.evidence["load_increase_pct"] == 40.0
+    assert alert.evidence["distance_increase_pct"] == 0.0
+    assert alert.evidence["week_km"] == alert.evidence["usual_km"] == 10.0
 
 
 def test_tendon_load_increase_boundary():
@@ -223,20 +230,25 @@ def test_tendon_load_increase_small_base_floor():
 # --------------------------------------------------------------------------- monotony
 
 
+def minutes_runs(minutes: list[float]):
+    """One run a day in W47 lasting the given minutes (at 2.5 m/s)."""
+    return [run(W47 + timedelta(days=i), m * 60 * 2.5 / 1000, speed=2.5) for i, m in enumerate(minutes)]
+
+
 def test_monotony_fires_above_two():
-    # 5 days at 10,000 and 2 at 1,700: mean = 53,400/7; SD = 8,300 x sqrt(10)/7
-    # monotony = 53,400 / (sqrt(10) x 8,300) = 2.0345
-    h = history(daily_runs(W47, [10_000] * 5 + [1_700] * 2))
+    # 5 days of 100 min and 2 of 17: mean = 534/7; SD = 83 x sqrt(10)/7
+    # monotony = 534 / (sqrt(10) x 83) = 2.0345
+    h = history(minutes_runs([100] * 5 + [17] * 2))
     alert = only(rules.monotony_rule(h, TH, W47_SUNDAY))
     assert alert.severity == "caution" and alert.rule == "monotony"
     assert alert.evidence["monotony"] == 2.03
-    assert alert.evidence["week_load_bw"] == 53_400
-    assert alert.evidence["running_days"] == 7
+    assert alert.evidence["week_minutes"] == 534
+    assert alert.evidence["training_days"] == 7
 
 
 def test_monotony_silent_just_under_two():
-    # 2 days at 1,500: 53,000 / (sqrt(10) x 8,500) = 1.9718
-    h = history(daily_runs(W47, [10_000] * 5 + [1_500] * 2))
+    # 2 days of 15 min: 530 / (sqrt(10) x 85) = 1.9718
+    h = history(minutes_runs([100] * 5 + [15] * 2))
     assert rules.monotony_rule(h, TH, W47_SUNDAY) == []
 
 

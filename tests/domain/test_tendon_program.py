@@ -264,6 +264,20 @@ def test_6_race_recovery_week_hook_holds_hops_and_loads():
     assert any("race recovery week" in r for r in recovering.reasons)
 
 
+def test_6_a_long_race_on_the_calendar_is_the_race_recovery_week():
+    """Issue 15's race calendar drives the hook: no flag needed when the race is entered."""
+    from tendon_pipeline.domain.models import RaceEntry
+
+    h = _advanced_hopper(10)
+    race_day = BLOCK_START + timedelta(weeks=9, days=6)  # the Sunday of program week 10
+    raced = h.model_copy(update={"races": [RaceEntry(athlete_id="a1", local_date=race_day, distance_km=42.2)]})
+    recovering = plan_at(raced, race_day)
+    assert recovering.status == "recovery"
+    assert sessions_of(recovering)["pogo_hops"].variant == "two_leg"  # held, not taken to one leg
+    assert sessions_of(recovering)["isometric_calf_raise_hold"].load_kg == 10.0
+    assert any("not progressed (race recovery week)" in r for r in recovering.reasons)
+
+
 def test_1_a_known_max_caps_the_climb_and_sets_to_failure_hold():
     from tendon_pipeline.domain.models import MaxTest
 

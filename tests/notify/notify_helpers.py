@@ -148,7 +148,7 @@ def make_settings(tmp_path: Path, **fields: Any):
 
 def add_alert(wh, athlete: str = "ana", rule: str = "weekly_volume_increase", severity: str = "warning",
               day: date = date(2026, 11, 16), period: str | None = None, message: str | None = None,
-              evidence: dict[str, Any] | None = None) -> str:
+              evidence: dict[str, Any] | None = None, evaluation: str = "eval-1") -> str:
     period = period or day.isoformat()
     key = f"{athlete}:{rule}:{period}"
     wh.con.execute(
@@ -158,7 +158,7 @@ def add_alert(wh, athlete: str = "ana", rule: str = "weekly_volume_increase", se
          message or f"{athlete} ran 42.0 km in the week, 38 % more than the 30.4 km before.",
          json.dumps(evidence if evidence is not None else {"week_km": 42.0, "previous_week_km": 30.4,
                                                            "increase_pct": 38}),
-         "Nielsen et al. 2014", "eval-1"])
+         "Nielsen et al. 2014", evaluation])
     return key
 
 

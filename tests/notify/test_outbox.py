@@ -124,7 +124,7 @@ def test_a_run_stops_sending_before_its_claim_lapses(tmp_path, wh, webhook, monk
     settings = make_settings(tmp_path, coaches=[{"name": "M", "athletes": ["ana"], "notify": [webhook.url()]}],
                              notify={"outbox": False, "claim_s": 120})
     for i in range(3):
-        add_alert(wh, rule=f"rule_{i}")
+        add_alert(wh, rule=f"rule_{i}", evaluation=f"eval-{i}")  # three evaluations: three messages
     plan_deliveries(wh, settings, NOW)
     ticks = iter([0.0, 0.0, 59.0, 61.0, 61.0])  # start, then before each message
     monkeypatch.setattr(delivery, "_monotonic", lambda: next(ticks))

@@ -163,3 +163,23 @@ def test_runner_timezone_defaults_to_utc_without_athlete_config(tmp_path):
     settings = make_settings(tmp_path, runners=[{"athlete": "zoe", "notify": ["console"]}])
     runner = {r.id: r for r in recipients(settings)}["runner:zoe"]
     assert runner.timezone is None and runner.display == "zoe" and list(runner.channels) == ["console"]
+
+
+def test_a_coach_gets_one_message_per_athlete_per_evaluation(tmp_path, wh, webhook):
+    settings = make_settings(tmp_path, coaches=[{"name": "M", "athletes": ["ana", "ben"], "notify": [webhook.url()]}],
+                             notify={"outbox": False})
+    ana = [add_alert(wh, rule="weekly_volume_increase"), add_alert(wh, rule="session_spike", severity="caution"),
+           add_alert(wh, rule="pain_monitoring.during", severity="warning")]
+    ben = add_alert(wh, athlete="ben", rule="session_spike", severity="caution")
+    plan_deliveries(wh, settings, NOW)
+    deliver_pending(wh, settings, NOW)
+    assert len(webhook.received) == 2  # ana's three incidents in one message, ben's in another
+    by_athlete = {r.body["tendon"]["alerts"][0]["athlete_id"]: r.body for r in webhook.received}
+    assert sorted(a["alert_key"] for a in by_athlete["ana"]["tendon"]["alerts"]) == sorted(ana)
+    assert [a["alert_key"] for a in by_athlete["ben"]["tendon"]["alerts"]] == [ben]
+    assert "3 alerts" in by_athlete["ana"]["title"]
+    assert by_athlete["ana"]["message"].count("\n- ") >= 2  # one line per incident
+    add_alert(wh, rule="monotony", severity="caution", evaluation="eval-2")  # the next evaluation
+    plan_deliveries(wh, settings, NOW)
+    deliver_pending(wh, settings, NOW)
+    assert len(webhook.received) == 3

@@ -115,3 +115,42 @@ def test_visa_a_range_is_checked(db):
 def test_plan_for_an_unknown_athlete_is_a_clear_error(db):
     result = tendon(db, "plan", "--athlete", "nobody")
     assert result.returncode == 2 and "no plan for athlete 'nobody'" in result.stderr
+
+
+def test_log_race_is_stored_and_the_plan_tapers_for_it(db):
+    race_day = date.today() + timedelta(days=7 - date.today().weekday() + 6)  # Sunday of next week
+    bad = tendon(db, "log", "race", "--athlete", "ana", "--date", race_day.isoformat(), "--distance-km", "0")
+    assert bad.returncode == 2 and "distance-km" in bad.stderr
+    ok = tendon(db, "log", "race", "--athlete", "ana", "--date", race_day.isoformat(), "--distance-km", "21.1",
+                "--priority", "b", "--name", "city half")
+    assert ok.returncode == 0, ok.stderr
+    assert "B race" in ok.stdout
+    with open_warehouse(db, read_only=True) as wh:
+        row = wh.query("SELECT local_date, distance_km, priority, name FROM race_log").iloc[0]
+    assert (row.local_date.date(), row.distance_km, row.priority, row["name"]) == (race_day, 21.1, "B", "city half")
+    plan = json.loads(tendon(db, "plan", "--athlete", "ana", "--json").stdout)
+    assert plan["status"] == "taper" and plan["long_run_cap_km"] == 21.1
+    assert any("Taper for your B race" in reason for reason in plan["reasons"])
+
+
+def test_status_as_of_lists_no_alert_dated_after_it(db):
+    assert tendon(db, "evaluate").returncode == 0
+    logged = tendon(db, "log", "pain", "--athlete", "ana", "--during", "7",
+                    "--date", (date.today() - timedelta(days=1)).isoformat())
+    assert logged.returncode == 0, logged.stderr
+    as_of = date.today() - timedelta(days=5)
+    status = tendon(db, "status", "--athlete", "ana", "--as-of", as_of.isoformat())
+    assert status.returncode == 0, status.stderr
+    alerts_part = status.stdout.split("\n\n")[0]  # the stored plan (latest) follows a blank line
+    assert "alerts in the last" in alerts_part
+    listed = [line for line in alerts_part.splitlines() if "pain during activity" in line.lower()]
+    assert listed == []
+    assert "(estimated steps)" in status.stdout or "cadence only" in status.stdout
+
+
+def test_program_week_past_the_program_is_not_week_41_of_12():
+    from tendon_pipeline.cli.render import program_week_text
+
+    assert program_week_text(41, 12) == "week 41, the 12-week program done (maintenance)"
+    assert program_week_text(5, 12) == "week 5 of 12"
+    assert program_week_text(None, 12) == "not started"

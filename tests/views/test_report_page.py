@@ -81,8 +81,14 @@ def test_report_data_marks_the_spike_run_and_draws_the_guide(ben_page):
     assert spike.run.distance_km > 2 * spike.longest_previous_km  # the 2.2 x long run
     weeks = data.weeks
     assert len(weeks) == 6 and weeks[-1].partial  # five weeks of data and this week so far
-    for before, week in zip(weeks, weeks[1:]):
-        assert week.guide_km == pytest.approx(before.metrics.distance_km * 1.10)
+    kms = [w.metrics.distance_km for w in weeks]
+    for i, week in enumerate(weeks):
+        if i < 3:  # too little history: the usual level is provisional (nothing declared)
+            assert week.guide_km is None
+            continue
+        earlier = [km for km in kms[max(0, i - 5):i - 1] if km > 0]
+        usual = max(kms[i - 1], sum(earlier) / len(earlier)) if earlier else kms[i - 1]
+        assert week.guide_km == pytest.approx(usual * 1.10)  # the rule's usual level + 10 %
     assert data.ratio_from is not None and any(d.acwr_uncoupled for d in data.days if d.start >= data.ratio_from)
 
 
@@ -160,3 +166,13 @@ def test_an_athlete_without_runs_gets_a_page_that_says_so(run_cli, writable_db, 
     html = (tmp_path / "dana.html").read_text(encoding="utf-8")
     assert html.count("no runs yet") >= 3 and "No plan yet" in html and "not started" in html
     assert re.findall(r'Plotly\.newPlot\(\s*"([a-z-]+)"', html) == list(CHARTS)
+
+
+def test_chart_captions_say_what_the_model_and_the_rule_do(ben_page):
+    out, data, _ = ben_page
+    html = out.read_text(encoding="utf-8")
+    assert "rises with speed" not in html and "falls slightly with speed" in html
+    assert "estimate (from " in html  # the load says how it was obtained
+    th = data.thresholds
+    assert f"the {th.chronic_days - th.acute_days} days before them" in html  # uncoupled: 21, not 28
+    assert '"text":"high"' not in html.replace(" ", "")  # the ratio's top band is the rule's warning

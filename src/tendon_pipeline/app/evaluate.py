@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.domain.models import Alert, AthleteHistory, WeekPlan
+from tendon_pipeline.config.settings import AthleteConfig, Settings
+from tendon_pipeline.domain.models import Alert, AthleteHistory, RaceEntry, WeekPlan
 from tendon_pipeline.domain.plan import plan_next_week
 from tendon_pipeline.domain.rules import evaluate
 from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
@@ -57,8 +57,17 @@ def athlete_history(warehouse: Warehouse, settings: Settings, athlete_id: str) -
     mass, height = athlete_body(warehouse, athlete_id)
     tz_name = config.timezone if config else None
     compute_run_loads(warehouse, athlete_id, settings.rules, body_mass_kg=mass, height_m=height, tz_name=tz_name)
-    return load_history(warehouse, athlete_id, tz_name=tz_name,
-                        program_start=config.program_start if config else None)
+    return load_history(warehouse, athlete_id, tz_name=tz_name, **configured_history(config, athlete_id))
+
+
+def configured_history(config: AthleteConfig | None, athlete_id: str) -> dict:
+    """What ``[[athletes]]`` adds to the history: program start, declared baseline, races."""
+    if config is None:
+        return {}
+    races = [RaceEntry(athlete_id=athlete_id, local_date=r.date, distance_km=r.distance_km,
+                       priority=r.priority, name=r.name) for r in config.races]
+    return {"program_start": config.program_start, "baseline_weekly_km": config.baseline_weekly_km,
+            "races": races}
 
 
 @retry_on_conflict

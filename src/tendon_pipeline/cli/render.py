@@ -53,10 +53,10 @@ def status_text(status: AthleteStatus) -> str:
         f"{status.athlete} on {status.as_of}",
         freshness_text(status.freshness, status.athlete),
         f"  this week so far: {week['km']:.1f} km in {week['runs']} run(s), longest {week['longest_km']:.1f} km,"
-        f" tendon load {week['load_bw'] / 1000:.0f}k x body weight",
+        f" tendon load {week['load_bw'] / 1000:.0f}k x body weight ({week.get('load_method') or 'no runs'})",
         f"  acute:chronic tendon load: {_ratio(ratio.get('acwr_uncoupled'))} (uncoupled),"
         f" {_ratio(ratio.get('acwr_ewma'))} (EWMA): context, never the only signal",
-        f"  tendon program: week {adherence.get('program_week') or '-'} of {adherence.get('program_weeks')},"
+        f"  tendon program: {program_week_text(adherence.get('program_week'), adherence.get('program_weeks'))},"
         f" {adherence.get('weeks_on_target')}/{adherence.get('weeks_completed')} completed weeks with enough sessions",
         f"  alerts in the last {status.alert_days} days: {len(status.alerts)}",
     ]
@@ -76,6 +76,15 @@ def freshness_text(freshness: Freshness, athlete_id: str) -> str:
     newer = [f"{n} {what}" for n, what in ((freshness.newer_activities, "activity(ies)"),
                                           (freshness.newer_logs, "log entry(ies)")) if n]
     return f"{when}; STALE: {' and '.join(newer)} stored since; {update}"
+
+
+def program_week_text(week: int | None, weeks: int | None) -> str:
+    """'week 5 of 12', 'not started', or past the end 'week 41, the 12-week program done'."""
+    if week is None:
+        return "not started"
+    if weeks is not None and week > weeks:
+        return f"week {week}, the {weeks}-week program done (maintenance)"
+    return f"week {week} of {weeks}"
 
 
 def _ratio(value: float | None) -> str:

@@ -109,7 +109,7 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
 
 @click.group()
 def log() -> None:
-    """Log what the watch does not record: tendon work, pain, VISA-A."""
+    """Log what the watch does not record: tendon work, pain, VISA-A, races."""
 
 
 def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
@@ -227,6 +227,27 @@ def log_visa_a(ctx, athlete, score, day) -> None:
     entry = VisaAEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), score=score)
     _store(ctx, athlete, lambda wh: store(wh, entry))
     click.echo(f"logged VISA-A {score} for {athlete} on {entry.local_date}")
+
+
+@log.command("race")
+@click.option("--athlete", required=True)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Race day (may be ahead).")
+@click.option("--distance-km", type=click.FloatRange(0, 400, min_open=True), required=True)
+@click.option("--priority", type=click.Choice(["A", "B", "C"], case_sensitive=False), default="A", show_default=True,
+              help="A: goal race (taper, recovery week after a long one); B: light taper; C: training race.")
+@click.option("--name", help="e.g. 'Oslo marathon'.")
+@click.pass_context
+def log_race(ctx, athlete, day, distance_km, priority, name) -> None:
+    """Enter a race or planned hard effort: the plan tapers and recovers around it and the race
+    itself is info, not a warning."""
+    from tendon_pipeline.domain.models import RaceEntry
+    from tendon_pipeline.warehouse.history import log_race as store
+
+    entry = RaceEntry(athlete_id=athlete, local_date=day.date(), distance_km=distance_km,
+                      priority=priority.upper(), name=name)
+    _store(ctx, athlete, lambda wh: store(wh, entry))
+    click.echo(f"logged {entry.priority} race for {athlete} on {entry.local_date}: {distance_km:g} km"
+               + (f" ({name})" if name else ""))
 
 
 @click.group()

@@ -12,7 +12,7 @@ HEADER = """# Configuration
 Generated from the `Settings` class by `tendon config-doc` (do not edit by hand; a test checks it).
 
 Where settings come from, highest first: command-line options (`--db`, `--config`), environment
-variables `TENDON_<NAME>` (nested with `__`, e.g. `TENDON_RULES__MONOTONY_WARNING_LINE=2.5`), the
+variables `TENDON_<NAME>` (nested with `__`, e.g. `TENDON_RULES__MONOTONY_WARNING=2.5`), the
 TOML file (`--config FILE`, else `$TENDON_CONFIG`, else `~/.config/tendon-pipeline/config.toml` when
 it exists), then the defaults below. Unknown keys and wrong types are refused at start with the key
 and where it was read from.
@@ -30,6 +30,8 @@ height_m = 1.68
 timezone = "Europe/Oslo"
 devices = [3912345678]          # watch serials: files from this watch are Ana's
 program_start = 2026-09-01
+baseline_weekly_km = 35         # Ana's usual week, until there are 3 weeks of history
+races = [{date = 2026-10-04, distance_km = 42.2, priority = "A", name = "Oslo marathon"}]
 
 [rules]
 volume_increase_caution = 0.10  # every rule threshold lives here

@@ -1,7 +1,7 @@
 """All configuration in one pydantic-settings class.
 
 Precedence, highest first: command-line options, environment (``TENDON_*``,
-nested with ``__``, e.g. ``TENDON_RULES__MONOTONY_WARNING_LINE=2.5``), the TOML config
+nested with ``__``, e.g. ``TENDON_RULES__MONOTONY_WARNING=2.5``), the TOML config
 file (``--config FILE``, else ``TENDON_CONFIG``, else
 ``$XDG_CONFIG_HOME/tendon-pipeline/config.toml`` when it exists), then defaults.
 Every rule threshold lives under ``rules``.
@@ -9,12 +9,13 @@ Every rule threshold lives under ``rules``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -44,6 +45,17 @@ def default_config_path() -> Path:
     return Path(base) / "tendon-pipeline" / "config.toml"
 
 
+class RaceConfig(BaseModel):
+    """A race in ``[[athletes]] races``: ``{date = 2026-10-04, distance_km = 42.2, priority = "A"}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    distance_km: float = Field(gt=0, le=400)
+    priority: Literal["A", "B", "C"] = "A"
+    name: str | None = None
+
+
 class AthleteConfig(BaseModel):
     """An athlete known to the pipeline. Only ``id`` is required."""
 
@@ -56,6 +68,11 @@ class AthleteConfig(BaseModel):
     timezone: str | None = Field(default=None, description="IANA zone, used when a file has no local time")
     devices: list[int] = Field(default_factory=list, description="watch serial numbers that belong to this athlete")
     program_start: date | None = Field(default=None, description="first day of the 12-week tendon program")
+    baseline_weekly_km: float | None = Field(
+        default=None, ge=0, le=400,
+        description="usual weekly running distance, used until there are 3 weeks of history (issue 15)",
+    )
+    races: list[RaceConfig] = Field(default_factory=list, description="races and planned hard efforts")
 
     @field_validator("timezone")
     @classmethod

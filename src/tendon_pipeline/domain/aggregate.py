@@ -46,6 +46,7 @@ def up_to(history: AthleteHistory, as_of: date) -> AthleteHistory:
             "pain": [p for p in history.pain if p.local_date <= as_of],
             "visa_a": [v for v in history.visa_a if v.local_date <= as_of],
             "max_tests": [m for m in history.max_tests if m.local_date <= as_of],
+            # races stay: a planned race after as_of is known in advance (taper)
         }
     )
 
@@ -131,6 +132,15 @@ def tendon_session_dates(
         if in_week(s.local_date, monday) and is_tendon_loading(s, thresholds)
     }
     return sorted(days)
+
+
+SECONDS_PER_REP = 6.0  # 3 s up, 3 s down (Beyer et al. 2015's heavy slow resistance)
+
+
+def strength_minutes(entry: StrengthEntry) -> float:
+    """Time under tension of a strength entry: held seconds, or reps x 6 s, per set."""
+    per_set = entry.seconds if entry.seconds is not None else (entry.reps or 0) * SECONDS_PER_REP
+    return entry.sets * per_set / 60.0
 
 
 class SetCounts(NamedTuple):
@@ -295,6 +305,7 @@ class HistoryFacts:
     def __init__(self, history: AthleteHistory, as_of: date) -> None:
         self.history = up_to(history, as_of)
         self.as_of = as_of
+        self.memo: dict[tuple, object] = {}  # derived per-week values other modules compute once
 
     @cached_property
     def weeks(self) -> list[date]:
@@ -349,6 +360,19 @@ class HistoryFacts:
     def week_daily_loads(self, monday: date) -> list[float]:
         """The 7 days' tendon load, Monday first, rest days 0."""
         return [self._daily_load.get(monday + timedelta(days=i), 0.0) for i in range(7)]
+
+    @cached_property
+    def _daily_minutes(self) -> dict[date, float]:
+        per_day: dict[date, float] = defaultdict(float)
+        for activity in self.history.runs:  # every sport: the whole day's training
+            per_day[activity.local_date] += activity.duration_s / 60.0
+        for entry in self.history.strength:
+            per_day[entry.local_date] += strength_minutes(entry)
+        return dict(per_day)
+
+    def week_daily_minutes(self, monday: date) -> list[float]:
+        """The 7 days' training minutes (all activities and strength sets), Monday first."""
+        return [self._daily_minutes.get(monday + timedelta(days=i), 0.0) for i in range(7)]
 
     def acwr_rows(self, sundays: Sequence[date], thresholds: RuleThresholds) -> dict[date, dict[str, float]]:
         """For each Sunday, the last row of ``acwr_frame(history, first_run, sunday)``.

@@ -150,12 +150,28 @@ class VisaAEntry(_Model):
     score: int = Field(ge=0, le=100)
 
 
+class RaceEntry(_Model):
+    """A race or planned hard effort, entered by the runner or coach (``tendon log race`` or
+    ``[[athletes]] races``). A: the season's goal, tapered for; B: tapered lightly; C: a
+    training race."""
+
+    athlete_id: str
+    local_date: date
+    distance_km: float = Field(gt=0, le=400)
+    priority: Literal["A", "B", "C"] = "A"
+    name: str | None = None
+
+
 class AthleteHistory(_Model):
     """Everything the rules look at for one athlete."""
 
     athlete_id: str
     body_mass_kg: float | None = Field(default=None, gt=0)
     program_start: date | None = None
+    baseline_weekly_km: float | None = Field(
+        default=None, ge=0, description="Usual weekly distance the runner declares, used until there is history"
+    )
+    races: list[RaceEntry] = Field(default_factory=list)
     runs: list[RunSummary] = Field(default_factory=list)
     strength: list[StrengthEntry] = Field(default_factory=list)
     pain: list[PainEntry] = Field(default_factory=list)
@@ -164,7 +180,7 @@ class AthleteHistory(_Model):
 
     @model_validator(mode="after")
     def _one_athlete(self) -> AthleteHistory:
-        for item in (*self.entries(), *self.max_tests):
+        for item in (*self.entries(), *self.max_tests, *self.races):
             if item.athlete_id != self.athlete_id:
                 raise ValueError(
                     f"entry for athlete {item.athlete_id!r} in history of {self.athlete_id!r}"
@@ -221,7 +237,7 @@ class TendonSession(_Model):
 class WeekPlan(_Model):
     athlete_id: str
     week_start: date
-    status: Literal["progress", "hold", "cut", "pain", "restart"]
+    status: Literal["progress", "hold", "cut", "pain", "restart", "return", "taper", "recovery"]
     target_km_low: float
     target_km_high: float
     long_run_cap_km: float

@@ -9,18 +9,26 @@ that week's Monday (or the last 7 days, whichever starts earlier) up to ``as_of`
   cross-training, tendon work regressed (both-leg holds, no hops); a pain caution (3-5/10
   not settled, rising week to week) holds like any caution, and pain in the acceptable zone
   changes nothing;
+* no running in the last weeks: restart gently;
+* a long race (``race_long_km``) in the 7 days before: recovery week, 30-60 %, tendon doses
+  and hops held (not progressed);
+* an A/B race in the plan week (or a long A race the week after): taper around it;
 * warning/high from a load rule: running cut 20-30 %, long run at most 80 % of the 30-day
   longest;
 * caution from a load rule, or pain rising / VISA-A falling: hold (90-100 %);
+* back from a break and still below the pre-break level: build back toward it, never below
+  what the runner just ran;
 * otherwise: progress (100-110 %), long run up to 110 % of the 30-day longest.
 
-Progress builds on last week's distance; hold, cut and pain on last week capped at the 4-week
-average + 10 %, and the long-run cap ignores runs flagged as spikes (warning or worse), so a
-week or run that overshot is never the base for the next.
+Targets are shares of the runner's usual level (``baseline``): the larger of last week and the
+mean of earlier weeks with running, so a down week is not the base of the next. Hold, cut and
+pain cap it at the level last week was judged on + 10 %, and the long-run cap ignores runs
+flagged as spikes and races, so a week or run that overshot is never the base for the
+next. Targets and caps are rounded down: following the plan never trips the rule it rests on.
 
-An ACWR alert at caution alone is context and does not change the plan. Every decision
+Monotony and the ACWR are context: alone they never change the plan. Every decision
 adds a plain-language reason. The tendon session's doses progress from what was recorded
-(``progression``).
+(``progression``); any status but ``progress`` holds them.
 """
 
 from __future__ import annotations
@@ -32,31 +40,32 @@ from typing import Literal, NamedTuple
 
 from .aggregate import (
     WEEK,
-    in_week,
+    HistoryFacts,
     program_start_of,
     program_week,
     running_runs,
     up_to,
 )
+from .baseline import race_in_week, reference, usual_level
 from .exercises import CALF_HOLD, HEEL_DROP, POGO_HOPS, legs
 from .load import week_monday
-from .models import SEVERITY_RANK, Alert, AthleteHistory, TendonSession, WeekPlan
+from .models import SEVERITY_RANK, Alert, AthleteHistory, RaceEntry, TendonSession, WeekPlan
 from .progression import Dose, Gate, prescribe_hops, prescribe_load
 from .rules import (
     ACWR,
     LOAD_RULES,
+    MONOTONY,
     PAIN_RULES,
-    PLYOMETRIC_BALANCE,
+    PROGRAM_RULES,
     SESSION_SPIKE,
-    TENDON_LOADING_FREQUENCY,
-    TENDON_LOADING_INTENSITY,
 )
 from .thresholds import RuleThresholds
 
-Status = Literal["progress", "hold", "cut", "pain", "restart"]
+Status = Literal["progress", "hold", "cut", "pain", "restart", "return", "taper", "recovery"]
 Stage = Literal["pain", "early", "loaded", "advanced"]
 CROSS_TRAINING = "cycling, swimming, deep-water running or rowing"
-PROGRAM_RULES = frozenset({TENDON_LOADING_FREQUENCY, TENDON_LOADING_INTENSITY, PLYOMETRIC_BALANCE})
+# Rules that can hold or cut the plan; monotony and the ACWR are context.
+HOLDING_RULES = (LOAD_RULES - {MONOTONY}) | PAIN_RULES
 
 
 class Situation(NamedTuple):
@@ -103,9 +112,13 @@ def assess(
     thresholds: RuleThresholds,
     as_of: date,
     recent_km: float,
+    calendar: RaceCalendar | None = None,
 ) -> Situation:
-    """Classify the coming week: pain, cut, hold, progress or restart."""
+    """Classify the coming week: pain, restart, recovery (after a long race), taper (before a
+    race), cut, hold, return (after a break) or progress. Monotony and the ACWR are context:
+    alone they never hold the plan; race-day and race-week alerts are info and change nothing."""
     th = thresholds
+    calendar = calendar or RaceCalendar()
     mine = [a for a in alerts if a.athlete_id == history.athlete_id and a.date <= as_of]
     window_start = min(
         last_completed_monday(as_of), as_of - timedelta(days=th.plan_pain_lookback_days - 1)
@@ -114,85 +127,139 @@ def assess(
     pogo_start = as_of - timedelta(days=th.plan_pogo_return_days - 1)
     recent_pain = _worst([a for a in mine if a.date >= pogo_start and _is_pain_above_line(a)])
     pain_now = _worst([a for a in recent if _is_pain_above_line(a)])
-    load = [a for a in recent if a.rule in LOAD_RULES | PAIN_RULES or _is_acwr_warning(a)]
+    load = [a for a in recent if a.rule in HOLDING_RULES or _is_acwr_warning(a)]
     worst = _worst(load)
-    acwr_only = _worst([a for a in recent if a.rule == ACWR and a.rank < SEVERITY_RANK["warning"]])
+    acwr_only = _worst([a for a in mine if a.date >= window_start and a.rule == ACWR
+                        and a.rank < SEVERITY_RANK["warning"]])
+    status: Status
+    trigger: Alert | None = None
     if pain_now is not None:
         status, trigger = "pain", pain_now
     elif recent_km <= 0:
-        status, trigger = "restart", None
+        status = "restart"
+    elif calendar.recovering_from is not None:
+        status = "recovery"
+    elif calendar.race_in_plan_week is not None or calendar.race_next_week is not None:
+        status = "taper"
     elif worst is not None:
         status = "cut" if worst.rank >= SEVERITY_RANK["warning"] else "hold"
         trigger = worst
+    elif calendar.returning:
+        status = "return"
     else:
-        status, trigger = "progress", None
+        status = "progress"
     also = tuple(sorted({a.rule for a in load if trigger and a.rule != trigger.rule}))
     program = tuple(a for a in recent if a.rule in PROGRAM_RULES)
-    return Situation(status, trigger, recent_pain, acwr_only, also, program)  # type: ignore[arg-type]
+    return Situation(status, trigger, recent_pain, acwr_only, also, program)
 
 
 # --------------------------------------------------------------------------- running
 
 
-def reference_week(history: AthleteHistory, as_of: date) -> tuple[float, float, int]:
-    """Last completed week's distance, the 4-week average distance, and the typical number
-    of runs a week (last week's, or the 4-week average when last week had none)."""
-    base = last_completed_monday(as_of)
-    mondays = [base - WEEK * i for i in range(4)]
-    running = running_runs(history)  # sorted once; each week keeps that order (as runs_in_week)
-    weeks = {m: [r for r in running if in_week(r.local_date, m)] for m in mondays}
+class RaceCalendar(NamedTuple):
+    """Races around the plan week."""
 
-    def week_km(monday: date) -> float:  # = weekly_running_km(history, monday)
-        return sum(r.distance_m for r in weeks[monday]) / 1000.0
-
-    last_km = week_km(base)
-    average_km = sum(week_km(m) for m in mondays) / 4.0
-    runs = len(weeks[base])
-    if runs == 0:
-        runs = math.ceil(sum(len(weeks[m]) for m in mondays) / 4.0)
-    return last_km, average_km, runs
+    race_in_plan_week: RaceEntry | None = None  # A/B race in the plan week
+    race_next_week: RaceEntry | None = None  # A race of race_long_km or more the week after
+    recovering_from: RaceEntry | None = None  # a long race in the 7 days before the plan week
+    returning: bool = False  # back from a break, still below the pre-break level
 
 
-def reference_km(
-    status: Status, last_km: float, average_km: float, th: RuleThresholds
-) -> tuple[float, str]:
-    """What the targets are a share of. Progress builds on last week; hold, cut and pain on
-    last week capped at the 4-week average + one progression step, so a week that overshot
-    is not rewarded. With no running last week, the 4-week average."""
-    if last_km <= 0:
-        return average_km, f"your 4-week average ({average_km:.1f} km; no running last week)"
-    ceiling = average_km * (1 + th.plan_progression)
-    if status == "progress" or last_km <= ceiling:
-        return last_km, f"last week ({last_km:.1f} km)"
-    return ceiling, (
-        f"your 4-week average + {th.plan_progression * 100:.0f} % ({ceiling:.1f} km; last week "
-        f"{last_km:.1f} km overshot)"
+def race_calendar(history: AthleteHistory, week_start: date, last_km: float, pre_break_km: float | None,
+                  th: RuleThresholds) -> RaceCalendar:
+    races = history.races
+    this_week = race_in_week([r for r in races if r.priority in ("A", "B")], week_start)
+    following = race_in_week(
+        [r for r in races if r.priority == "A" and r.distance_km >= th.race_long_km], week_start + WEEK
     )
+    recent = [r for r in races if week_start - WEEK <= r.local_date < week_start and r.distance_km >= th.race_long_km]
+    recovering = max(recent, key=lambda r: (r.local_date, r.distance_km)) if recent else None
+    returning = pre_break_km is not None and last_km < pre_break_km
+    return RaceCalendar(this_week, following, recovering, returning)
 
 
-def _trigger_text(alert: Alert | None, full: bool = True) -> str:
-    if alert is None:
-        return ""
-    short = f"{alert.severity} from {alert.rule} ({alert.period})"
-    return f"{short}: {alert.message}" if full else short
+class Reference(NamedTuple):
+    """What the plan's targets are a share of."""
+
+    km: float  # the usual level: max(last week, mean of earlier weeks with running), ...
+    text: str
+    last_km: float
+    ceiling_km: float | None  # the level last week was judged on, + one progression step
+    pre_break_km: float | None
+    runs: int  # typical runs a week
+
+
+def reference_week(history: AthleteHistory, as_of: date, th: RuleThresholds | None = None) -> Reference:
+    """The runner's usual level for the coming week (``baseline``): the larger of last week and
+    the mean of earlier weeks with running, the pre-break level after a break, or the declared
+    baseline while there is too little history; the plan never builds on weeks before the
+    first run as if they were zero."""
+    th = th or RuleThresholds()
+    facts = HistoryFacts(history, as_of)
+    last = last_completed_monday(as_of)
+    level, pause = reference(facts, last + WEEK, th)
+    last_km = facts.week_km(last)
+    if level is None:
+        km = last_km
+        text = f"last week ({last_km:.1f} km; baseline provisional: too little history)"
+    else:
+        km, text = level.km, level.basis
+    before = usual_level(facts, last, th)
+    ceiling = before.km * (1 + th.plan_progression) if before is not None and before.km > 0 else None
+    runs = len(facts.runs_in_week(last))
+    if runs == 0:
+        counts = [len(facts.runs_in_week(last - WEEK * i)) for i in range(1, th.baseline_weeks + 1)]
+        runs = math.ceil(sum(counts) / max(1, sum(1 for c in counts if c))) if any(counts) else 0
+    pre = pause.level.km if pause is not None and level is not None and level.kind == "pre_break" else None
+    if pre is None and last_km <= 0 < km:
+        pre = km  # a break under way: build back toward the level before it
+    return Reference(km, text, last_km, ceiling, pre, runs)
+
+
+def base_km(status: Status, ref: Reference, th: RuleThresholds) -> tuple[float, str]:
+    """Progress, return and taper build on the usual level; hold, cut and pain on it capped at
+    the level last week was judged on + one progression step, so a week that overshot is not
+    the base for the next."""
+    if status in ("hold", "cut", "pain") and ref.ceiling_km is not None and ref.km > ref.ceiling_km:
+        return ref.ceiling_km, (
+            f"your usual level + {th.plan_progression * 100:.0f} % ({ref.ceiling_km:.1f} km; last week "
+            f"{ref.last_km:.1f} km overshot)"
+        )
+    return ref.km, f"your usual level: {ref.text}"
+
+
+def _floor1(value: float) -> float:
+    """Rounded down to 0.1 km, so following the plan never crosses the line it was built on."""
+    return math.floor(value * 10.0 + 1e-6) / 10.0
 
 
 def running_targets(
-    status: Status, base_km: float, thresholds: RuleThresholds
+    status: Status, base: float, thresholds: RuleThresholds, ref: Reference | None = None,
+    calendar: RaceCalendar | None = None,
 ) -> tuple[float, float]:
     th = thresholds
+    race = calendar.race_in_plan_week if calendar is not None else None
+    race_km = race.distance_km if race is not None else 0.0
+    taper = th.plan_taper_race_week if race is not None else th.plan_taper_week_before
+    last = ref.last_km if ref is not None else base
+    pre = ref.pre_break_km if ref is not None and ref.pre_break_km is not None else base
+    back = min(pre, max(last * (1 + th.plan_progression), last + (pre - last) * th.plan_return_step))
     low, high = {
-        "progress": (base_km, base_km * (1 + th.plan_progression)),
-        "hold": (base_km * th.plan_hold_low, base_km),
-        "cut": (base_km * th.plan_cut_low, base_km * th.plan_cut_high),
-        "pain": (0.0, base_km * th.plan_pain_run_factor),
+        "progress": (base, base * (1 + th.plan_progression)),
+        "hold": (base * th.plan_hold_low, base),
+        "cut": (base * th.plan_cut_low, base * th.plan_cut_high),
+        "pain": (0.0, base * th.plan_pain_run_factor),
         "restart": (0.0, th.plan_restart_week_km),
+        "return": (min(last, back), back),
+        "taper": (race_km + base * taper[0], race_km + base * taper[1]),
+        "recovery": (base * th.plan_recovery_week[0], base * th.plan_recovery_week[1]),
     }[status]
-    return round(low, 1), round(high, 1)
+    return _floor1(low), _floor1(high)
 
 
 def running_reason(
-    situation: Situation, low: float, high: float, reference_text: str, th: RuleThresholds
+    situation: Situation, low: float, high: float, reference_text: str, th: RuleThresholds,
+    calendar: RaceCalendar | None = None,
 ) -> str:
     status, trigger = situation.status, _trigger_text(situation.trigger)
     if situation.also:
@@ -217,13 +284,41 @@ def running_reason(
             f"Pain above the line: running at most {high:.1f} km "
             f"({th.plan_pain_run_factor * 100:.0f} % of {reference_text}) after {trigger}"
         )
+    if status == "return":
+        return (
+            f"Back from a break: build back toward {reference_text}: {low:.1f}-{high:.1f} km, "
+            f"never below what you just ran; a return below that level is not an overload."
+        )
+    if status == "taper" and calendar is not None:
+        race = calendar.race_in_plan_week or calendar.race_next_week
+        assert race is not None
+        when = "this week" if calendar.race_in_plan_week else "next week"
+        return (
+            f"Taper for your {race.priority} race ({race.distance_km:g} km on {race.local_date.isoformat()}, "
+            f"{when}): {low:.1f}-{high:.1f} km{' including the race' if calendar.race_in_plan_week else ''}, "
+            f"on {reference_text}."
+        )
+    if status == "recovery" and calendar is not None and calendar.recovering_from is not None:
+        race = calendar.recovering_from
+        return (
+            f"Recovery week after your {race.distance_km:g} km race on {race.local_date.isoformat()}: "
+            f"easy running only, {low:.1f}-{high:.1f} km ({th.plan_recovery_week[0] * 100:.0f}-"
+            f"{th.plan_recovery_week[1] * 100:.0f} % of {reference_text}); tendon doses and hops held."
+        )
     return f"No running in the last 4 weeks: restart easy, at most {high:.1f} km this week."
 
 
+def _trigger_text(alert: Alert | None, full: bool = True) -> str:
+    if alert is None:
+        return ""
+    short = f"{alert.severity} from {alert.rule} ({alert.period})"
+    return f"{short}: {alert.message}" if full else short
+
+
 def flagged_spikes(alerts: Sequence[Alert]) -> set[str]:
-    """Activity ids of runs flagged by session_spike at warning or worse."""
+    """Activity ids of runs flagged by session_spike (caution or worse; a race is info)."""
     return {
-        a.period for a in alerts if a.rule == SESSION_SPIKE and a.rank >= SEVERITY_RANK["warning"]
+        a.period for a in alerts if a.rule == SESSION_SPIKE and a.rank >= SEVERITY_RANK["caution"]
     }
 
 
@@ -234,28 +329,38 @@ def long_run_cap(
     target_high: float,
     th: RuleThresholds,
     as_of: date,
+    calendar: RaceCalendar | None = None,
 ) -> tuple[float, str]:
-    """A share of the longest run of the last 30 days (a flagged spike does not count), never
-    more than the week's upper target."""
+    """A share of the longest run of the last 30 days (a flagged spike or a race does not
+    count), never more than the week's upper target, rounded down: running the cap never
+    trips session_spike. In a race week the race is the long run."""
+    if calendar is not None and calendar.race_in_plan_week is not None and status == "taper":
+        race = calendar.race_in_plan_week
+        return race.distance_km, f"Long run: the race ({race.distance_km:g} km); keep the other runs short and easy."
     start = as_of - timedelta(days=th.spike_window_days)
     spikes = flagged_spikes(alerts)
+    race_days = {r.local_date for r in history.races}
     distances = [
         r.distance_km
         for r in running_runs(history)
-        if start <= r.local_date <= as_of and r.activity_id not in spikes
+        if start <= r.local_date <= as_of and r.activity_id not in spikes and r.local_date not in race_days
     ]
     if not distances or status == "restart":
-        cap = round(min(th.plan_restart_long_run_km, target_high), 1)
+        cap = _floor1(min(th.plan_restart_long_run_km, target_high))
         return cap, f"No usable run in the last {th.spike_window_days} days: long run at most {cap:.1f} km."
     longest = max(distances)
     factor = {
         "progress": th.long_run_cap_factor,
+        "return": th.long_run_cap_factor,
+        "taper": th.long_run_cap_factor_hold,
         "hold": th.long_run_cap_factor_hold,
         "cut": th.long_run_cap_factor_cut,
         "pain": th.long_run_cap_factor_cut,
+        "recovery": th.long_run_cap_factor_cut,
     }[status]
-    cap = round(min(longest * factor, target_high), 1)
-    ignored = f" (flagged spike{'s' if len(spikes) > 1 else ''} left out)" if spikes else ""
+    cap = _floor1(min(longest * factor, target_high))
+    left_out = [w for w, flag in (("flagged spikes", spikes), ("races", race_days)) if flag]
+    ignored = f" ({' and '.join(left_out)} left out)" if left_out else ""
     return cap, (
         f"Long run at most {cap:.1f} km: {factor * 100:.0f} % of your longest in the last "
         f"{th.spike_window_days} days ({longest:.1f} km){ignored}, within the week's range."
@@ -294,10 +399,12 @@ def tendon_gate(situation: Situation, race_recovery_week: bool) -> Gate:
         "cut": f"running cut after {_trigger_text(situation.trigger, full=False)}",
         "pain": "pain above the line",
         "restart": "restarting after weeks without running",
+        "return": "building back after a break",
+        "taper": "tapering for a race",
         "progress": "",
     }.get(situation.status, f"plan status {situation.status}")
     if race_recovery_week:
-        why_not = "race recovery week" + (f"; {why_not}" if why_not else "")
+        why_not = "race recovery week" + (f"; {why_not}" if why_not and situation.status != "recovery" else "")
     return Gate(
         progress=situation.status == "progress" and not race_recovery_week,
         why_not=why_not,
@@ -429,19 +536,22 @@ def plan_next_week(
 ) -> WeekPlan:
     """The plan for the ISO week starting on the first Monday after ``as_of``.
 
-    ``race_recovery_week``: the coming week follows a race (hook for the race detection of
-    issue 15); tendon doses and hops then hold instead of progressing."""
+    The race calendar comes from ``history.races`` (logged with ``tendon log race`` or set in
+    ``[[athletes]] races``; ``app.evaluate`` loads both): in the recovery week after a long race
+    tendon doses and hops hold instead of progressing. ``race_recovery_week=True`` forces that
+    for a history without race entries (e.g. a scripted replay)."""
     th = thresholds
     history = up_to(history, as_of)
     week_start = next_monday(as_of)
-    last_km, average_km, runs = reference_week(history, as_of)
-    situation = assess(history, alerts, th, as_of, max(last_km, average_km))
-    base_km, base_text = reference_km(situation.status, last_km, average_km, th)
-    low, high = running_targets(situation.status, base_km, th)
-    reasons = [running_reason(situation, low, high, base_text, th)]
-    cap, cap_reason = long_run_cap(history, alerts, situation.status, high, th, as_of)
+    ref = reference_week(history, as_of, th)
+    calendar = race_calendar(history, week_start, ref.last_km, ref.pre_break_km, th)
+    situation = assess(history, alerts, th, as_of, ref.km, calendar)
+    base, base_text = base_km(situation.status, ref, th)
+    low, high = running_targets(situation.status, base, th, ref, calendar)
+    reasons = [running_reason(situation, low, high, base_text, th, calendar)]
+    cap, cap_reason = long_run_cap(history, alerts, situation.status, high, th, as_of, calendar)
     reasons.append(cap_reason)
-    swapped, swap_reason = cross_training(situation.status, runs, th)
+    swapped, swap_reason = cross_training(situation.status, ref.runs, th)
     if swap_reason:
         reasons.append(swap_reason)
     if situation.context_acwr is not None and situation.status == "progress":
@@ -449,7 +559,8 @@ def plan_next_week(
         reasons.append(f"ACWR {ratio} ({situation.context_acwr.period}) is context only: no change.")
     start = program_start_of(history, th)
     week = program_week(start, week_start)
-    sessions, per_week, tendon_reasons = tendon_plan(history, situation, week, th, as_of, race_recovery_week)
+    recovering = race_recovery_week or calendar.recovering_from is not None
+    sessions, per_week, tendon_reasons = tendon_plan(history, situation, week, th, as_of, recovering)
     reasons += tendon_reasons
     reasons += [f"Last week's tendon work ({a.rule}): {a.message}" for a in situation.program]
     return WeekPlan(

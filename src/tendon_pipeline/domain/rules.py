@@ -1,4 +1,5 @@
-"""Overuse rules: one small function per rule, each ``(history, thresholds, as_of) -> alerts``.
+"""Overuse rules: one small function per rule, each declared once with ``@rule(id, family=...,
+source=...)`` (see ``registry``) and callable as ``(history, thresholds, as_of) -> alerts``.
 
 ``as_of`` is the last day whose data is complete. Per-run and per-report rules look only at
 data up to that run or report; weekly rules run only for completed weeks (Sunday <= as_of)
@@ -9,8 +10,9 @@ never changes an alert already raised.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -23,6 +25,7 @@ from .aggregate import (
     tendon_session_dates,
     up_to,
 )
+from .baseline import WeekView, week_view
 from .calf import METHOD_TEXT, calf_max, entry_per_leg_kg, position_of
 from .exercises import describe, variant_of
 from .load import iso_week_label, monotony, nan_to_none, percent_1rm, strain, week_monday
@@ -32,40 +35,21 @@ from .models import (
     AthleteHistory,
     EvidenceValue,
     ProgramAdherence,
+    RaceEntry,
+    RunSummary,
     Severity,
     StrengthEntry,
 )
 from .pain_model import usual_morning_level, zone
-from .thresholds import SOURCES, RuleThresholds
-
-Rule = Callable[[AthleteHistory, RuleThresholds, date], list[Alert]]
-FactsRule = Callable[[HistoryFacts, RuleThresholds], list[Alert]]
-
-WEEKLY_VOLUME_INCREASE = "weekly_volume_increase"
-SESSION_SPIKE = "session_spike"
-ACWR = "acwr"
-TENDON_LOAD_INCREASE = "tendon_load_increase"
-MONOTONY = "monotony"
-TENDON_LOADING_FREQUENCY = "tendon_loading_frequency"
-TENDON_LOADING_INTENSITY = "tendon_loading_intensity"
-PLYOMETRIC_BALANCE = "plyometric_balance"
-PAIN_DURING = "pain_monitoring.during"
-PAIN_NEXT_MORNING = "pain_monitoring.next_morning"
-PAIN_RISING = "pain_monitoring.rising"
-VISA_A_DROP = "pain_monitoring.visa_a"
-
-PAIN_RULES = frozenset({PAIN_DURING, PAIN_NEXT_MORNING, PAIN_RISING, VISA_A_DROP})
-LOAD_RULES = frozenset({WEEKLY_VOLUME_INCREASE, SESSION_SPIKE, TENDON_LOAD_INCREASE, MONOTONY})
-# A high ACWR becomes a warning only when one of these fired (caution or worse) that week.
-ACWR_CORROBORATING_RULES = LOAD_RULES | PAIN_RULES
-
+from .registry import RegisteredRule, all_rules, context_rules, non_context_rules, rule, rule_ids, source_of
+from .thresholds import RuleThresholds
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _alert(
     history: AthleteHistory,
-    rule: str,
+    rule_id: str,
     severity: Severity,
     day: date,
     period: str,
@@ -74,13 +58,13 @@ def _alert(
 ) -> Alert:
     return Alert(
         athlete_id=history.athlete_id,
-        rule=rule,
+        rule=rule_id,
         severity=severity,
         date=day,
         period=period,
         message=message,
         evidence=evidence,
-        source=SOURCES[rule],
+        source=source_of(rule_id),
     )
 
 
@@ -113,89 +97,160 @@ def _weekly(facts: HistoryFacts, check: Callable[[date], Alert | None]) -> list[
     return [a for a in alerts if a is not None]
 
 
-def _public(rule: FactsRule) -> Rule:
-    """The ``(history, thresholds, as_of)`` form of a rule written over ``HistoryFacts``."""
+# --------------------------------------------------------------------------- load method
 
-    def public(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
-        return rule(HistoryFacts(history, as_of), thresholds)
-
-    public.__name__ = rule.__name__.lstrip("_")
-    public.__qualname__ = public.__name__
-    public.__doc__ = rule.__doc__
-    return public
+METHOD_WORDS = {
+    "measured_dynamics": "measured dynamics",
+    "cadence_only": "cadence only",
+    "estimated": "estimated steps",
+}
 
 
-# --------------------------------------------------------------------------- running volume
+def load_method_text(runs: Sequence[RunSummary]) -> str:
+    """How a load figure was obtained: measured dynamics (contact and flight times), cadence only
+    (measured steps, modelled force) or estimated (steps estimated from speed); mixed weeks list
+    each with its number of runs."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.load_method] = counts.get(run.load_method, 0) + 1
+    if len(counts) == 1:
+        return METHOD_WORDS[next(iter(counts))]
+    return ", ".join(f"{METHOD_WORDS[m]} ({n} run{'s' if n > 1 else ''})" for m, n in sorted(counts.items()))
 
 
-def _week_over_week(value: float, previous: float, min_base: float, min_rise: float,
-                    caution: float, warning: float) -> tuple[float, Severity] | None:
-    """The weekly progression decision shared by distance and tendon load: silent on a small
-    base or a small rise, else (relative increase, severity) when a line is crossed."""
-    rise = value - previous
-    if previous < min_base or rise < min_rise:
+# --------------------------------------------------------------------------- weekly progression
+
+
+class Progression(NamedTuple):
+    """A week's progression on the runner's usual level: the numbers behind one incident."""
+
+    view: WeekView
+    step: float  # distance vs the usual level
+    ramp: float | None  # distance vs the usual level a week earlier (two-week ramp)
+    load_step: float | None  # tendon load vs the usual level's load
+    severity: Severity | None  # of the distance progression (None: distance within the lines)
+
+
+def _rise(value: float, base: float | None, min_base: float, min_rise: float) -> float | None:
+    """Relative rise over ``base``, or None on a small or unknown base or a small rise."""
+    if base is None or base < min_base or value - base < min_rise:
         return None
-    increase = rise / previous
-    severity = _band(increase, [(caution, "caution"), (warning, "warning")])
-    return None if severity is None else (increase, severity)
+    return (value - base) / base
 
 
-def _weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """Running distance week over week: > 10 % caution, > 30 % warning.
+def progression(facts: HistoryFacts, monday: date, th: RuleThresholds) -> Progression | None:
+    """The week's rises on the usual level, or None when there is nothing to compare with."""
+    view = week_view(facts, monday, th)
+    if view.level is None:
+        return None
+    step = _rise(view.km, view.level.km, th.volume_min_base_km, th.volume_min_increase_km)
+    ramp_km = view.ramp_level.km if view.ramp_level is not None else None
+    ramp = _rise(view.km, ramp_km, th.volume_min_base_km, th.volume_min_increase_km)
+    load_step = _rise(view.load_bw, view.level.load_bw, th.tendon_load_min_base_bw, th.tendon_load_min_increase_bw)
+    severity = _band(step or 0.0, [(th.volume_increase_caution, Severity.CAUTION),
+                                   (th.volume_increase_warning, Severity.WARNING)])
+    if ramp is not None and ramp > th.volume_increase_warning:
+        severity = Severity.WARNING
+    if severity is not None and view.race is not None:
+        severity = Severity.INFO  # the race week: a planned effort
+    return Progression(view, step or 0.0, ramp, load_step, severity)
 
-    Small-base floor: silent when the previous week was under ``volume_min_base_km`` (10 km) or
-    the rise is under ``volume_min_increase_km`` (5 km). A return from a break (previous week
-    near 0) is therefore left to ``session_spike`` and ``acwr``.
+
+def _acwr_at(facts: HistoryFacts, monday: date, th: RuleThresholds) -> float | None:
+    sunday = monday + timedelta(days=6)
+    acute_start = sunday - timedelta(days=th.acute_days - 1)
+    if facts.first_run is None or (acute_start - facts.first_run).days < th.acwr_min_chronic_days:
+        return None
+    row = facts.acwr_rows([sunday], th)[sunday]
+    return _r(nan_to_none(row[f"acwr_{th.acwr_method}"]), 2)
+
+
+@rule(
+    "weekly_volume_increase",
+    family="load",
+    source=(
+        "Nielsen et al., JOSPT 2014 (>30 % over a two-week period, HR 1.59, CI 0.96-2.66); "
+        "Buist et al., AJSM 2008 (10 % rule: a conservative guide, no effect in a trial); "
+        "Frandsen et al., BJSM 2025 (compare with the runner's own recent level)"
+    ),
+)
+def weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+    """One alert per week whose running distance rose on the runner's usual level (the larger
+    of last week and the mean of earlier weeks with running; see ``baseline``): > 10 % caution
+    (a conservative guide), > 30 % warning, also > 30 % over two weeks (Nielsen 2014). Its
+    evidence carries the tendon load and the ACWR of the same week: one cause, one alert.
+
+    Silent on a usual level under ``volume_min_base_km`` or a rise under ``volume_min_increase_km``,
+    before there is a baseline (provisional, nothing declared), and during a return from a break
+    below the pre-break level. A week with a declared race is info: a planned effort.
     """
     history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        week_km = facts.week_km(monday)
-        previous_km = facts.week_km(monday - WEEK)
-        rise_km = week_km - previous_km
-        found = _week_over_week(week_km, previous_km, th.volume_min_base_km, th.volume_min_increase_km,
-                                th.volume_increase_caution, th.volume_increase_warning)
-        if found is None:
+        found = progression(facts, monday, th)
+        if found is None or found.severity is None or found.view.level is None:
             return None
-        increase, severity = found
+        view, level = found.view, found.view.level
         week = iso_week_label(monday)
+        ramp_text = f", {_pct(found.ramp):.0f} % over two weeks" if found.ramp is not None else ""
+        race_text = f" Race week ({view.race.distance_km:g} km, {view.race.priority})." if view.race else ""
         message = (
-            f"You ran {week_km:.1f} km in week {week}, {_pct(increase):.0f} % more than the "
-            f"{previous_km:.1f} km the week before (guide: at most "
-            f"{_pct(th.volume_increase_caution):.0f} %)."
+            f"Week {week}: {view.km:.1f} km, {_pct(found.step):.0f} % above your usual "
+            f"{level.km:.1f} km{ramp_text}. Over 30 % carried more injuries (Nielsen); 10 % is a "
+            f"conservative guide.{race_text}"
         )
+        runs = facts.runs_in_week(monday)
         evidence: dict[str, EvidenceValue] = {
-            "week_km": _r(week_km),
-            "previous_week_km": _r(previous_km),
-            "increase_km": _r(rise_km),
-            "increase_pct": _pct(increase),
+            "week_km": _r(view.km),
+            "usual_km": _r(level.km),
+            "usual_basis": level.basis,
+            "previous_week_km": _r(facts.week_km(monday - WEEK)),
+            "increase_pct": _pct(found.step),
+            "two_week_ramp_pct": None if found.ramp is None else _pct(found.ramp),
+            "week_load_bw": round(view.load_bw),
+            "usual_load_bw": None if level.load_bw is None else round(level.load_bw),
+            "load_increase_pct": None if found.load_step is None else _pct(found.load_step),
+            "load_method": load_method_text(runs),
+            "acwr": _acwr_at(facts, monday, th),
+            "acwr_method": th.acwr_method,
+            "race_km": view.race.distance_km if view.race else None,
             "caution_above_pct": _pct(th.volume_increase_caution),
             "warning_above_pct": _pct(th.volume_increase_warning),
         }
-        return _alert(history, WEEKLY_VOLUME_INCREASE, severity, monday, week, message, evidence)
+        assert found.severity is not None
+        return _alert(history, WEEKLY_VOLUME_INCREASE, found.severity, monday, week, message, evidence)
 
     return _weekly(facts, check)
 
 
-def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+def _race_on(facts: HistoryFacts, run: RunSummary) -> RaceEntry | None:
+    races = [r for r in facts.history.races if r.local_date == run.local_date]
+    return min(races, key=lambda r: abs(r.distance_km - run.distance_km)) if races else None
+
+
+@rule(
+    "session_spike",
+    family="load",
+    source=(
+        "Frandsen et al., Br J Sports Med 2025 (5,205 runners: run distance vs longest run of the "
+        "previous 30 days; 10-30 % HR 1.64, 30-100 % HR 1.52, >100 % HR 2.28)"
+    ),
+)
+def session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A run longer than the longest run of the previous 30 days (Frandsen et al. 2025):
-    > 10 % caution, > 30 % warning, > 100 % high.
+    > 10 % caution (one band to 100 %: the hazard ratios of 10-30 % and 30-100 % do not rise),
+    > 100 % high. A declared race on that day is info: a planned effort.
 
     "Previous 30 days" = running activities that started before this one with a local date no
-    more than 30 days earlier. No prior run in the window -> no reference -> no alert (a return
-    from a long break shows up in ``acwr`` instead); nor while the athlete's running history is
-    shorter than ``spike_min_history_days``. Rises under ``spike_min_increase_km``
-    (1 km) are ignored.
+    more than 30 days earlier. No prior run in the window -> no reference -> no alert; nor while
+    the athlete's running history is shorter than ``spike_min_history_days``. Rises under
+    ``spike_min_increase_km`` (1 km) are ignored.
     """
     history = facts.history
     th = thresholds
     runs = facts.running
-    bands: list[tuple[float, Severity]] = [
-        (th.spike_caution, "caution"),
-        (th.spike_warning, "warning"),
-        (th.spike_high, "high"),
-    ]
+    bands: list[tuple[float, Severity]] = [(th.spike_caution, Severity.CAUTION), (th.spike_high, Severity.HIGH)]
     alerts = []
     for index, run in enumerate(runs):
         if (run.local_date - runs[0].local_date).days < th.spike_min_history_days:
@@ -208,15 +263,18 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
         if run.distance_m - max(r.distance_m for r in prior) < th.spike_min_increase_km * 1000.0:
             continue  # the rise below: decided by the longest distance alone
         longest = max(prior, key=lambda r: (r.distance_m, r.activity_id))
-        rise_m = run.distance_m - longest.distance_m
-        increase = rise_m / longest.distance_m
+        increase = (run.distance_m - longest.distance_m) / longest.distance_m
         severity = _band(increase, bands)
         if severity is None:
             continue
+        race = _race_on(facts, run)
+        if race is not None:
+            severity = Severity.INFO
         message = (
             f"{_day_name(run.local_date)}'s run ({run.distance_km:.1f} km) was "
             f"{_pct(increase):.0f} % longer than your longest in the previous "
             f"{th.spike_window_days} days ({longest.distance_km:.1f} km)."
+            + (f" A planned race ({race.priority})." if race is not None else "")
         )
         evidence: dict[str, EvidenceValue] = {
             "run_km": _r(run.distance_km),
@@ -224,6 +282,7 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
             "longest_previous_activity_id": longest.activity_id,
             "increase_pct": _pct(increase),
             "window_days": th.spike_window_days,
+            "race_priority": race.priority if race is not None else None,
         }
         alerts.append(
             _alert(history, SESSION_SPIKE, severity, run.local_date, run.activity_id, message, evidence)
@@ -234,33 +293,57 @@ def _session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Aler
 # --------------------------------------------------------------------------- tendon load
 
 
-def _tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """Weekly Achilles load (sum of per-step multiples, BW units) week over week, with the
-    volume lines by default (> 10 % caution, > 30 % warning). It catches faster running at the
-    same distance. Small-base floor in BW units (defaults ~10 km base, ~5 km rise)."""
+@rule(
+    "tendon_load_increase",
+    family="load",
+    source=(
+        "Reiter et al., MSSE 2024 (per-step Achilles load, modelled); Nielsen et al., JOSPT 2014 "
+        "(progression lines); speaks only where the load diverges from distance"
+    ),
+)
+def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+    """Weekly Achilles load (sum of per-step multiples, BW units; an estimate) on the usual
+    level, only where it diverges from distance: its rise is over the caution line and exceeds
+    the distance's rise by more than ``tendon_load_divergence``, and the distance itself did not
+    raise ``weekly_volume_increase`` (that alert carries the load as evidence).
+
+    What can diverge: more steps per km (shorter steps, slower running, walking breaks) or a
+    change of how steps were obtained. The model's load per km falls slightly with speed
+    (fewer, harder steps), so faster running at the same distance does not raise it.
+    """
     history = facts.history
     th = thresholds
 
     def check(monday: date) -> Alert | None:
-        load = facts.week_load(monday)
-        previous = facts.week_load(monday - WEEK)
-        found = _week_over_week(load, previous, th.tendon_load_min_base_bw, th.tendon_load_min_increase_bw,
-                                th.tendon_load_increase_caution, th.tendon_load_increase_warning)
-        if found is None:
+        found = progression(facts, monday, th)
+        if found is None or found.load_step is None or found.view.level is None:
             return None
-        increase, severity = found
+        if found.severity is not None and found.severity != "info":
+            return None  # one cause, one alert: the distance progression carries the load
+        divergence = found.load_step - found.step
+        severity = _band(found.load_step, [(th.tendon_load_increase_caution, Severity.CAUTION),
+                                           (th.tendon_load_increase_warning, Severity.WARNING)])
+        if severity is None or divergence <= th.tendon_load_divergence or found.view.race is not None:
+            return None
+        view, level = found.view, found.view.level
+        runs = facts.runs_in_week(monday)
+        method = load_method_text(runs)
         week = iso_week_label(monday)
         message = (
-            f"Your Achilles load rose {_pct(increase):.0f} % in week {week} "
-            f"({load / 1000:.0f}k vs {previous / 1000:.0f}k body-weight units), more than the "
-            f"{_pct(th.tendon_load_increase_caution):.0f} % guide."
+            f"Week {week}: your estimated Achilles load rose {_pct(found.load_step):.0f} % on your "
+            f"usual level while distance rose {_pct(found.step):.0f} %: more load per km (more "
+            f"steps per km or slower running). Load from {method}."
         )
+        assert level.load_bw is not None
         evidence: dict[str, EvidenceValue] = {
-            "week_load_bw": round(load),
-            "previous_week_load_bw": round(previous),
-            "increase_pct": _pct(increase),
-            "week_km": _r(facts.week_km(monday)),
-            "previous_week_km": _r(facts.week_km(monday - WEEK)),
+            "week_load_bw": round(view.load_bw),
+            "usual_load_bw": round(level.load_bw),
+            "load_increase_pct": _pct(found.load_step),
+            "week_km": _r(view.km),
+            "usual_km": _r(level.km),
+            "distance_increase_pct": _pct(found.step),
+            "divergence_pct_points": _pct(divergence),
+            "load_method": method,
             "caution_above_pct": _pct(th.tendon_load_increase_caution),
             "warning_above_pct": _pct(th.tendon_load_increase_warning),
         }
@@ -278,57 +361,81 @@ def _monotony_below(loads: list[float], line: float) -> bool:
     return rest > 0 and math.sqrt(loaded / rest) < line * (1.0 - 1e-9)
 
 
-def _monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """Weekly monotony of daily tendon load (mean / population SD over the 7 days, rest days
-    = 0) above 2.0: caution (Foster 1998). Undefined monotony (SD 0) never fires."""
+@rule(
+    "monotony",
+    family="load",
+    source=(
+        "Foster, Med Sci Sports Exerc 1998 (monotony = mean/SD of the whole day's training load "
+        "over a week; >2.0); here training minutes of all sessions (no RPE recorded)"
+    ),
+)
+def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+    """Weekly monotony of the whole day's training load (Foster 1998): minutes of every
+    activity (running and cross-training) plus time under tension of strength sets, per day,
+    rest days 0; mean / population SD over the 7 days above 2.0: caution. Seven days without
+    any variation (SD 0) are as monotonous as it gets and fire too. Weeks in a row are said
+    once, and again only after ``monotony_repeat_weeks`` more (a treadmill block is one
+    message, not eight). It is a context signal for the plan: it never holds the plan by itself.
+    """
     history = facts.history
     th = thresholds
+    streak: list[date] = []
 
     def check(monday: date) -> Alert | None:
-        loads = facts.week_daily_loads(monday)
-        if _monotony_below(loads, th.monotony_warning):
+        minutes = facts.week_daily_minutes(monday)
+        if _monotony_below(minutes, th.monotony_warning) or not any(minutes):
             return None
-        value = monotony(loads)
-        if value is None or value <= th.monotony_warning:
+        value = monotony(minutes)
+        days = pd.Series(minutes, index=pd.date_range(monday, periods=7, freq="D"), dtype=float)
+        if value is not None and value <= th.monotony_warning:
             return None
-        days = pd.Series(loads, index=pd.date_range(monday, periods=7, freq="D"), dtype=float)
+        if not streak or streak[-1] != monday - WEEK:
+            streak.clear()
+        streak.append(monday)
+        if (len(streak) - 1) % th.monotony_repeat_weeks:
+            return None  # said at the start of this run of monotonous weeks
         week = iso_week_label(monday)
+        shown = "no variation at all" if value is None else f"monotony {value:.1f}"
+        in_a_row = f", {len(streak)} weeks in a row" if len(streak) > 1 else ""
         message = (
-            f"Week {week} was monotonous: your daily load barely varied (monotony {value:.1f}, "
-            f"line {th.monotony_warning:.1f}). Mix easy, hard and rest days."
+            f"Week {week} was monotonous: your daily training time barely varied ({shown}, line "
+            f"{th.monotony_warning:.1f}{in_a_row}). Mix easy, hard and rest days."
         )
         evidence: dict[str, EvidenceValue] = {
             "monotony": _r(value),
-            "strain": _r(strain(days), 0),
-            "week_load_bw": round(float(days.sum())),
-            "mean_daily_load_bw": _r(float(days.mean()), 0),
-            "sd_daily_load_bw": _r(float(days.std(ddof=0)), 0),
-            "running_days": int((days > 0).sum()),
+            "strain_min": None if value is None else _r(strain(days), 0),
+            "week_minutes": _r(float(days.sum()), 0),
+            "mean_daily_minutes": _r(float(days.mean()), 1),
+            "sd_daily_minutes": _r(float(days.std(ddof=0)), 1),
+            "training_days": int((days > 0).sum()),
+            "load": "training minutes, all sessions (no RPE recorded)",
+            "weeks_in_a_row": len(streak),
             "line": th.monotony_warning,
         }
-        return _alert(history, MONOTONY, "caution", monday, week, message, evidence)
+        return _alert(history, MONOTONY, Severity.CAUTION, monday, week, message, evidence)
 
     return _weekly(facts, check)
 
 
-def acwr(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -> list[Alert]:
-    """Acute:chronic ratio of daily tendon load at each completed week's end: > 1.3 caution,
-    > 1.5 warning. It is context, never the only signal: with ``acwr_context_only`` a ratio
-    above 1.5 is a warning only when another load or pain rule fired (caution or worse) in the
-    same ISO week; otherwise it stays at caution. Needs data starting at least 21 days before
-    the acute window. Drives on the uncoupled ratio by default; all three are in the evidence.
+@rule(
+    "acwr",
+    family="context",
+    context=True,
+    source=(
+        "Gabbett, BJSM 2016; Hulin et al. 2014; Williams et al., BJSM 2017 (EWMA); Lolli et al. "
+        "2019 (uncoupled); Impellizzeri et al. 2020-2021 and Frandsen et al. 2025 (weak or no "
+        "dose-response: context only)"
+    ),
+)
+def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert]) -> list[Alert]:
+    """Acute:chronic ratio of daily tendon load at each completed week's end above 1.3. It is
+    context: with ``acwr_context_only`` it is info, keeping its band (> 1.3 caution, > 1.5
+    warning) only when a pain rule fired the same week; the distance and load it is made of
+    never count as corroboration. A week with a progression alert carries the ratio in that
+    alert instead; weeks before a baseline, during a return from a break below the pre-break
+    level, and race weeks are left alone. Needs data starting at least 21 days before the
+    acute window. Drives on the uncoupled ratio by default; all three are in the evidence.
     """
-    facts = HistoryFacts(history, as_of)
-    others = [
-        alert
-        for rule_id, rule in _FACTS_RULES.items()
-        if rule_id in ACWR_CORROBORATING_RULES
-        for alert in rule(facts, thresholds)
-    ]
-    return _acwr_alerts(facts, thresholds, others)
-
-
-def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[Alert]) -> list[Alert]:
     history = facts.history
     th = thresholds
     first_run = facts.first_run
@@ -340,10 +447,11 @@ def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[A
         return (acute_start - first_run).days >= th.acwr_min_chronic_days
 
     rows = facts.acwr_rows([m + timedelta(days=6) for m in facts.weeks if eligible(m)], th)
+    incident_weeks = {a.date for a in others if a.rule in (WEEKLY_VOLUME_INCREASE, TENDON_LOAD_INCREASE)}
 
     def check(monday: date) -> Alert | None:
         sunday = monday + timedelta(days=6)
-        if not eligible(monday):
+        if not eligible(monday) or monday in incident_weeks:
             return None
         row = rows[sunday]
         ratios = {
@@ -354,30 +462,21 @@ def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[A
         ratio = ratios[th.acwr_method]
         if ratio is None:
             return None
-        severity = _band(ratio, [(th.acwr_caution, "caution"), (th.acwr_warning, "warning")])
-        if severity is None:
+        band = _band(ratio, [(th.acwr_caution, Severity.CAUTION), (th.acwr_warning, Severity.WARNING)])
+        if band is None:
             return None
-        corroborating = sorted(
-            {
-                a.rule
-                for a in others
-                if a.rule in ACWR_CORROBORATING_RULES
-                and a.rank >= SEVERITY_RANK["caution"]
-                and monday <= a.date <= sunday
-            }
-        )
-        if severity == "warning" and th.acwr_context_only and not corroborating:
-            severity = "caution"
+        view = week_view(facts, monday, th)
+        if view.level is None or view.race is not None or view.level.kind == "pre_break":
+            return None
+        pain = sorted({a.rule for a in others if a.rule in PAIN_RULES and a.rank >= SEVERITY_RANK["caution"]
+                       and monday <= a.date <= sunday})
+        severity: Severity = band if (pain or not th.acwr_context_only) else Severity.INFO
         week = iso_week_label(monday)
         message = (
-            f"Week {week}: your Achilles load in the last {th.acute_days} days was "
-            f"{ratio:.2f} x your usual (line {th.acwr_caution:.1f}). A context signal"
-            + (
-                f", with {len(corroborating)} other alert{'s' if len(corroborating) > 1 else ''} "
-                f"this week."
-                if corroborating
-                else " only."
-            )
+            f"Week {week}: your estimated Achilles load over the last {th.acute_days} days was "
+            f"{ratio:.2f} x {_chronic_words(th)} (line {th.acwr_caution:.1f}). "
+            + (f"Context, with pain reported ({', '.join(pain)})." if pain
+               else "A context signal only: weak on its own.")
         )
         chronic_key = "chronic_uncoupled" if th.acwr_method == "uncoupled" else "chronic_coupled"
         evidence: dict[str, EvidenceValue] = {
@@ -388,11 +487,21 @@ def _acwr_alerts(facts: HistoryFacts, thresholds: RuleThresholds, others: list[A
             "acwr_ewma": _r(ratios["ewma"], 3),
             "acute_daily_load_bw": _r(nan_to_none(row["acute"]), 0),
             "chronic_daily_load_bw": _r(nan_to_none(row[chronic_key]), 0),
-            "corroborated_by": ",".join(corroborating) or None,
+            "week_km": _r(view.km),
+            "load_method": load_method_text(facts.runs_in_week(monday)),
+            "corroborated_by": ",".join(pain) or None,
         }
         return _alert(history, ACWR, severity, monday, week, message, evidence)
 
     return _weekly(facts, check)
+
+
+def _chronic_words(th: RuleThresholds) -> str:
+    if th.acwr_method == "uncoupled":
+        return f"your daily mean of the {th.chronic_days - th.acute_days} days before"
+    if th.acwr_method == "coupled":
+        return f"your daily mean of the last {th.chronic_days} days (them included)"
+    return f"your {th.chronic_days}-day EWMA"
 
 
 # --------------------------------------------------------------------------- tendon program
@@ -405,18 +514,27 @@ def _program_weeks(facts: HistoryFacts, start: date | None) -> list[date]:
     return [m for m in facts.weeks if m >= week_monday(start)]
 
 
-def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "tendon_loading_frequency",
+    family="program",
+    source="Bohm, Mersmann & Arampatzis, Sports Med Open 2015 (load the tendon 2-3 x a week, "
+        ">= 12 weeks)",
+)
+def tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Fewer than 2 tendon-loading sessions in a completed program week: caution.
 
     A session is a day with a strength or isometric entry of a calf exercise
     (``tendon_loading_exercises``); plyometrics alone do not count (Kubo et al. 2017). The
-    program starts at ``program_start`` or, without one, at the first tendon-loading entry;
-    athletes with neither are not nagged. A week with no recorded activity at all (no run,
-    no strength work: a break, or the watch not synced) is missing data, not evidence.
+    program starts at ``program_start`` or, without one, at the first tendon-loading entry.
+    A runner with neither who has run ``never_started_weeks`` (4) weeks is told once, and
+    again only after as many more weeks (not weekly). A week with no recorded activity at all
+    (no run, no strength work: a break, or the watch not synced) is missing data, not evidence.
     """
     history = facts.history
     th = thresholds
     start = program_start_of(history, th)
+    if start is None:
+        return _never_started(facts, th)
     alerts = []
     for monday in _program_weeks(facts, start):
         if not facts.runs_in_week(monday) and not facts.strength_in_week(monday):
@@ -436,11 +554,44 @@ def _tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) -
             "target": th.tendon_sessions_target_per_week,
             "program_week": program_week(start, monday),
         }
-        alerts.append(_alert(history, TENDON_LOADING_FREQUENCY, "caution", monday, week, message, evidence))
+        alerts.append(_alert(history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, week, message, evidence))
     return alerts
 
 
-def _tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+def _never_started(facts: HistoryFacts, th: RuleThresholds) -> list[Alert]:
+    """Every ``never_started_weeks``-th completed week with running, when no tendon work was
+    ever recorded."""
+    running_weeks = [m for m in facts.weeks if facts.runs_in_week(m)]
+    alerts = []
+    for count, monday in enumerate(running_weeks, start=1):
+        if count % th.never_started_weeks:
+            continue
+        week = iso_week_label(monday)
+        message = (
+            f"{count} weeks of running and no tendon work recorded. Load the Achilles 2-3 times a "
+            f"week: calf holds, raises or heel drops (see the plan)."
+        )
+        evidence: dict[str, EvidenceValue] = {
+            "running_weeks": count,
+            "tendon_sessions": 0,
+            "since": running_weeks[0].isoformat(),
+            "minimum": th.tendon_sessions_min_per_week,
+            "target": th.tendon_sessions_target_per_week,
+        }
+        alerts.append(
+            _alert(facts.history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, week, message, evidence)
+        )
+    return alerts
+
+
+@rule(
+    "tendon_loading_intensity",
+    family="program",
+    source="Bohm, Mersmann & Arampatzis, Sports Med Open 2015; Radovanovic et al., Sports Med Open "
+        "2022 (70-90 % of maximum); max from a tested max, else Epley 1RM = w (1 + reps/30) over earlier "
+        "sets (reps + reps in reserve), never the judged week",
+)
+def tendon_loading_intensity(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """After program week 4, calf work that is too light: caution.
 
     * Still bodyweight (no added load on any calf set of the week): said directly; needs no
@@ -498,7 +649,7 @@ def _still_bodyweight(
         "estimate": "none needed: no added load",
         "line_pct": _pct(th.calf_intensity_min),
     }
-    return _alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence)
+    return _alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, week, message, evidence)
 
 
 def _below_max(
@@ -507,8 +658,8 @@ def _below_max(
     judged = []  # (intensity, entry, per-leg kg, max) per position
     for position in ("standing", "seated"):
         here = [s for s in calf if position_of(s.exercise, s.variant) == position]
-        sets = [(s, entry_per_leg_kg(s, history.body_mass_kg)) for s in here]
-        sets = [(s, kg) for s, kg in sets if kg is not None and kg > 0]
+        per_leg = [(s, entry_per_leg_kg(s, history.body_mass_kg)) for s in here]
+        sets = [(s, kg) for s, kg in per_leg if kg is not None and kg > 0]
         maximum = calf_max(history, monday, position, th) if sets else None
         if maximum is None:
             continue
@@ -539,10 +690,16 @@ def _below_max(
         "line_pct": _pct(th.calf_intensity_min),
         "body_mass_kg": history.body_mass_kg,
     }
-    return _alert(history, TENDON_LOADING_INTENSITY, "caution", monday, week, message, evidence)
+    return _alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, week, message, evidence)
 
 
-def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "plyometric_balance",
+    family="program",
+    source="Kubo et al., Physiol Rep 2017 (isometric training stiffens the tendon, plyometric "
+        "training the muscle)",
+)
+def plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Plyometric sets in a completed week exceeding strength + isometric sets (x 1.0), which
     includes plyometrics with no strength work at all: caution (Kubo et al. 2017)."""
     history = facts.history
@@ -567,7 +724,7 @@ def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list
             "ratio": _r(counts.plyometric / counts.strength) if counts.strength else None,
             "max_ratio": th.plyo_to_strength_max_ratio,
         }
-        return _alert(history, PLYOMETRIC_BALANCE, "caution", monday, week, message, evidence)
+        return _alert(history, PLYOMETRIC_BALANCE, Severity.CAUTION, monday, week, message, evidence)
 
     return _weekly(facts, check)
 
@@ -575,7 +732,12 @@ def _plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list
 # --------------------------------------------------------------------------- pain monitoring
 
 
-def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "pain_monitoring.during",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)",
+)
+def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
     history = facts.history
     th = thresholds
@@ -589,11 +751,17 @@ def _pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
             f"until it settles."
         )
         evidence: dict[str, EvidenceValue] = {"pain_during": pain.during, "line": th.pain_during_max}
-        alerts.append(_alert(history, PAIN_DURING, "warning", day, day.isoformat(), message, evidence))
+        alerts.append(_alert(history, PAIN_DURING, Severity.WARNING, day, day.isoformat(), message, evidence))
     return alerts
 
 
-def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "pain_monitoring.next_morning",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (0-2 safe, 3-5 acceptable when not worse than the "
+        "usual morning level, > 5 too much)",
+)
+def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Next-morning pain per Silbernagel et al. 2007: 0-2 safe; 3-5 acceptable when not worse
     than the usual morning level (median of the previous 28 days' reports; with none, not
     known to be worse); above the usual level by >= 1 point: not settled, caution (the plan
@@ -620,7 +788,7 @@ def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
                 f"{pain.during}/10): too much (above {th.pain_during_max}/10). Swap runs for "
                 f"cycling, swimming or deep-water running and ease the tendon work until it settles."
             )
-            alerts.append(_alert(history, PAIN_NEXT_MORNING, "warning", day, day.isoformat(), message, evidence))
+            alerts.append(_alert(history, PAIN_NEXT_MORNING, Severity.WARNING, day, day.isoformat(), message, evidence))
             continue
         if usual is None or morning < usual[0] + th.pain_morning_worse_points:
             continue  # 3-5 and not worse than usual: acceptable, carry on
@@ -630,11 +798,16 @@ def _pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
             f"not settled. Hold running and tendon loads where they are until mornings are back "
             f"to your usual level."
         )
-        alerts.append(_alert(history, PAIN_NEXT_MORNING, "caution", day, day.isoformat(), message, evidence))
+        alerts.append(_alert(history, PAIN_NEXT_MORNING, Severity.CAUTION, day, day.isoformat(), message, evidence))
     return alerts
 
 
-def _pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "pain_monitoring.rising",
+    family="pain",
+    source="Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)",
+)
+def pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly mean pain (each day's worse of during / next morning) up by >= 1 point on the
     previous week and above the 0-2 safe zone: caution (Silbernagel 2007)."""
     history = facts.history
@@ -659,12 +832,17 @@ def _pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
             "days_reported": now[1],
             "min_rise_points": th.pain_rise_min_points,
         }
-        return _alert(history, PAIN_RISING, "caution", monday, week, message, evidence)
+        return _alert(history, PAIN_RISING, Severity.CAUTION, monday, week, message, evidence)
 
     return _weekly(facts, check)
 
 
-def _visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
+@rule(
+    "pain_monitoring.visa_a",
+    family="pain",
+    source="Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)",
+)
+def visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """A VISA-A score >= 10 points below the best score of the previous 56 days: caution;
     >= 20 points: warning (Robinson et al. 2001). Comparing with the recent best, not just the
     last score, also catches a slow slide (85, 80, 74)."""
@@ -681,7 +859,7 @@ def _visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]
         drop = best - score
         if drop < th.visa_a_drop_caution:
             continue
-        severity: Severity = "warning" if drop >= th.visa_a_drop_warning else "caution"
+        severity: Severity = Severity.WARNING if drop >= th.visa_a_drop_warning else Severity.CAUTION
         message = (
             f"Your VISA-A score fell {drop} points ({best} on {_short_date(best_day)} to {score}). "
             f"Healthy tendons score above 96: ease off and keep the calf holds."
@@ -702,53 +880,32 @@ def pain_monitoring(history: AthleteHistory, thresholds: RuleThresholds, as_of: 
     """The pain-monitoring family (Silbernagel 2007, Robinson 2001): during, next morning,
     rising week to week, falling VISA-A. Each keeps its own rule id."""
     facts = HistoryFacts(history, as_of)
-    rules = (_pain_during, _pain_next_morning, _pain_rising, _visa_a_drop)
-    return sort_alerts(a for rule in rules for a in rule(facts, thresholds))
+    return sort_alerts(a for spec in all_rules() if spec.family == "pain" for a in spec.check(facts, thresholds))
 
 
 # --------------------------------------------------------------------------- all rules
 
-weekly_volume_increase = _public(_weekly_volume_increase)
-session_spike = _public(_session_spike)
-tendon_load_increase = _public(_tendon_load_increase)
-monotony_rule = _public(_monotony_rule)
-tendon_loading_frequency = _public(_tendon_loading_frequency)
-tendon_loading_intensity = _public(_tendon_loading_intensity)
-plyometric_balance = _public(_plyometric_balance)
-pain_during = _public(_pain_during)
-pain_next_morning = _public(_pain_next_morning)
-pain_rising = _public(_pain_rising)
-visa_a_drop = _public(_visa_a_drop)
+# --------------------------------------------------------------------------- the tables, derived
 
-# Every rule but ACWR, over one HistoryFacts (the ACWR needs the others' alerts).
-_FACTS_RULES: dict[str, FactsRule] = {
-    WEEKLY_VOLUME_INCREASE: _weekly_volume_increase,
-    SESSION_SPIKE: _session_spike,
-    TENDON_LOAD_INCREASE: _tendon_load_increase,
-    MONOTONY: _monotony_rule,
-    TENDON_LOADING_FREQUENCY: _tendon_loading_frequency,
-    TENDON_LOADING_INTENSITY: _tendon_loading_intensity,
-    PLYOMETRIC_BALANCE: _plyometric_balance,
-    PAIN_DURING: _pain_during,
-    PAIN_NEXT_MORNING: _pain_next_morning,
-    PAIN_RISING: _pain_rising,
-    VISA_A_DROP: _visa_a_drop,
-}
-
-RULES: dict[str, Rule] = {
-    WEEKLY_VOLUME_INCREASE: weekly_volume_increase,
-    SESSION_SPIKE: session_spike,
-    TENDON_LOAD_INCREASE: tendon_load_increase,
-    MONOTONY: monotony_rule,
-    ACWR: acwr,
-    TENDON_LOADING_FREQUENCY: tendon_loading_frequency,
-    TENDON_LOADING_INTENSITY: tendon_loading_intensity,
-    PLYOMETRIC_BALANCE: plyometric_balance,
-    PAIN_DURING: pain_during,
-    PAIN_NEXT_MORNING: pain_next_morning,
-    PAIN_RISING: pain_rising,
-    VISA_A_DROP: visa_a_drop,
-}
+RULES: dict[str, RegisteredRule] = {spec.id: spec for spec in all_rules()}
+# Ids other modules name, read from the declarations (the rule bodies use them at call time).
+WEEKLY_VOLUME_INCREASE = weekly_volume_increase.id
+SESSION_SPIKE = session_spike.id
+TENDON_LOAD_INCREASE = tendon_load_increase.id
+MONOTONY = monotony_rule.id
+ACWR = acwr.id
+TENDON_LOADING_FREQUENCY = tendon_loading_frequency.id
+TENDON_LOADING_INTENSITY = tendon_loading_intensity.id
+PLYOMETRIC_BALANCE = plyometric_balance.id
+PAIN_DURING = pain_during.id
+PAIN_NEXT_MORNING = pain_next_morning.id
+PAIN_RISING = pain_rising.id
+VISA_A_DROP = visa_a_drop.id
+PAIN_RULES = rule_ids("pain")
+LOAD_RULES = rule_ids("load")
+PROGRAM_RULES = rule_ids("program")
+# A high ACWR becomes a warning only when one of these fired (caution or worse) that week.
+ACWR_CORROBORATING_RULES = LOAD_RULES | PAIN_RULES
 
 
 def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
@@ -759,8 +916,8 @@ def evaluate(history: AthleteHistory, thresholds: RuleThresholds, as_of: date) -
     """All rules, sorted by (date, athlete, rule, period): the same data gives the same list,
     and each athlete/rule/period appears once."""
     facts = HistoryFacts(history, as_of)
-    alerts = [alert for rule in _FACTS_RULES.values() for alert in rule(facts, thresholds)]
-    alerts += _acwr_alerts(facts, thresholds, alerts)
+    alerts = [alert for spec in non_context_rules() for alert in spec.check(facts, thresholds)]
+    alerts += [alert for spec in context_rules() for alert in spec.check(facts, thresholds, alerts)]
     keys = [a.key for a in alerts]
     if len(keys) != len(set(keys)):
         raise AssertionError("rules produced duplicate alert keys")
@@ -796,20 +953,9 @@ def program_adherence(
 
 __all__ = [
     "RULES",
-    "acwr",
     "evaluate",
-    "monotony_rule",
-    "pain_during",
     "pain_monitoring",
-    "pain_next_morning",
-    "pain_rising",
-    "plyometric_balance",
     "program_adherence",
-    "session_spike",
     "sort_alerts",
-    "tendon_load_increase",
-    "tendon_loading_frequency",
-    "tendon_loading_intensity",
-    "visa_a_drop",
-    "weekly_volume_increase",
+    *sorted(spec.name for spec in all_rules()),
 ]

@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Citations quoted in alerts, keyed by rule id (and by model constant where useful).
-SOURCES: dict[str, str] = {
+# Citations of the load model and the program. Each rule declares its own source with its
+# id (``domain.registry``); ``domain.registry.sources()`` lists them.
+MODEL_SOURCES: dict[str, str] = {
     "achilles_multiple": (
         "Reiter et al., Med Sci Sports Exerc 2024 (shear-wave tensiometry: ~8.2 x BW at "
         "2.68 m/s, ~10.1 x at 4.47 m/s, ~4.5 x walking at 1.34 m/s)"
@@ -22,47 +23,6 @@ SOURCES: dict[str, str] = {
     "step_rate": (
         "van Oeveren et al., PLoS One 2017 (self-selected 77, 79, 80 strides/min at 2.4, 2.6, "
         "2.9 m/s)"
-    ),
-    "weekly_volume_increase": (
-        "Nielsen et al., JOSPT 2014 (>30 % weekly increase, HR 1.59); Buist et al., Am J Sports "
-        "Med 2008 (10 % rule as a conservative guide); Damsted et al., JOSPT 2019"
-    ),
-    "session_spike": (
-        "Frandsen et al., Br J Sports Med 2025 (run distance vs longest run of the previous "
-        "30 days: >10 % HR 1.64, >30 % HR 1.52, >100 % HR 2.28)"
-    ),
-    "acwr": (
-        "Gabbett, BJSM 2016; Hulin et al. 2014; Williams et al., BJSM 2017 (EWMA); Lolli et al. "
-        "2019 (uncoupled); Impellizzeri et al. 2021 (weak prediction: context only)"
-    ),
-    "tendon_load_increase": (
-        "Reiter et al., MSSE 2024 (per-step Achilles load); Nielsen et al., JOSPT 2014 and Buist "
-        "et al., AJSM 2008 (progression thresholds)"
-    ),
-    "monotony": "Foster, Med Sci Sports Exerc 1998 (monotony = mean/SD of daily load; >2.0)",
-    "tendon_loading_frequency": (
-        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015 (load the tendon 2-3 x a week, "
-        ">= 12 weeks)"
-    ),
-    "tendon_loading_intensity": (
-        "Bohm, Mersmann & Arampatzis, Sports Med Open 2015; Radovanovic et al., Sports Med Open "
-        "2022 (70-90 % of maximum); Epley 1RM = w (1 + reps/30)"
-    ),
-    "plyometric_balance": (
-        "Kubo et al., Physiol Rep 2017 (isometric training stiffens the tendon, plyometric "
-        "training the muscle)"
-    ),
-    "pain_monitoring.during": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)"
-    ),
-    "pain_monitoring.next_morning": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain must settle by the next morning)"
-    ),
-    "pain_monitoring.rising": (
-        "Silbernagel et al., Am J Sports Med 2007 (pain must not rise week to week)"
-    ),
-    "pain_monitoring.visa_a": (
-        "Robinson et al., BJSM 2001 (VISA-A 0-100; healthy > 96, ~90 recovered)"
     ),
     "program": (
         "Bohm et al. 2015; Radovanovic et al. 2022 (>= 12 weeks); seed program (isometric holds, "
@@ -147,29 +107,80 @@ class RuleThresholds(BaseModel):
     step_rate_min_spm: float = Field(140.0, gt=0, description="Project choice: lower clamp of the estimate")
     step_rate_max_spm: float = Field(200.0, gt=0, description="Project choice: upper clamp of the estimate")
 
-    # --- Weekly running volume (Buist 2008, Nielsen 2014) --------------------------------------
+    # --- Weekly progression against the runner's own level (Buist 2008, Nielsen 2014) ----------
     volume_increase_caution: float = Field(
-        0.10, gt=0, description="Weekly distance rise above this fraction: caution (10 % rule, Buist 2008)"
+        0.10,
+        gt=0,
+        description=(
+            "A week more than this fraction above the runner's usual level: caution. The 10 % rule "
+            "is a conservative guide, not evidence: it made no difference in a randomised trial "
+            "(Buist et al. 2008, 532 novices)"
+        ),
     )
     volume_increase_warning: float = Field(
-        0.30, gt=0, description="Weekly distance rise above this fraction: warning (Nielsen 2014)"
+        0.30,
+        gt=0,
+        description=(
+            "More than this above the usual level, or over two weeks: warning (Nielsen et al. 2014: "
+            ">30 % over a two-week period, HR 1.59, 95 % CI 0.96-2.66, distance-related injuries)"
+        ),
     )
     volume_min_base_km: float = Field(
         10.0,
         ge=0,
-        description="Project choice (small-base floor): no alert when the previous week was below this",
+        description="Project choice (small-base floor): no alert when the usual level is below this",
     )
     volume_min_increase_km: float = Field(
         5.0,
         ge=0,
         description="Project choice (small-base floor): no alert when the rise is below this many km",
     )
+    baseline_weeks: int = Field(
+        4,
+        gt=0,
+        description=(
+            "The usual level is the larger of last week and the mean of this many earlier weeks with "
+            "running (Nielsen 2014 and Frandsen 2025 compare with the runner's own recent level; "
+            "weeks before the first activity are unknown, not zero)"
+        ),
+    )
+    baseline_min_weeks: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Project choice: with fewer completed weeks of running than this the baseline is "
+            "provisional: the declared baseline_weekly_km if any, else no progression alerts yet"
+        ),
+    )
+    break_min_days: int = Field(
+        7,
+        gt=0,
+        description=(
+            "At least this many days without running is a break: the return builds back toward the "
+            "pre-break level and a return below it is not an overload (RULES.md: no trial-grade "
+            "threshold; clinical guidance restarts below the previous level)"
+        ),
+    )
+    break_return_weeks: int = Field(
+        8, gt=0, description="Project choice: the pre-break level counts for this many weeks after the break"
+    )
+    break_max_days: int = Field(
+        56,
+        gt=0,
+        description="Project choice: after a break longer than this the pre-break level no longer counts",
+    )
 
     # --- Single-run spike (Frandsen et al. 2025) -----------------------------------------------
     spike_window_days: int = Field(30, gt=0, description="Look-back for the longest run (Frandsen 2025)")
-    spike_caution: float = Field(0.10, gt=0, description="Run longer than the 30-day longest by > 10 %: caution")
-    spike_warning: float = Field(0.30, gt=0, description="> 30 %: warning (Frandsen 2025)")
-    spike_high: float = Field(1.00, gt=0, description="> 100 %: high (Frandsen 2025, HR 2.28)")
+    spike_caution: float = Field(
+        0.10,
+        gt=0,
+        description=(
+            "Run longer than the 30-day longest by more than this: caution. One band up to spike_high: "
+            "Frandsen 2025's hazard ratios are not monotonic (10-30 %: 1.64; 30-100 %: 1.52)"
+        ),
+    )
+    spike_high: float = Field(1.00, gt=0, description="> 100 %: high (Frandsen 2025, HR 2.28, CI 1.50-3.48)")
     spike_min_increase_km: float = Field(
         1.0, ge=0, description="Project choice: ignore spikes smaller than this many km"
     )
@@ -199,14 +210,27 @@ class RuleThresholds(BaseModel):
     acwr_context_only: bool = Field(
         True,
         description=(
-            "Severity stays at caution unless another load or pain rule fired the same week "
-            "(never the only signal: Impellizzeri 2021)"
+            "ACWR is context: alone it is info; it keeps its caution/warning band only when a pain "
+            "rule fired the same week, never corroborated by the distance and load it is made of "
+            "(Impellizzeri et al. 2020-2021; Frandsen 2025: no useful dose-response)"
         ),
     )
 
     # --- Tendon-load progression (same lines as volume by default) -----------------------------
-    tendon_load_increase_caution: float = Field(0.10, gt=0, description="Weekly tendon-load rise: caution")
-    tendon_load_increase_warning: float = Field(0.30, gt=0, description="Weekly tendon-load rise: warning")
+    tendon_load_increase_caution: float = Field(
+        0.10, gt=0, description="Weekly tendon-load rise on the usual level: caution (as volume)"
+    )
+    tendon_load_increase_warning: float = Field(
+        0.30, gt=0, description="Weekly tendon-load rise on the usual level: warning (as volume)"
+    )
+    tendon_load_divergence: float = Field(
+        0.10,
+        ge=0,
+        description=(
+            "Project choice: tendon load speaks on its own only when its rise exceeds the distance's "
+            "by more than this (otherwise it is evidence in the weekly progression alert)"
+        ),
+    )
     tendon_load_min_base_bw: float = Field(
         80_000.0,
         ge=0,
@@ -217,7 +241,20 @@ class RuleThresholds(BaseModel):
     )
 
     # --- Monotony (Foster 1998) -----------------------------------------------------------------
-    monotony_warning: float = Field(2.0, gt=0, description="Monotony above this: caution (Foster 1998)")
+    monotony_warning: float = Field(
+        2.0,
+        gt=0,
+        description=(
+            "Monotony of the whole day's training (minutes of all activities and strength sets) above "
+            "this: caution (Foster 1998); it does not by itself hold the plan"
+        ),
+    )
+
+    monotony_repeat_weeks: int = Field(
+        4,
+        gt=0,
+        description="Project choice: monotonous weeks in a row are said once, again after this many more",
+    )
 
     # --- Tendon loading program (Bohm 2015, Radovanovic 2022, Kubo 2017) -----------------------
     tendon_sessions_min_per_week: int = Field(2, ge=0, description="Minimum tendon sessions a week (Bohm 2015)")
@@ -258,6 +295,14 @@ class RuleThresholds(BaseModel):
         1.0, gt=0, description="Plyometric sets may not exceed strength sets x this (Kubo 2017)"
     )
     program_weeks: int = Field(12, gt=0, description="Program length, weeks (Bohm 2015, Radovanovic 2022)")
+    never_started_weeks: int = Field(
+        4,
+        gt=0,
+        description=(
+            "This many completed weeks of running with no tendon work at all is said once, and again "
+            "only after as many more (project choice; load the tendon 2-3 x a week, Bohm 2015)"
+        ),
+    )
 
     # --- Pain and VISA-A (Silbernagel 2007, Robinson 2001) -------------------------------------
     pain_during_max: int = Field(
@@ -321,7 +366,11 @@ class RuleThresholds(BaseModel):
     plan_single_leg_hops_from_week: int = Field(
         9, gt=0, description="Pogo hops progress to one leg from this program week (project choice)"
     )
-    long_run_cap_factor: float = Field(1.10, gt=0, description="Long-run cap: 110 % of the 30-day longest")
+    long_run_cap_factor: float = Field(
+        1.10,
+        gt=0,
+        description="Long-run cap: 110 % of the 30-day longest, rounded down so running it never trips session_spike",
+    )
     long_run_cap_factor_hold: float = Field(1.00, gt=0, description="Long-run cap after caution")
     long_run_cap_factor_cut: float = Field(0.80, gt=0, description="Long-run cap after warning/pain")
     plan_restart_week_km: float = Field(
@@ -329,6 +378,30 @@ class RuleThresholds(BaseModel):
     )
     plan_restart_long_run_km: float = Field(
         5.0, ge=0, description="Long-run cap when there is no run in the last 30 days"
+    )
+    plan_return_step: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description=(
+            "Project choice: after a break each week's ceiling closes this share of the gap between "
+            "last week and the pre-break level (RULES.md: no trial-grade threshold)"
+        ),
+    )
+    race_long_km: float = Field(
+        21.0, gt=0, description="Project choice: a race at least this long is followed by a recovery week"
+    )
+    plan_taper_race_week: tuple[float, float] = Field(
+        (0.4, 0.6),
+        description="Project choice: race week, running besides the race as a share of the usual level (A/B race)",
+    )
+    plan_taper_week_before: tuple[float, float] = Field(
+        (0.7, 0.85),
+        description="Project choice: the week before an A race of race_long_km or more, share of the usual level",
+    )
+    plan_recovery_week: tuple[float, float] = Field(
+        (0.3, 0.6),
+        description="Project choice: the week after a long race, share of the pre-race usual level; no hops",
     )
     plan_calf_target_intensity: float = Field(
         0.75, gt=0, le=1,

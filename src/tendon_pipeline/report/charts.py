@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 
 from tendon_pipeline.domain.load import iso_week_label
 from tendon_pipeline.domain.models import Severity
+from tendon_pipeline.domain.rules import load_method_text
+from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.report.data import ReportData
 
 BLUE, LIGHT_BLUE, ORANGE, GREEN, RED, AMBER, GREY, PURPLE = (
@@ -66,7 +68,7 @@ def weekly_distance(data: ReportData) -> Chart:
         customdata=[[w.metrics.running_sessions, "so far" if w.partial else ""] for w in data.weeks],
         hovertemplate="%{y:.1f} km in %{customdata[0]} run(s) %{customdata[1]}<extra></extra>"))
     fig.add_trace(go.Scatter(
-        name=f"guide: week before + {th.volume_increase_caution * 100:.0f} %", x=labels,
+        name=f"guide: usual level + {th.volume_increase_caution * 100:.0f} %", x=labels,
         y=[None if w.guide_km is None else round(w.guide_km, 2) for w in data.weeks],
         mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2),
         marker=dict(symbol="line-ew-open", size=14), hovertemplate="guide %{y:.1f} km<extra></extra>"))
@@ -90,7 +92,7 @@ def weekly_load(data: ReportData) -> Chart:
         marker=dict(color=[LIGHT_BLUE if w.partial else PURPLE for w in data.weeks]),
         hovertemplate="%{y:.0f}k x body weight<extra></extra>"))
     fig.add_trace(go.Scatter(
-        name=f"guide: week before + {th.tendon_load_increase_caution * 100:.0f} %", x=labels,
+        name=f"guide: usual level + {th.tendon_load_increase_caution * 100:.0f} %", x=labels,
         y=[None if w.guide_load_bw is None else round(w.guide_load_bw / 1000, 1) for w in data.weeks],
         mode="lines+markers", line=dict(color=ORANGE, dash="dash", width=2),
         marker=dict(symbol="line-ew-open", size=14), hovertemplate="guide %{y:.0f}k<extra></extra>"))
@@ -98,9 +100,16 @@ def weekly_load(data: ReportData) -> Chart:
     if not data.weeks:
         _empty(fig, "no runs yet")
     return Chart("chart-load", "Weekly Achilles-tendon load",
-                 "Sum over every step of the Achilles force as a multiple of body weight (thousands). It rises with "
-                 "speed as well as distance. Dashed line: the week before plus "
-                 f"{th.tendon_load_increase_caution * 100:.0f} %.", fig)
+                 "Sum over every step of the modelled Achilles force as a multiple of body weight (thousands): an "
+                 f"estimate ({_methods(data)}). Per km it falls slightly with speed in this model (fewer, "
+                 "harder steps), so it follows distance and steps per km, not pace. Dashed line: your usual "
+                 f"level plus {th.tendon_load_increase_caution * 100:.0f} %.", fig)
+
+
+def _methods(data: ReportData) -> str:
+    """How this page's load figures were obtained, from the runs it shows."""
+    runs = [p.run for p in data.runs]
+    return f"from {load_method_text(runs)}" if runs else "no runs yet"
 
 
 def acwr(data: ReportData) -> Chart:
@@ -116,7 +125,7 @@ def acwr(data: ReportData) -> Chart:
     fig = go.Figure()
     for low, high, colour, name in ((0.8, th.acwr_caution, "rgba(46,157,79,0.15)", "0.8-1.3: usual"),
                                     (th.acwr_caution, th.acwr_warning, "rgba(242,169,0,0.18)", "caution"),
-                                    (th.acwr_warning, top, "rgba(198,40,40,0.12)", "high")):
+                                    (th.acwr_warning, top, "rgba(198,40,40,0.12)", "warning")):
         fig.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0, layer="below",
                       annotation_text=name, annotation_position="top left",
                       annotation=dict(font=dict(size=10, color=GREY)))
@@ -134,9 +143,17 @@ def acwr(data: ReportData) -> Chart:
     if not known:
         _empty(fig, f"needs about {th.chronic_days // 7} weeks of running")
     return Chart("chart-acwr", "Acute:chronic tendon-load ratio",
-                 f"Last {th.acute_days} days of tendon load against the usual of the last {th.chronic_days}. "
-                 f"Above {th.acwr_caution:.1f} is a caution, above {th.acwr_warning:.1f} high: context, never the "
-                 "only signal.", fig)
+                 f"Last {th.acute_days} days of estimated tendon load against {_chronic_caption(th)}. "
+                 f"Above {th.acwr_caution:.1f} caution, above {th.acwr_warning:.1f} warning only with pain the same "
+                 "week: context, a weak predictor on its own (Impellizzeri 2020-21).", fig)
+
+
+def _chronic_caption(th: RuleThresholds) -> str:
+    if th.acwr_method == "uncoupled":
+        return f"the daily mean of the {th.chronic_days - th.acute_days} days before them"
+    if th.acwr_method == "coupled":
+        return f"the daily mean of the last {th.chronic_days} days (them included)"
+    return f"a {th.chronic_days}-day EWMA"
 
 
 def runs(data: ReportData) -> Chart:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.aggregate import (
+    HistoryFacts,
     is_tendon_loading,
     load_metrics,
     running_runs,
@@ -19,6 +20,7 @@ from tendon_pipeline.domain.aggregate import (
     weekly_running_km,
     weekly_tendon_load,
 )
+from tendon_pipeline.domain.baseline import reference
 from tendon_pipeline.domain.load import week_monday
 from tendon_pipeline.domain.models import (
     Alert,
@@ -57,7 +59,7 @@ class WeekPoint:
     metrics: LoadMetrics
     previous_km: float
     previous_load_bw: float
-    guide_km: float | None  # previous week + the volume rule's caution line (10 %)
+    guide_km: float | None  # the usual level + the volume rule's caution line (10 %)
     guide_load_bw: float | None
     plan: WeekPlan | None  # the plan that was made for this week, if stored
     partial: bool  # the week of as_of, still running
@@ -150,16 +152,21 @@ def collect_report(warehouse: Warehouse, settings: Settings, athlete_id: str, *,
 
 
 def _weeks(history, th: RuleThresholds, start: date, as_of: date, plans: list[WeekPlan]) -> list[WeekPoint]:
+    """Weekly points; the guide is the rules' usual level (``domain.baseline``) + the caution line."""
     by_week = {p.week_start: p for p in plans}
+    facts = HistoryFacts(history, as_of)
     points = []
     for metrics in load_metrics(history, th, start, as_of, "week"):
         monday = metrics.start
         previous_km = weekly_running_km(history, monday - WEEK)
         previous_load = weekly_tendon_load(history, monday - WEEK)
+        level, _ = reference(facts, monday, th)
+        usual_km = level.km if level is not None and level.km > 0 else None
+        usual_load = level.load_bw if level is not None and level.load_bw else None
         points.append(WeekPoint(
             metrics=metrics, previous_km=previous_km, previous_load_bw=previous_load,
-            guide_km=previous_km * (1 + th.volume_increase_caution) if previous_km > 0 else None,
-            guide_load_bw=previous_load * (1 + th.tendon_load_increase_caution) if previous_load > 0 else None,
+            guide_km=usual_km * (1 + th.volume_increase_caution) if usual_km else None,
+            guide_load_bw=usual_load * (1 + th.tendon_load_increase_caution) if usual_load else None,
             plan=by_week.get(monday), partial=metrics.end > as_of,
         ))
     return points

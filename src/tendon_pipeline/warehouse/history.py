@@ -15,6 +15,7 @@ from tendon_pipeline.domain.models import (
     AthleteHistory,
     MaxTest,
     PainEntry,
+    RaceEntry,
     RunSummary,
     StrengthEntry,
     VisaAEntry,
@@ -35,8 +36,10 @@ def athlete_body(warehouse: Warehouse, athlete_id: str) -> tuple[float | None, f
 
 
 def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None = None,
-                 program_start: date | None = None) -> AthleteHistory:
-    """Everything the rules look at, from run_loads (computed first), sets and the logs."""
+                 program_start: date | None = None, baseline_weekly_km: float | None = None,
+                 races: list[RaceEntry] | None = None) -> AthleteHistory:
+    """Everything the rules look at, from run_loads (computed first), sets and the logs.
+    ``races`` (from configuration) join the logged ones; a logged race wins on its day."""
     mass, _ = athlete_body(warehouse, athlete_id)
     runs = warehouse.con.execute(
         "SELECT * EXCLUDE (run_id, session_index, computed_at) FROM run_loads WHERE athlete_id = ?"
@@ -54,7 +57,17 @@ def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None =
         visa_a=[VisaAEntry(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
             "SELECT local_date, score FROM visa_a_log WHERE athlete_id = ? ORDER BY 1",
             [athlete_id]).df().to_dict("records")],
+        baseline_weekly_km=baseline_weekly_km,
+        races=_races(warehouse, athlete_id, races or []),
     )
+
+
+def _races(warehouse: Warehouse, athlete_id: str, configured: list[RaceEntry]) -> list[RaceEntry]:
+    logged = [RaceEntry(athlete_id=athlete_id, **_plain(r)) for r in warehouse.con.execute(
+        "SELECT local_date, distance_km, priority, name FROM race_log WHERE athlete_id = ? ORDER BY 1",
+        [athlete_id]).df().to_dict("records")]
+    days = {r.local_date for r in logged}
+    return sorted([*logged, *(r for r in configured if r.local_date not in days)], key=lambda r: r.local_date)
 
 
 def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) -> list[StrengthEntry]:
@@ -188,6 +201,12 @@ def log_pain(warehouse: Warehouse, entry: PainEntry) -> None:
 def log_visa_a(warehouse: Warehouse, entry: VisaAEntry) -> None:
     _replace_day(warehouse, "visa_a_log", entry.athlete_id, entry.local_date, ["score", "logged_at"],
                  [entry.score, _now()])
+
+
+def log_race(warehouse: Warehouse, entry: RaceEntry) -> None:
+    _replace_day(warehouse, "race_log", entry.athlete_id, entry.local_date,
+                 ["distance_km", "priority", "name", "logged_at"],
+                 [entry.distance_km, entry.priority, entry.name, _now()])
 
 
 # -- alerts and plans -------------------------------------------------------------

@@ -17,11 +17,13 @@ Three things differ from the embedded DuckDB file, and all of them live here:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -173,10 +175,10 @@ class AdvisoryLocks:
 
 def lake_sql(sql: str) -> str:
     """A migration rewritten for DuckLake: the same tables, views and comments, minus what
-    DuckLake lacks (PRIMARY KEY, UNIQUE, CHECK, sequences, comments on view columns)."""
+    DuckLake lacks (PRIMARY KEY, UNIQUE, CHECK, sequences, comments on view columns, also on
+    views an earlier migration created)."""
     statements = _split_statements(_strip_comments(sql))
-    views = {m.group(1).lower() for s in statements
-             if (m := re.match(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", s, re.IGNORECASE))}
+    views = _views_created(statements) | _bundled_views()
     out = []
     for statement in statements:
         if re.match(r"CREATE\s+SEQUENCE\b", statement, re.IGNORECASE):
@@ -188,6 +190,19 @@ def lake_sql(sql: str) -> str:
             statement = _lake_table(statement)
         out.append(statement)
     return ";\n".join(out) + (";\n" if out else "")
+
+
+def _views_created(statements: Iterable[str]) -> set[str]:
+    return {m.group(1).lower() for s in statements
+            if (m := re.match(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", s, re.IGNORECASE))}
+
+
+@functools.cache
+def _bundled_views() -> frozenset[str]:
+    """Views created by any bundled migration (a later one may comment on their columns)."""
+    folder = resources.files("tendon_pipeline.warehouse") / "migrations"
+    sqls = [f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".sql")]
+    return frozenset(v for sql in sqls for v in _views_created(_split_statements(_strip_comments(sql))))
 
 
 def _strip_comments(sql: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +32,11 @@ def idempotency_key(*parts: str) -> str:
 
 def delivery_key(item_key: str, recipient: str, channel: str) -> str:
     return idempotency_key(item_key, recipient, channel)
+
+
+def athlete_message_key(recipient: str, channel: str, athlete: str, evaluation: str, send_at: datetime) -> str:
+    """One message per athlete per evaluation (and routing pass) for a recipient without a digest."""
+    return idempotency_key("athlete", recipient, channel, athlete, evaluation, send_at.isoformat(timespec="minutes"))
 
 
 def digest_key(recipient: str, channel: str, send_at: datetime) -> str:
@@ -101,19 +107,24 @@ def _athlete_filter(route: Route) -> tuple[str, list[Any]]:
 
 @_retry_on_conflict
 def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> int:
-    """Create a pending delivery for every routable alert this route has not had yet."""
+    """Create a pending delivery for every routable alert this route has not had yet. Without a
+    digest, the alerts of one athlete and evaluation routed together share one message."""
     if not route.severities:
         return 0
     where, params = _athlete_filter(route)
     rows = wh.con.execute(
-        "SELECT alert_key, athlete_id, period, severity FROM alerts a"
+        "SELECT alert_key, athlete_id, period, severity, coalesce(evaluation_id, '') FROM alerts a"
         f" WHERE alert_date >= ? AND severity IN ({', '.join('?' for _ in route.severities)}){where}"
         " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.item_key = a.alert_key"
         "  AND d.recipient = ? AND d.channel = ?)"
         " ORDER BY alert_date, created_at, alert_key",
         [since, *route.severities, *params, route.recipient, route.channel],
     ).fetchall()
-    items = [("alert", key, athlete, period, severity) for key, athlete, period, severity in rows]
+    per_message = Counter((athlete, evaluation) for _, athlete, _, _, evaluation in rows)
+    items = [("alert", key, athlete, period, severity,
+              athlete_message_key(route.recipient, route.channel, athlete, evaluation, route.send_at)
+              if per_message[(athlete, evaluation)] > 1 else None)
+             for key, athlete, period, severity, evaluation in rows]
     return _insert(wh, route, items, now)
 
 
@@ -149,7 +160,7 @@ def route_plans(wh: Warehouse, route: Route, *, since: date, now: datetime) -> i
                 " WHERE item_kind = 'plan' AND status = 'pending' AND recipient = ? AND channel = ?"
                 " AND athlete_id = ? AND period = ?",
                 [route.recipient, route.channel, athlete, week])
-            created += _insert(wh, route, [("plan", item_key, athlete, week, None)], now, in_transaction=True)
+            created += _insert(wh, route, [("plan", item_key, athlete, week, None, None)], now, in_transaction=True)
     return created
 
 
@@ -157,14 +168,16 @@ def _content_of(item_key: str) -> str:
     return item_key.split(":")[3].split("~")[0]
 
 
-def _insert(wh: Warehouse, route: Route, items: list[tuple[str, str, str, str, str | None]], now: datetime,
-            *, in_transaction: bool = False) -> int:
+def _insert(wh: Warehouse, route: Route, items: list[tuple[str, str, str, str, str | None, str | None]],
+            now: datetime, *, in_transaction: bool = False) -> int:
+    """Insert deliveries; an item's own message key (the athlete's message) applies without a digest."""
     if not items:
         return 0
     values = []
-    for kind, item_key, athlete, period, severity in items:
+    for kind, item_key, athlete, period, severity, message in items:
         delivery_id = delivery_key(item_key, route.recipient, route.channel)
-        values.append([delivery_id, _message_key(route, delivery_id), kind, item_key, athlete, period, severity,
+        message_key = message if message and route.digest == "none" else _message_key(route, delivery_id)
+        values.append([delivery_id, message_key, kind, item_key, athlete, period, severity,
                        route.recipient, route.channel, route.digest, route.send_at, now, delivery_id])
     # seq is the creation order, given here (not by a sequence: a DuckLake has none); the
     # outbox lock makes max(seq) + 1 safe with several writers

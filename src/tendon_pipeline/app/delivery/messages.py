@@ -19,7 +19,8 @@ _THRESHOLD_KEY = re.compile(r"(above|below|^line|_line|limit|guide|threshold|_ma
 
 
 def render(wh: Warehouse, recipient: Recipient, rows: list[outbox.DeliveryRow], settings: Settings) -> Notification:
-    """The message for one recipient: one alert, one plan, or a digest of several."""
+    """The message for one recipient: one athlete's alerts of one evaluation, one plan, or a
+    digest of several."""
     alerts = outbox.alerts_by_key(wh, [r.item_key for r in rows if r.item_kind == "alert"])
     alert_items, plan_items = [], []
     for row in rows:
@@ -36,7 +37,9 @@ def render(wh: Warehouse, recipient: Recipient, rows: list[outbox.DeliveryRow], 
     digest = rows[0].digest
     kind = "digest" if digest != "none" else ("alert" if alert_items else "plan")
     severity = max((a["severity"] for a in alert_items), key=SEVERITY_RANK.__getitem__, default=None)
-    if kind == "alert":
+    if kind == "alert" and len(alert_items) > 1:
+        subject, body = _athlete_text(alert_items)
+    elif kind == "alert":
         subject, body = _alert_text(alert_items[0])
     elif kind == "plan" and plan_items:
         subject, body = _plan_text(plan_items[0])
@@ -91,6 +94,19 @@ def _alert_text(alert: dict[str, Any]) -> tuple[str, str]:
     if advice:
         lines.append("Do: " + advice)
     lines.append(f"Source: {alert['source']}")
+    return subject, "\n".join(lines)
+
+
+def _athlete_text(alerts: list[dict[str, Any]]) -> tuple[str, str]:
+    """One message for one athlete's evaluation: each incident once, the worst first."""
+    ordered = sorted(alerts, key=lambda a: (-SEVERITY_RANK[a["severity"]], a["date"], a["rule"]))
+    worst = ordered[0]
+    subject = (f"{worst['athlete_name']}: {len(ordered)} alerts, worst {_rule_title(worst['rule'])}"
+               f" ({worst['severity']})")
+    lines = [f"- {a['severity']}, {_rule_title(a['rule'])}: {a['message']} (source: {a['source']})" for a in ordered]
+    advice = _advice(worst.get("next_week"))
+    if advice:
+        lines.append("Do: " + advice)
     return subject, "\n".join(lines)
 
 
