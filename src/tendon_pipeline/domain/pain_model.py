@@ -7,6 +7,7 @@ lines exercise continues and progresses; outside them it is reduced, not stopped
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from statistics import median
 from typing import Literal, Protocol
@@ -28,7 +29,7 @@ def zone(level: int, th: RuleThresholds) -> Zone:
 
 
 def usual_morning_level(
-    reports: dict[date, _Report], day: date, th: RuleThresholds
+    reports: Mapping[date, _Report], day: date, th: RuleThresholds
 ) -> tuple[float, int] | None:
     """The median next-morning pain over the ``pain_usual_morning_days`` before ``day`` and
     how many reports it rests on; None when there is none (the level is not known yet)."""
