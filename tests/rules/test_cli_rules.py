@@ -107,6 +107,18 @@ def test_status_reads_only_and_says_when_the_stored_evaluation_is_stale(db, tmp_
     assert _stored(db) == evaluated
 
 
+def test_a_race_entered_since_the_last_evaluation_makes_the_status_stale(db):
+    from tendon_pipeline.domain.models import RaceEntry
+    from tendon_pipeline.warehouse.history import log_race
+
+    assert tendon(db, "evaluate", "--athlete", "ana").returncode == 0
+    with open_warehouse(db) as wh:  # as an import or another writer would: no evaluation after it
+        log_race(wh, RaceEntry(athlete_id="ana", local_date=date.today() + timedelta(days=20), distance_km=42.2))
+    stale = tendon(db, "status", "--athlete", "ana")
+    assert stale.returncode == 0, stale.stderr
+    assert "STALE: 1 log entry(ies) stored since" in stale.stdout
+
+
 def test_visa_a_range_is_checked(db):
     result = tendon(db, "log", "visa-a", "--athlete", "ana", "--score", "140")
     assert result.returncode == 2 and "140" in result.stderr

@@ -53,6 +53,9 @@ class Freshness:
         return self.evaluated_at is None or self.newer_activities > 0 or self.newer_logs > 0
 
 
+_LOG_TABLES = ("pain_log", "visa_a_log", "strength_log", "race_log")  # entries that change an evaluation
+
+
 def evaluation_freshness(warehouse: Warehouse, athlete_id: str) -> Freshness:
     """Every evaluation stores a plan, so the newest plan row dates the last one."""
     evaluated_at = warehouse.one("SELECT max(created_at) FROM plans WHERE athlete_id = ?", [athlete_id])[0]
@@ -60,7 +63,7 @@ def evaluation_freshness(warehouse: Warehouse, athlete_id: str) -> Freshness:
     activities = warehouse.one("SELECT count(*) FROM activities WHERE athlete_id = ? AND ingested_at > ?",
                                [athlete_id, since])[0]
     logs = sum(warehouse.one(f"SELECT count(*) FROM {table} WHERE athlete_id = ? AND logged_at > ?",
-                             [athlete_id, since])[0] for table in ("pain_log", "visa_a_log", "strength_log"))
+                             [athlete_id, since])[0] for table in _LOG_TABLES)
     return Freshness(evaluated_at, activities, logs)
 
 
