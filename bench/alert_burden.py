@@ -169,12 +169,19 @@ def loads_once(evaluate_module) -> Iterator[bool]:
 
 
 def enter_races(warehouse, settings, cohort: Cohort) -> int:
-    """Enter every athlete's races before the replay, as a runner does on signing up.
+    """Enter every athlete's races before the replay, as a runner does on signing up
+    (``tendon log race``: the race log of issue 15, migration 0005). Returns how many."""
+    from tendon_pipeline.domain.models import RaceEntry
+    from tendon_pipeline.warehouse.history import log_race
 
-    This engine has no race log yet (issue 15 asks for `tendon log race`); until it does no race
-    is entered and the marathon is a run like any other. When the rules side adds one, store
-    ``cohort.athletes[i].races`` here through it and return how many were entered."""
-    return 0
+    entered = 0
+    for athlete in cohort.athletes:
+        warehouse.ensure_athlete(athlete.athlete_id)
+        for race in athlete.races:
+            log_race(warehouse, RaceEntry(athlete_id=race.athlete_id, local_date=race.local_date,
+                                          distance_km=race.distance_km, priority=race.priority))
+            entered += 1
+    return entered
 
 
 def _store_logs(warehouse, athlete, monday: date) -> None:
