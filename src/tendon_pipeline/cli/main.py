@@ -311,8 +311,9 @@ def _register() -> None:
     from tendon_pipeline.cli.sources import serve_api, watch
     from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
+    from tendon_pipeline.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
         cli.add_command(command)
 
 

@@ -1,0 +1,156 @@
+"""`tendon serve`'s pages over real HTTP on loopback: sign-in, who sees what, feedback, CSRF,
+and the upload API next to them (its tokens keep working)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import httpx
+import pytest
+
+from web_helpers import PASSWORDS, csrf_of, serve, sign_in, web_config
+
+from tendon_pipeline.warehouse.feedback import alert_precision
+from tendon_pipeline.warehouse.store import open_warehouse
+
+UPLOAD_TOKEN = "ana-upload-token-0123456789"
+
+
+@pytest.fixture
+def server(built, writable_db, tmp_path):
+    from tendon_pipeline.config.settings import load_settings
+
+    base = built.config.read_text(encoding="utf-8") + (f'\n[[upload.tokens]]\nathlete = "ana"\ntoken_sha256 = '
+                     f'"{hashlib.sha256(UPLOAD_TOKEN.encode()).hexdigest()}"\n')
+    config = web_config(base, tmp_path / "config.toml")
+    settings = load_settings(config, db=writable_db, inbox=tmp_path / "inbox")
+    with serve(settings) as running:
+        yield running
+
+
+def client() -> httpx.Client:
+    return httpx.Client(follow_redirects=False, timeout=60)
+
+
+def test_signed_out_pages_send_you_to_sign_in(server):
+    with client() as c:
+        for path in ("/coach", "/coach/athletes/ben", "/runner"):
+            answer = c.get(server.url + path)
+            assert answer.status_code == 303 and answer.headers["location"] == f"/login?next={path}"
+        assert c.get(server.url + "/").headers["location"] == "/login"
+
+
+def test_a_wrong_password_or_a_missing_csrf_token_signs_nobody_in(server):
+    with client() as c:
+        answer = sign_in(c, server.url, "kim", "not-her-password")
+        assert answer.status_code == 401 and "wrong name or password" in answer.text
+        assert sign_in(c, server.url, "nobody", "whatever-123").status_code == 401
+        assert "tendon_session" not in c.cookies
+        c.get(server.url + "/login")
+        no_csrf = c.post(server.url + "/login", data={"name": "kim", "password": PASSWORDS["kim"]})
+        assert no_csrf.status_code == 403 and "tendon_session" not in c.cookies
+
+
+def test_the_coach_page_lists_their_athletes_worst_first_with_the_numbers(server):
+    with client() as c:
+        answer = sign_in(c, server.url, "kim")
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        assert c.get(server.url + "/").headers["location"] == "/coach"
+        page = c.get(server.url + "/coach")
+    assert page.status_code == 200
+    assert re.findall(r'data-athlete="([^"]+)"', page.text) == ["ben", "cleo", "ana"]  # as tendon coach
+    ben = page.text[page.text.index('data-athlete="ben"'):page.text.index('data-athlete="cleo"')]
+    assert "session_spike" in ben and "increase_pct = " in ben and "5 days ago" in ben and "rising" in ben
+    assert "never synced" in page.text
+
+
+def test_a_coach_cannot_see_or_answer_for_another_coachs_athlete(server):
+    with client() as c:
+        sign_in(c, server.url, "lee")  # Lee coaches ana only
+        assert c.get(server.url + "/coach/athletes/ana").status_code == 200
+        page = c.get(server.url + "/coach/athletes/ben")
+        assert page.status_code == 404 and "ben" not in page.text.split("<main>")[1].split("</main>")[0].replace(
+            "no athlete of yours has that id", "")
+        with open_warehouse(server.db) as wh:
+            key = wh.con.execute("SELECT alert_key FROM alerts WHERE athlete_id = 'ben' LIMIT 1").fetchone()[0]
+        csrf = csrf_of(c.get(server.url + "/coach").text)
+        answer = c.post(server.url + "/coach/athletes/ben/feedback",
+                        data={"csrf": csrf, "alert_key": key, "outcome": "false_alarm"})
+        assert answer.status_code == 404
+    with open_warehouse(server.db) as wh:
+        assert wh.con.execute("SELECT count(*) FROM alert_feedback").fetchone()[0] == 0
+
+
+def test_a_runner_gets_no_coach_page(server):
+    with client() as c:
+        sign_in(c, server.url, "ana")
+        assert c.get(server.url + "/").headers["location"] == "/runner"
+        assert c.get(server.url + "/coach").status_code == 403
+        assert c.get(server.url + "/coach/athletes/ana").status_code == 403
+        assert c.get(server.url + "/runner").status_code == 200
+
+
+def test_feedback_is_stored_with_who_and_when_and_counts_in_precision(server):
+    with client() as c:
+        sign_in(c, server.url, "kim")
+        page = c.get(server.url + "/coach/athletes/ben")
+        keys = re.findall(r'data-alert-key="([^"]+)"', page.text)
+        assert keys, "ben's alerts are listed"
+        forged = c.post(server.url + f"/coach/athletes/ben/feedback",
+                        data={"csrf": "not-the-token", "alert_key": keys[0], "outcome": "acted_on"})
+        assert forged.status_code == 403
+        csrf = csrf_of(page.text)
+        for key, outcome in ((keys[0], "false_alarm"), (keys[0], "acted_on"), (keys[1], "not_needed")):
+            answer = c.post(server.url + "/coach/athletes/ben/feedback",
+                            data={"csrf": csrf, "alert_key": key, "outcome": outcome, "note": "moved the long run"})
+            assert answer.status_code == 303
+        unknown = c.post(server.url + "/coach/athletes/ben/feedback",
+                         data={"csrf": csrf, "alert_key": "ben:nope:2026-W01", "outcome": "acted_on"})
+        assert unknown.status_code == 404
+        shown = c.get(server.url + "/coach/athletes/ben").text
+    assert "Saved: not needed" in shown, shown[shown.index("<main>"):shown.index("<main>") + 1500]
+    assert "acted on</b> by kim" in shown
+    with open_warehouse(server.db) as wh:
+        rows = wh.con.execute("SELECT alert_key, outcome, given_by, note, given_at FROM alert_feedback"
+                              " ORDER BY given_at, outcome").fetchall()
+        precision = alert_precision(wh)
+        rules = dict(wh.con.execute("SELECT alert_key, rule || '/' || severity FROM alerts").fetchall())
+    assert len(rows) == 3 and {r[2] for r in rows} == {"kim"} and all(r[4] is not None for r in rows)
+    assert rows[0][3] == "moved the long run"
+    counted = {f"{p['rule']}/{p['severity']}": p for p in precision}
+    first = counted[rules[keys[0]]]  # the latest answer counts: acted on, not the false alarm before it
+    assert first["acted_on"] >= 1 and first["false_alarm"] == 0 if rules[keys[0]] != rules[keys[1]] else True
+    assert sum(p["answers"] for p in precision) == 2
+
+
+def test_the_upload_api_keeps_its_tokens_on_the_same_server(server, tmp_path):
+    from tendon_pipeline.examples import generate as g
+
+    spec = g.example_histories(weeks=3)["ana"][0]
+    fit = g.fit_bytes(spec)
+    with client() as c:
+        refused = c.post(server.url + "/v1/files", content=fit, headers={"Content-Type": "application/octet-stream"})
+        assert refused.status_code == 401
+        sign_in(c, server.url, "kim")  # a web session is not an upload token
+        assert c.post(server.url + "/v1/files", content=fit,
+                      headers={"Content-Type": "application/octet-stream"}).status_code == 401
+    answer = httpx.post(server.url + "/v1/files", content=fit, timeout=60,
+                        headers={"Authorization": f"Bearer {UPLOAD_TOKEN}", "Content-Type": "application/octet-stream"})
+    assert answer.status_code == 201 and answer.json()["athlete"] == "ana"
+
+
+def test_no_secret_in_a_page_a_cookie_or_the_log(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    hashes = [u.password_hash.get_secret_value() for u in server.settings.web.users]
+    with client() as c:
+        sign_in(c, server.url, "kim", "wrong-password-here")
+        sign_in(c, server.url, "kim")
+        pages = [c.get(server.url + p).text for p in ("/coach", "/coach/athletes/ben", "/login")]
+        cookies = " ".join(f"{k}={v}" for k, v in c.cookies.items())
+    seen = "\n".join(pages) + cookies + caplog.text
+    for secret in [*PASSWORDS.values(), "wrong-password-here", UPLOAD_TOKEN, *hashes]:
+        assert secret not in seen
+    for part in (h.split("$")[-1] for h in hashes):
+        assert part not in seen
