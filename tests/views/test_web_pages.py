@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from web_helpers import PASSWORDS, csrf_of, serve, sign_in, web_config
+from web_helpers import PASSWORDS, csrf_of, serve, sign_in, web_settings
 
 from tendon_pipeline.warehouse.feedback import alert_precision
 from tendon_pipeline.warehouse.store import open_warehouse
@@ -20,13 +20,9 @@ UPLOAD_TOKEN = "ana-upload-token-0123456789"
 
 @pytest.fixture
 def server(built, writable_db, tmp_path):
-    from tendon_pipeline.config.settings import load_settings
-
-    base = built.config.read_text(encoding="utf-8") + (f'\n[[upload.tokens]]\nathlete = "ana"\ntoken_sha256 = '
-                     f'"{hashlib.sha256(UPLOAD_TOKEN.encode()).hexdigest()}"\n')
-    config = web_config(base, tmp_path / "config.toml")
-    settings = load_settings(config, db=writable_db, inbox=tmp_path / "inbox")
-    with serve(settings) as running:
+    token = (f'\n[[upload.tokens]]\nathlete = "ana"\ntoken_sha256 = '
+             f'"{hashlib.sha256(UPLOAD_TOKEN.encode()).hexdigest()}"\n')
+    with serve(web_settings(built, writable_db, tmp_path, token)) as running:
         yield running
 
 

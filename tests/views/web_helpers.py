@@ -27,6 +27,14 @@ def web_config(base: str, out: Path) -> Path:
     return out
 
 
+def web_settings(built, db: Path, tmp_path: Path, extra: str = ""):  # noqa: ANN001 - conftest.Built
+    """Settings for a server over the warehouse copy ``db``: the views config, web users, ``extra``."""
+    from tendon_pipeline.config.settings import load_settings
+
+    config = web_config(built.config.read_text(encoding="utf-8") + extra, tmp_path / "web-config.toml")
+    return load_settings(config, db=db, inbox=tmp_path / "inbox")
+
+
 @dataclass
 class Server:
     url: str
