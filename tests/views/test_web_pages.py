@@ -62,6 +62,27 @@ def test_the_coach_page_lists_their_athletes_worst_first_with_the_numbers(server
     assert "never synced" in page.text
 
 
+def test_an_expired_or_forged_session_or_one_from_before_a_password_change_is_refused(built, writable_db, tmp_path):
+    import time
+
+    from tendon_pipeline.web.auth import SessionSigner, hash_password
+
+    settings = web_settings(built, writable_db, tmp_path)
+    signer = SessionSigner(b"s" * 32, max_age_s=settings.web.session_minutes * 60)
+    kim = settings.web.user("kim").password_hash.get_secret_value()
+    with serve(settings, signer) as running:
+        def status(token: str) -> int:
+            with client() as c:
+                c.cookies.set("tendon_session", token)
+                return c.get(running.url + "/coach").status_code
+
+        assert status(signer.dumps(signer.new("kim", "coach", kim))) == 200
+        assert status(signer.dumps(signer.new("kim", "coach", kim, now=time.time() - 9 * 3600))) == 303  # expired
+        assert status(signer.dumps(signer.new("kim", "coach", hash_password("her-old-password")))) == 303
+        assert status(signer.dumps(signer.new("kim", "runner", kim))) == 303  # not her role
+        assert status(SessionSigner(b"x" * 32, 3600).dumps(signer.new("kim", "coach", kim))) == 303  # other key
+
+
 def test_a_coach_cannot_see_or_answer_for_another_coachs_athlete(server):
     with client() as c:
         sign_in(c, server.url, "lee")  # Lee coaches ana only
@@ -150,3 +171,57 @@ def test_no_secret_in_a_page_a_cookie_or_the_log(server, caplog):
         assert secret not in seen
     for part in (h.split("$")[-1] for h in hashes):
         assert part not in seen
+
+
+def test_tendon_serve_starts_one_server_for_pages_and_uploads(built, writable_db, tmp_path):
+    """The command itself, as a process: prints the URL to open, serves both, stops on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tendon_pipeline.examples import generate as g
+
+    token = (f'\n[[upload.tokens]]\nathlete = "ana"\ntoken_sha256 = '
+             f'"{hashlib.sha256(UPLOAD_TOKEN.encode()).hexdigest()}"\n')
+    settings = web_settings(built, writable_db, tmp_path, token)
+    env = {**os.environ, "TENDON_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+           "TENDON_INBOX": str(tmp_path / "inbox")}
+    proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli", "--config", str(tmp_path / "web-config.toml"),
+                             "--db", str(writable_db), "serve", "--port", "0", "--land-only"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"open (http://127\.0\.0\.1:\d+)/ in a browser", line)
+        assert url, line + (proc.stdout.read() if proc.poll() is not None else "")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(url.group(1) + "/login", timeout=30).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        with client() as c:
+            assert sign_in(c, url.group(1), "kim").status_code == 303
+            assert c.get(url.group(1) + "/coach").status_code == 200
+        fit = g.fit_bytes(g.example_histories(weeks=3)["ana"][0])
+        answer = httpx.post(url.group(1) + "/v1/files", content=fit, timeout=60,
+                            headers={"Authorization": f"Bearer {UPLOAD_TOKEN}", "Content-Type": "application/octet-stream"})
+        assert answer.status_code == 201 and (settings.inbox / answer.json()["file"]).exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0 and "stopped" in output and PASSWORDS["kim"] not in output
+
+
+def test_tendon_serve_refuses_to_start_with_nobody_to_serve(tmp_path, monkeypatch):
+    from tendon_pipeline.cli.main import cli
+    from tendon_pipeline.errors import ConfigError
+    from click.testing import CliRunner
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.duckdb"), "serve", "--port", "0"])
+    assert isinstance(result.exception, ConfigError) and "no [[web.users]] and no [[upload.tokens]]" in str(result.exception)

@@ -43,7 +43,7 @@ class Server:
 
 
 @contextmanager
-def serve(settings) -> Iterator[Server]:  # noqa: ANN001
+def serve(settings, signer=None) -> Iterator[Server]:  # noqa: ANN001
     """`tendon serve`'s app (upload API + pages) under uvicorn on 127.0.0.1, in a thread."""
     import uvicorn
 
@@ -52,7 +52,7 @@ def serve(settings) -> Iterator[Server]:  # noqa: ANN001
 
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_web_app(settings), log_level="warning", lifespan="off",
+    server = uvicorn.Server(uvicorn.Config(create_web_app(settings, signer=signer), log_level="warning", lifespan="off",
                                            access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -13,9 +13,11 @@ from tendon_pipeline.cli.context import config_path, settings_of
 @click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
 @click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
               help="Also watch the inbox folder in this process (sync tools writing files).")
+@click.option("--land-only", is_flag=True,
+              help="Uploads only land in the inbox (a separate `tendon watch` processes them); the pages still work.")
 @click.option("-v", "--verbose", is_flag=True)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, verbose: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, land_only: bool, verbose: bool) -> None:
     """Serve the web pages (coaches: their athletes, worst first, and feedback on alerts; runners:
     plan, charts and a check-in) and the FIT upload API (POST /v1/files) on one port, and
     process what arrives. Users are [[web.users]], upload tokens [[upload.tokens]]."""
@@ -32,15 +34,16 @@ def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, verbose:
         raise ConfigError("no [[web.users]] and no [[upload.tokens]] configured: nobody could sign in or upload",
                           hint="add users with password hashes from `tendon hash-password`; see docs/web.md")
     check_users(settings)  # a wrong coach name fails before the port is opened
-    http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port,
+    http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only,
                             extend=lambda app: add_web_pages(app, settings))
     sources: list = [http]
-    if watch_folder:
+    if watch_folder and not land_only:
         sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
                                     poll_interval_ms=settings.watch.poll_interval_ms))
-    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch)
-    click.echo(f"open {http.url}/ in a browser (sign in as a [[web.users]] entry);"
-               f" uploads: {http.url}/v1/files -> {settings.inbox} -> {settings.location} (Ctrl-C to stop)")
+    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
+    click.echo(f"open {http.url}/ in a browser (sign in as a [[web.users]] entry); uploads: {http.url}/v1/files"
+               f" -> {settings.inbox}" + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)",
+               )
     watcher.run_forever()
     click.echo("stopped")
 
