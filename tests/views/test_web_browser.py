@@ -143,7 +143,8 @@ def test_a_coach_records_feedback_on_an_alert(browser, server, screens):
     _wait(browser, lambda d: _charts_drawn(d) == 5)
     _shot(browser, screens / "athlete.png")
     with open_warehouse(server.db) as wh:
-        stored = wh.con.execute("SELECT outcome, given_by, note FROM alert_feedback WHERE alert_key = ?", [key]).fetchall()
+        stored = wh.con.execute("SELECT outcome, given_by, note FROM alert_feedback WHERE alert_key = ?"
+                                " AND note LIKE 'he ran%'", [key]).fetchall()
     assert stored == [("false_alarm", "kim", "he ran a race on purpose")]
 
 
