@@ -72,3 +72,12 @@ def test_hash_password_prints_a_hash_that_verifies():
     assert verify_password("s3cret-enough", encoded) and "s3cret-enough" not in result.output
     short = CliRunner().invoke(cli, ["hash-password", "--password-stdin"], input="short\n")
     assert short.exit_code == 2 and "at least 8 characters" in short.output
+
+
+def test_the_demo_ends_with_how_to_open_the_pages(tmp_path, capsys):
+    from tendon_pipeline.cli.main import _print_web_hint
+    from tendon_pipeline.config.settings import load_settings
+
+    _print_web_hint(load_settings(db=tmp_path / "w.duckdb"))
+    out = capsys.readouterr().out
+    assert "tendon serve" in out and "http://127.0.0.1:8765/" in out and "tendon hash-password" in out

@@ -304,6 +304,19 @@ def demo(ctx: click.Context, weeks: int) -> None:
     for athlete, found in next_week_plans(settings, inbox.athletes).items():
         click.echo(plan_text(found) if found else f"no plan for {athlete}")
     click.echo("(run it again: every file is recognised as already stored, nothing changes)")
+    _print_web_hint(settings)
+
+
+def _print_web_hint(settings: Settings) -> None:
+    """How to see the same in a browser: `tendon serve`, and the URL to open."""
+    from tendon_pipeline.cli.web import serve
+
+    port = next(p.default for p in serve.params if p.name == "port")
+    users = len(settings.web.users)
+    click.echo("==> in a browser (coaches: athletes worst first, feedback on alerts; runners: plan and check-in)")
+    if not users:
+        click.echo("    first add people: `tendon hash-password`, then [[web.users]] in your config (docs/web.md)")
+    click.echo(f"    start the server: tendon serve     then open http://127.0.0.1:{port}/")
 
 
 def _register() -> None:
