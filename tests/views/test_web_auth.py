@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.web.auth import SessionSigner, hash_password, verify_password
-from tendon_pipeline.web.config import WebSettings
 
 KEY = b"k" * 32
 

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from web_helpers import PASSWORDS, serve, web_settings
 
 from tendon_pipeline.warehouse.store import open_warehouse
@@ -68,11 +67,11 @@ def screens(tmp_path) -> Path:
     return folder
 
 
-def _size(driver, width_height) -> None:  # noqa: ANN001
+def _size(driver, width_height) -> None:
     driver.set_window_size(*width_height)
 
 
-def _sign_in(driver, url: str, name: str, screens: Path | None = None) -> None:  # noqa: ANN001
+def _sign_in(driver, url: str, name: str, screens: Path | None = None) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.ID, "name").send_keys(name)
@@ -82,7 +81,7 @@ def _sign_in(driver, url: str, name: str, screens: Path | None = None) -> None: 
     driver.find_element(By.ID, "sign-in").click()
 
 
-def _shot(driver, path: Path, *, full: bool = True) -> None:  # noqa: ANN001
+def _shot(driver, path: Path, *, full: bool = True) -> None:
     """The whole page (the window grown to the page's height, then put back), or what the
     window shows (``full=False``: a phone's screen)."""
     if not full:
@@ -97,13 +96,13 @@ def _shot(driver, path: Path, *, full: bool = True) -> None:  # noqa: ANN001
     assert path.stat().st_size > 5000
 
 
-def _wait(driver, condition, timeout: float = 30):  # noqa: ANN001
+def _wait(driver, condition, timeout: float = 30):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def _charts_drawn(driver) -> int:  # noqa: ANN001
+def _charts_drawn(driver) -> int:
     return driver.execute_script("return document.querySelectorAll('.js-plotly-plot[data-drawn=\"true\"]').length")
 
 
@@ -155,7 +154,8 @@ def test_another_coachs_athlete_is_not_found(browser, server, screens):
     browser.get(server.url + "/login")
     _sign_in(browser, server.url, "lee")  # Lee coaches ana only
     _wait(browser, lambda d: d.current_url.endswith("/coach"))
-    assert [c.get_attribute("data-athlete") for c in browser.find_elements(By.CSS_SELECTOR, "section.athlete")] == ["ana"]
+    cards = browser.find_elements(By.CSS_SELECTOR, "section.athlete")
+    assert [c.get_attribute("data-athlete") for c in cards] == ["ana"]
     browser.get(server.url + "/coach/athletes/ben")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not found"
     status = browser.execute_async_script(
@@ -185,9 +185,9 @@ def test_a_runner_checks_in_on_a_phone_and_sees_the_plan_change(browser, server,
             element.send_keys(value)
         browser.find_element(By.ID, "save-checkin").click()
 
-    fill(exercise="eccentric_heel_drop", sets="0", reps="12")  # as `tendon log strength --sets 0`: refused
+    fill(exercise="eccentric_heel_drop", sets="0", reps="12")  # refused, as `tendon log strength --sets 0` is
     error = _wait(browser, lambda d: d.find_elements(By.ID, "error-sets"))[0]
-    assert "0 is not in the range 1<=x<=50" in error.text
+    assert "sets must be between 1 and 50 (got 0)" in error.text
     assert browser.find_element(By.ID, "exercise").get_attribute("value") == "eccentric_heel_drop"  # kept
     browser.execute_script("document.getElementById('checkin').scrollIntoView()")
     _shot(browser, screens / "runner-checkin-error.png", full=False)

@@ -9,7 +9,6 @@ import re
 
 import httpx
 import pytest
-
 from web_helpers import PASSWORDS, csrf_of, serve, sign_in, web_settings
 
 from tendon_pipeline.warehouse.feedback import alert_precision, latest_feedback
@@ -116,7 +115,7 @@ def test_feedback_is_stored_with_who_and_when_and_counts_in_precision(server):
         page = c.get(server.url + "/coach/athletes/ben")
         keys = re.findall(r'data-alert-key="([^"]+)"', page.text)
         assert keys, "ben's alerts are listed"
-        forged = c.post(server.url + f"/coach/athletes/ben/feedback",
+        forged = c.post(server.url + "/coach/athletes/ben/feedback",
                         data={"csrf": "not-the-token", "alert_key": keys[0], "outcome": "acted_on"})
         assert forged.status_code == 403
         csrf = csrf_of(page.text)
@@ -191,7 +190,8 @@ def test_tendon_serve_starts_one_server_for_pages_and_uploads(built, writable_db
            "TENDON_INBOX": str(tmp_path / "inbox")}
     proc = subprocess.Popen([sys.executable, "-m", "tendon_pipeline.cli", "--config", str(tmp_path / "web-config.toml"),
                              "--db", str(writable_db), "serve", "--port", "0", "--land-only"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
     try:
         line = proc.stdout.readline()
         url = re.search(r"open (http://127\.0\.0\.1:\d+)/ in a browser", line)
@@ -208,8 +208,8 @@ def test_tendon_serve_starts_one_server_for_pages_and_uploads(built, writable_db
             assert sign_in(c, url.group(1), "kim").status_code == 303
             assert c.get(url.group(1) + "/coach").status_code == 200
         fit = g.fit_bytes(g.example_histories(weeks=3)["ana"][0])
-        answer = httpx.post(url.group(1) + "/v1/files", content=fit, timeout=60,
-                            headers={"Authorization": f"Bearer {UPLOAD_TOKEN}", "Content-Type": "application/octet-stream"})
+        headers = {"Authorization": f"Bearer {UPLOAD_TOKEN}", "Content-Type": "application/octet-stream"}
+        answer = httpx.post(url.group(1) + "/v1/files", content=fit, timeout=60, headers=headers)
         assert answer.status_code == 201 and (settings.inbox / answer.json()["file"]).exists()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -218,11 +218,13 @@ def test_tendon_serve_starts_one_server_for_pages_and_uploads(built, writable_db
 
 
 def test_tendon_serve_refuses_to_start_with_nobody_to_serve(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
     from tendon_pipeline.cli.main import cli
     from tendon_pipeline.errors import ConfigError
-    from click.testing import CliRunner
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.duckdb"), "serve", "--port", "0"])
-    assert isinstance(result.exception, ConfigError) and "no [[web.users]] and no [[upload.tokens]]" in str(result.exception)
+    assert isinstance(result.exception, ConfigError)
+    assert "no [[web.users]] and no [[upload.tokens]]" in str(result.exception)

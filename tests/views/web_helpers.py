@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 PASSWORDS = {"kim": "kim-coach-pass", "lee": "lee-coach-pass", "ana": "ana-runner-pass", "ben": "ben-runner-pass"}
 ROLES = {"kim": ("coach", "Kim"), "lee": ("coach", "Lee"), "ana": ("runner", "ana"), "ben": ("runner", "ben")}
@@ -27,7 +27,7 @@ def web_config(base: str, out: Path) -> Path:
     return out
 
 
-def web_settings(built, db: Path, tmp_path: Path, extra: str = ""):  # noqa: ANN001 - conftest.Built
+def web_settings(built, db: Path, tmp_path: Path, extra: str = ""):
     """Settings for a server over the warehouse copy ``db``: the views config, web users, ``extra``."""
     from tendon_pipeline.config.settings import load_settings
 
@@ -43,12 +43,12 @@ class Server:
 
 
 @contextmanager
-def serve(settings, signer=None) -> Iterator[Server]:  # noqa: ANN001
+def serve(settings, signer=None) -> Iterator[Server]:
     """`tendon serve`'s app (upload API + pages) under uvicorn on 127.0.0.1, in a thread."""
     import uvicorn
 
     from tendon_pipeline.connectors.sources.http_upload import bind
-    from tendon_pipeline.web.app import create_web_app
+    from tendon_pipeline.web.server import create_web_app
 
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
@@ -68,7 +68,7 @@ def serve(settings, signer=None) -> Iterator[Server]:  # noqa: ANN001
         sock.close()
 
 
-def sign_in(client, url: str, name: str, password: str | None = None):  # noqa: ANN001 - httpx.Client
+def sign_in(client, url: str, name: str, password: str | None = None):
     """Sign in with the form (its CSRF token and cookie), as a browser does."""
     page = client.get(f"{url}/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)

@@ -26,7 +26,8 @@ def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, land_onl
     from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
     from tendon_pipeline.errors import ConfigError
     from tendon_pipeline.runtime.watch import Watcher
-    from tendon_pipeline.web.app import add_web_pages, check_users
+    from tendon_pipeline.web.app import check_users
+    from tendon_pipeline.web.server import add_web_pages
 
     _logging(verbose)
     settings = settings_of(ctx)

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
 from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.warehouse.location import WarehouseLocation, WarehouseSettings, location_of
-from tendon_pipeline.web.config import WebSettings
 
 ENV_PREFIX = "TENDON_"
 _toml_path: ContextVar[Path | None] = ContextVar("tendon_toml_path", default=None)
@@ -101,7 +101,8 @@ class Settings(BaseSettings):
     runners: Runners = Field(default_factory=list,
                              description="[[runners]]: runners who get their own alerts and plans")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="console, outbox file, retries")
-    web: WebSettings = Field(default_factory=WebSettings, description="the web pages (tendon serve): who signs in, sessions")
+    web: WebSettings = Field(default_factory=WebSettings,
+                             description="the web pages (tendon serve): who signs in, sessions")
 
     @field_validator("db", "inbox", mode="after")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
@@ -49,7 +49,7 @@ class UnknownAlertError(LookupError):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def record_feedback(warehouse: Warehouse, athlete_id: str, alert_key: str, outcome: FeedbackOutcome,
@@ -74,7 +74,8 @@ def latest_feedback(warehouse: Warehouse, athlete_id: str) -> dict[str, list[Fee
     """alert_key -> the latest answer of each coach on it, newest first."""
     rows = warehouse.con.execute(
         "SELECT alert_key, outcome, note, given_by, given_at FROM ("
-        "  SELECT *, row_number() OVER (PARTITION BY alert_key, given_by ORDER BY given_at DESC, feedback_id DESC) AS nth"
+        "  SELECT *, row_number() OVER (PARTITION BY alert_key, given_by"
+        "                               ORDER BY given_at DESC, feedback_id DESC) AS nth"
         "  FROM alert_feedback WHERE athlete_id = ?) WHERE nth = 1 ORDER BY given_at DESC",
         [athlete_id]).fetchall()
     out: dict[str, list[Feedback]] = {}

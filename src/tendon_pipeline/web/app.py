@@ -1,31 +1,27 @@
-"""The web pages on the upload API's FastAPI app (``tendon serve``).
+"""The web pages' plumbing: settings, sessions, one warehouse user at a time, rendering
+(the routes are in ``routes.py``; ``server.py`` puts them on the upload API's app).
 
-Routes: ``/login`` and ``/logout``; ``/coach`` (the coach's athletes, worst first),
-``/coach/athletes/{id}`` (charts and alert history; feedback forms post to
-``.../feedback``); ``/runner`` (plan, charts, the check-in form posting to
-``/runner/checkin``). Every form carries a CSRF token; a session is a signed cookie that
-expires (``web.session_minutes``). A coach asking for an athlete who is not theirs gets 404,
-as for one who does not exist; a runner asking for a coach page gets 403.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.errors import ConfigError, TendonError
-from tendon_pipeline.web.auth import Session, SessionSigner, same, verify_password
-from tendon_pipeline.web.config import WebUser
+from tendon_pipeline.config.web import WebUser
+from tendon_pipeline.errors import ConfigError
+from tendon_pipeline.web.auth import Session, SessionSigner, fingerprint, same
 
 SESSION_COOKIE = "tendon_session"
 LOGIN_NONCE_COOKIE = "tendon_login"
@@ -90,7 +86,8 @@ class WebPages:
                 return fn(wh, *args)
         return await run_in_threadpool(run)
 
-    def render(self, template: str, status: int = 200, *, session: Session | None = None, **context: Any) -> HTMLResponse:
+    def render(self, template: str, status: int = 200, *, session: Session | None = None,
+               **context: Any) -> HTMLResponse:
         user = self.settings.web.user(session.user) if session else None
         html = templates().get_template(template).render(session=session, user=user, **context)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -110,8 +107,6 @@ class WebPages:
         user = self.settings.web.user(session.user)
         if user is None or user.role != session.role:
             return None
-        from tendon_pipeline.web.auth import fingerprint
-
         if not same(fingerprint(user.password_hash.get_secret_value()), session.password_fingerprint):
             return None  # the password changed since this sign-in
         return session, user
@@ -128,36 +123,14 @@ async def read_form(request: Request) -> dict[str, str] | None:
     return {k: v[0] for k, v in fields.items()}
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site (no open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
 
 
-def add_web_pages(app: FastAPI, settings: Settings, *, signer: SessionSigner | None = None) -> WebPages:
-    """Add the sign-in, coach and runner pages to ``app`` (the upload API keeps its routes)."""
-    from tendon_pipeline.web import routes
-
-    pages = WebPages(settings, signer)
-    routes.register(app, pages)
-    return pages
-
-
-def create_web_app(settings: Settings, submit: Callable[[Any], Any] | None = None,
-                   *, signer: SessionSigner | None = None) -> FastAPI:
-    """The upload API (``connectors.sources.http_upload.create_app``) with the web pages on it."""
-    from tendon_pipeline.connectors.sources.http_upload import create_app
-
-    app = create_app(settings.upload, settings.inbox, submit)
-    add_web_pages(app, settings, signer=signer)
-    return app
-
-
 def login_redirect(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
-
-__all__ = ["WebPages", "add_web_pages", "create_web_app", "read_form", "login_redirect", "verify_password",
-           "_safe_next", "TendonError"]

@@ -60,7 +60,7 @@ class Session:
     password_fingerprint: str
     flash: str | None = None
 
-    def with_flash(self, flash: str | None) -> "Session":
+    def with_flash(self, flash: str | None) -> Session:
         return Session(self.user, self.role, self.expires, self.csrf, self.password_fingerprint, flash)
 
 

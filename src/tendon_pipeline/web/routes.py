@@ -9,33 +9,42 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tendon_pipeline.app.logbook import LogResult
+from tendon_pipeline.domain.exercises import EXERCISE_KINDS
+from tendon_pipeline.domain.models import WeekPlan
 from tendon_pipeline.errors import TendonError
 from tendon_pipeline.report.coach import find_coach
 from tendon_pipeline.warehouse.feedback import OUTCOME_LABELS, FeedbackOutcome, UnknownAlertError, record_feedback
 from tendon_pipeline.warehouse.history import read_plan
-from tendon_pipeline.web.app import (LOGIN_NONCE_COOKIE, SECURITY_HEADERS, WebPages, _safe_next, login_redirect,
-                                     plotly_js, read_form)
+from tendon_pipeline.web.app import (
+    LOGIN_NONCE_COOKIE,
+    SECURITY_HEADERS,
+    WebPages,
+    login_redirect,
+    plotly_js,
+    read_form,
+    safe_next,
+)
 from tendon_pipeline.web.auth import same, verify_password
-from tendon_pipeline.domain.exercises import EXERCISE_KINDS
-from tendon_pipeline.web.checkin import CheckInError, parse_checkin, record_checkin, variant_choices
+from tendon_pipeline.web.checkin import CheckIn, CheckInError, parse_checkin, record_checkin
 
 _log = logging.getLogger(__name__)
 
 
-def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place lists every route
+def register(app: FastAPI, pages: WebPages) -> None:
     settings = pages.settings
 
-    def failure(exc: TendonError, session=None) -> HTMLResponse:  # noqa: ANN001
+    def failure(exc: TendonError, session=None) -> HTMLResponse:
         status = 503 if exc.transient else 500
         _log.warning("web page failed: %s", exc)
         return pages.render("error.html.j2", status, session=session, title="Something went wrong",
                             message=str(exc), retry=exc.transient)
 
-    def forbidden(session, message: str, status: int = 403) -> HTMLResponse:  # noqa: ANN001
+    def forbidden(session, message: str, status: int = 403) -> HTMLResponse:
         return pages.render("error.html.j2", status, session=session,
                             title="Not found" if status == 404 else "Not allowed", message=message, retry=False)
 
-    def csrf_ok(session, form: dict[str, str]) -> bool:  # noqa: ANN001
+    def csrf_ok(session, form: dict[str, str]) -> bool:
         return same(form.get("csrf"), session.csrf)
 
     # -- sign-in -----------------------------------------------------------------
@@ -50,7 +59,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
         nonce = secrets.token_urlsafe(24)
         response = pages.render("login.html.j2", status, title="Sign in", error=error, name=name,
                                 csrf=pages.signer.csrf_for_anonymous(nonce),
-                                next=_safe_next(request.query_params.get("next")))
+                                next=safe_next(request.query_params.get("next")))
         response.set_cookie(LOGIN_NONCE_COOKIE, nonce, max_age=3600, path="/login", httponly=True, samesite="lax",
                             secure=settings.web.cookie_secure)
         return response
@@ -73,7 +82,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
         if not await _run(verify_password, password, hashed) or user is None:
             return login_page(request, 401, "wrong name or password", name=name)
         session = pages.signer.new(user.name, user.role, hashed)
-        response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+        response = RedirectResponse(safe_next(form.get("next")), status_code=303)
         response.delete_cookie(LOGIN_NONCE_COOKIE, path="/login")
         return pages.set_session(response, session)
 
@@ -91,7 +100,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
                         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
     # -- coach ---------------------------------------------------------------------
-    def coach_session(request: Request):  # noqa: ANN202
+    def coach_session(request: Request):
         found = pages.session_of(request)
         if found is None:
             return None, login_redirect(request)
@@ -100,7 +109,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
             return None, forbidden(session, "this page is for coaches")
         return found, None
 
-    def coach_athletes(user) -> list[str]:  # noqa: ANN001
+    def coach_athletes(user) -> list[str]:
         return list(dict.fromkeys(find_coach(settings, user.coach).athletes))
 
     @app.get("/coach", include_in_schema=False)
@@ -164,7 +173,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
         return pages.set_session(response, session.with_flash(f"Saved: {saved.label} ({saved.alert_key})"))
 
     # -- runner ----------------------------------------------------------------------
-    def runner_session(request: Request):  # noqa: ANN202
+    def runner_session(request: Request):
         found = pages.session_of(request)
         if found is None:
             return None, login_redirect(request)
@@ -173,13 +182,13 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
             return None, forbidden(session, "this page is for runners: coaches see their athletes under /coach")
         return found, None
 
-    def runner_view(wh, athlete: str) -> dict[str, Any]:  # noqa: ANN001
+    def runner_view(wh, athlete: str) -> dict[str, Any]:
         from tendon_pipeline.web.pages import athlete_page as gather
 
         page = gather(wh, settings, athlete)
         return {"page": page, "plan": read_plan(wh, athlete)}
 
-    async def render_runner(session, user, *, status: int = 200, errors=None, form=None) -> Response:  # noqa: ANN001
+    async def render_runner(session, user, *, status: int = 200, errors=None, form=None) -> Response:
         try:
             view = await pages.with_warehouse(runner_view, user.athlete)
         except TendonError as exc:
@@ -187,7 +196,7 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
         flash = session.flash
         response = pages.render("runner.html.j2", status, session=session, title="Your plan and check-in",
                                 athlete=user.athlete, errors=errors or {}, form=form or {}, flash=flash,
-                                exercises=EXERCISE_KINDS, variants=variant_choices(), **view)
+                                exercises=EXERCISE_KINDS, **view)
         return _clear_flash(pages, response, session)
 
     @app.get("/runner", include_in_schema=False)
@@ -215,27 +224,33 @@ def register(app: FastAPI, pages: WebPages) -> None:  # noqa: C901 - one place l
         except TendonError as exc:
             return failure(exc, session)
         return pages.set_session(RedirectResponse("/runner#plan", status_code=303),
-                                 session.with_flash(_checkin_flash(result)))
+                                 session.with_flash(_checkin_flash(parsed, result)))
 
 
-def _checkin_flash(result) -> str:  # noqa: ANN001 - CheckInResult
-    after = result.plan_after
-    now = f"{after.target_km_low:.1f}-{after.target_km_high:.1f} km, long run at most {after.long_run_cap_km:.1f} km ({after.status})"
+def _checkin_flash(checkin: CheckIn, result: LogResult) -> str:
+    after = result.evaluation.plan
+    now = _plan_words(after)
     before = result.plan_before
     if before is None:
         change = f"Plan for the week of {after.week_start}: {now}."
     else:
-        was = f"{before.target_km_low:.1f}-{before.target_km_high:.1f} km, long run at most {before.long_run_cap_km:.1f} km ({before.status})"
+        was = _plan_words(before)
         change = f"Plan unchanged: {now}." if was == now else f"Plan changed: was {was}, now {now}."
-    alerts = f" {len(result.new_alerts)} new alert(s)." if result.new_alerts else ""
-    return f"Saved {result.checkin.day}: {'; '.join(result.checkin.summary())}. {change}{alerts}"
+    new = result.evaluation.new_alerts
+    alerts = f" {len(new)} new alert(s)." if new else ""
+    return f"Saved {checkin.day}: {'; '.join(checkin.summary())}. {change}{alerts}"
 
 
-def _clear_flash(pages: WebPages, response: Response, session) -> Response:  # noqa: ANN001
+def _plan_words(plan: WeekPlan) -> str:
+    return (f"{plan.target_km_low:.1f}-{plan.target_km_high:.1f} km, long run at most {plan.long_run_cap_km:.1f} km"
+            f" ({plan.status})")
+
+
+def _clear_flash(pages: WebPages, response: Response, session) -> Response:
     return pages.set_session(response, session.with_flash(None)) if session.flash else response
 
 
-async def _run(fn, *args):  # noqa: ANN001, ANN202
+async def _run(fn, *args):
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)

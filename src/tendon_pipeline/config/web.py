@@ -1,4 +1,4 @@
-"""Configuration of the web pages (pydantic only: ``config/settings.py`` imports this).
+"""Configuration of the web pages of ``tendon serve`` (a field of ``config/settings.py``).
 
 In the TOML config::
 
@@ -53,7 +53,7 @@ class WebUser(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _role_target(self) -> "WebUser":
+    def _role_target(self) -> WebUser:
         if self.role == "coach" and not self.coach:
             raise ValueError(f"web user {self.name!r} is a coach: give `coach` (a [[coaches]] name)")
         if self.role == "runner" and not self.athlete:
