@@ -192,9 +192,12 @@ def test_a_runner_checks_in_on_a_phone_and_sees_the_plan_change(browser, server,
     browser.execute_script("document.getElementById('checkin').scrollIntoView()")
     _shot(browser, screens / "runner-checkin-error.png", full=False)
     browser.find_element(By.ID, "sets").clear()
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "variant")).select_by_value("two_leg")
     fill(during="7", next_morning="5", sets="3")
     flash = _wait(browser, lambda d: d.find_elements(By.ID, "flash"))[0]
-    assert "pain during 7/10, next morning 5/10" in flash.text and "eccentric heel drop: 3 x 12" in flash.text
+    assert "pain during 7/10, next morning 5/10" in flash.text and "eccentric heel drop: 3 x 12 (two leg)" in flash.text
     after = browser.find_element(By.ID, "plan-status").text
     assert "Plan changed" in flash.text and (after, browser.find_element(By.ID, "plan-km").text) != (before, km_before)
     assert after == "pain"

@@ -42,6 +42,8 @@ STRENGTH_REFUSED = [  # form, the field named, the same values given to tendon l
      ["--sets", "3", "--reps", "12", "--seconds", "30"]),
     ({"exercise": "calf_raise", "sets": "3"}, "reps", ["--sets", "3"]),
     ({"exercise": "  ", "sets": "3", "reps": "12"}, "exercise", ["--sets", "3", "--reps", "12"]),
+    ({"exercise": "calf_raise", "sets": "3", "reps": "12", "variant": "one_leg"}, "variant",
+     ["--sets", "3", "--reps", "12", "--variant", "one-leg"]),
 ]
 
 
@@ -100,11 +102,11 @@ def test_a_check_in_stores_what_tendon_log_stores(tmp_path, settings):
     """The same entry through the CLI and through the form: the same rows."""
     cli_db = tmp_path / "cli.duckdb"
     assert _cli(cli_db, "strength", "--athlete", "ana", "--exercise", "Eccentric heel-drop", "--sets", "3",
-                "--reps", "12", "--load-kg", "10", "--date", DAY).exit_code == 0
+                "--reps", "12", "--load-kg", "10", "--variant", "two-leg", "--date", DAY).exit_code == 0
     assert _cli(cli_db, "pain", "--athlete", "ana", "--during", "4", "--next-morning", "2",
                 "--date", DAY).exit_code == 0
     checkin = parse_checkin({"day": DAY, "exercise": "Eccentric heel-drop", "sets": "3", "reps": "12", "load_kg": "10",
-                             "during": "4", "next_morning": "2", "unwell": "on"}, "ana", settings)
+                             "variant": "two_leg", "during": "4", "next_morning": "2", "unwell": "on"}, "ana", settings)
     with open_warehouse(settings.db) as wh:
         result = record_checkin(wh, settings, checkin)
         web_rows = _logged(wh)
@@ -114,12 +116,13 @@ def test_a_check_in_stores_what_tendon_log_stores(tmp_path, settings):
     assert web_rows == cli_rows and web_rows[0][0][2] == "eccentric_heel_drop"
     assert unwell == [("ana", date.fromisoformat(DAY))]
     assert result.evaluation.plan.athlete_id == "ana" and result.plan_before is None  # evaluated at once
-    assert checkin.summary() == ["pain during 4/10, next morning 2/10", "eccentric heel drop: 3 x 12 + 10 kg",
-                                 "feeling unwell"]
+    assert web_rows[0][0][-1] == "two_leg"
+    assert checkin.summary() == ["pain during 4/10, next morning 2/10",
+                                 "eccentric heel drop: 3 x 12 + 10 kg (two leg)", "feeling unwell"]
 
 
 def _logged(wh):
-    strength = wh.con.execute("SELECT athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg"
+    strength = wh.con.execute("SELECT athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg, variant"
                               " FROM strength_log ORDER BY exercise").fetchall()
     pain = wh.con.execute("SELECT athlete_id, local_date, during, next_morning FROM pain_log").fetchall()
     return strength, pain

@@ -151,7 +151,7 @@ def _as_options(message: str) -> str:
                   lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
-def _record(ctx: click.Context, athlete: str, build, **kind):  # noqa: ANN001, ANN202 - build: () -> entry
+def _record(ctx: click.Context, athlete: str, build, **kind):
     """Build the entry with the library's checks (a mistake is a usage error naming the option), store
     it and evaluate the athlete again, as the runner's check-in page does (app/logbook.py)."""
     from tendon_pipeline.app.logbook import record_entries

@@ -55,7 +55,7 @@ def strength_entry(athlete_id: str, day: date, exercise: str, sets: int, *, reps
         raise LogEntryError("reps_in_reserve", "reps_in_reserve needs reps")
     _within("reps_in_reserve", reps_in_reserve, REPS_IN_RESERVE, "reps in reserve")
     return StrengthEntry(athlete_id=athlete_id, local_date=day, exercise=name, kind=kind_of(name), sets=sets,
-                         reps=reps, seconds=seconds, load_kg=load_kg, variant=variant,  # type: ignore[arg-type]
+                         reps=reps, seconds=seconds, load_kg=load_kg, variant=variant,
                          reps_in_reserve=reps_in_reserve)
 
 

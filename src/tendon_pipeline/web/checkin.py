@@ -18,7 +18,8 @@ from tendon_pipeline.domain.logbook import LogEntryError, pain_entry, strength_e
 from tendon_pipeline.domain.models import PainEntry, StrengthEntry
 from tendon_pipeline.warehouse.store import Warehouse
 
-STRENGTH_FIELDS = ("exercise", "sets", "reps", "seconds", "load_kg")
+STRENGTH_FIELDS = ("exercise", "sets", "reps", "seconds", "load_kg", "variant")
+TEXT_FIELDS = ("exercise", "variant")
 
 
 class CheckInError(ValueError):
@@ -45,7 +46,8 @@ class CheckIn:
         if self.strength:
             s = self.strength
             out.append(f"{s.exercise.replace('_', ' ')}: {s.sets} x {s.reps or f'{s.seconds:g} s'}"
-                       + (f" + {s.load_kg:g} kg" if s.load_kg else ""))
+                       + (f" + {s.load_kg:g} kg" if s.load_kg else "")
+                       + (f" ({s.variant.replace('_', ' ')})" if s.variant else ""))
         if self.unwell:
             out.append("feeling unwell")
         return out
@@ -89,7 +91,7 @@ def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> 
     day = fields.day("day") or today_for(settings, athlete_id)
     checkin = CheckIn(athlete_id, day, unwell=form.get("unwell") in ("on", "1", "true", "yes"))
     during, morning = fields.number("during", int), fields.number("next_morning", int)
-    strength = {n: fields.text(n) if n == "exercise" else fields.number(n, int if n in ("sets", "reps") else float)
+    strength = {n: fields.text(n) if n in TEXT_FIELDS else fields.number(n, int if n in ("sets", "reps") else float)
                 for n in STRENGTH_FIELDS}
     if fields.errors:
         raise CheckInError(fields.errors)
@@ -99,7 +101,7 @@ def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> 
     elif during is not None:
         _build(errors, lambda: pain_entry(athlete_id, day, int(during), None if morning is None else int(morning)),
                lambda entry: setattr(checkin, "pain", entry))
-    if any(v is not None for v in strength.values()):
+    if any(v is not None for k, v in strength.items() if k != "variant"):
         sets = strength["sets"]
         if sets is None:
             errors["sets"] = "how many sets?"
@@ -107,7 +109,8 @@ def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> 
             _build(errors, lambda: strength_entry(
                 athlete_id, day, str(strength["exercise"] or ""), int(sets),
                 reps=None if strength["reps"] is None else int(strength["reps"]),
-                seconds=strength["seconds"], load_kg=strength["load_kg"]),
+                seconds=strength["seconds"], load_kg=strength["load_kg"],
+                variant=None if strength["variant"] is None else str(strength["variant"])),
                 lambda entry: setattr(checkin, "strength", entry))
     if not errors and not (checkin.pain or checkin.strength or checkin.unwell):
         errors["form"] = "nothing to save: give your pain, a tendon session or tick 'feeling unwell'"

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tendon_pipeline.app.logbook import LogResult
-from tendon_pipeline.domain.exercises import EXERCISE_KINDS
+from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS
 from tendon_pipeline.domain.models import WeekPlan
 from tendon_pipeline.errors import TendonError
 from tendon_pipeline.report.coach import find_coach
@@ -196,7 +196,7 @@ def register(app: FastAPI, pages: WebPages) -> None:
         flash = session.flash
         response = pages.render("runner.html.j2", status, session=session, title="Your plan and check-in",
                                 athlete=user.athlete, errors=errors or {}, form=form or {}, flash=flash,
-                                exercises=EXERCISE_KINDS, **view)
+                                exercises=EXERCISE_KINDS, variants=VARIANTS, **view)
         return _clear_flash(pages, response, session)
 
     @app.get("/runner", include_in_schema=False)
