@@ -176,7 +176,15 @@ def test_a_runner_checks_in_on_a_phone_and_sees_the_plan_change(browser, server,
         "the runner page is wider than a phone"
     before = browser.find_element(By.ID, "plan-status").text
     km_before = browser.find_element(By.ID, "plan-km").text
-    assert browser.find_element(By.ID, "plan-downloads").is_displayed()  # the slot for watch and calendar files
+    links = browser.find_elements(By.CSS_SELECTOR, "#plan-downloads a")  # next week on the watch and calendar
+    fit = next(a.get_attribute("href") for a in links if a.get_attribute("href").endswith(".fit"))
+    head = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.arrayBuffer())"
+        ".then(b => done(String.fromCharCode(...new Uint8Array(b).slice(8, 12))))"
+        ".catch(e => done('failed: ' + e));", fit)
+    assert head == ".FIT"  # the downloaded workout is a FIT file
+    browser.execute_script("document.getElementById('plan-downloads').scrollIntoView()")
+    _shot(browser, screens / "runner-downloads.png", full=False)
 
     def fill(**fields: str) -> None:
         for name, value in fields.items():

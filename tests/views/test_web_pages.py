@@ -142,6 +142,31 @@ def test_feedback_is_stored_with_who_and_when_and_counts_in_precision(server):
     assert sum(p["answers"] for p in precision) == pairs
 
 
+def test_next_weeks_plan_downloads_as_fit_workouts_and_a_calendar(server, tmp_path):
+    import fitparse
+    from icalendar import Calendar
+
+    with client() as c:
+        sign_in(c, server.url, "ana")
+        page = c.get(server.url + "/runner").text
+        names = re.findall(r'href="/runner/plan/([^"]+)"', page)
+        assert any(n.endswith(".fit") for n in names) and any(n.endswith(".ics") for n in names)
+        fit_name = next(n for n in names if n.endswith("-long-run.fit"))
+        answer = c.get(server.url + "/runner/plan/" + fit_name)
+        assert answer.status_code == 200 and f'filename="{fit_name}"' in answer.headers["content-disposition"]
+        (tmp_path / fit_name).write_bytes(answer.content)
+        decoded = fitparse.FitFile(str(tmp_path / fit_name))
+        assert next(decoded.get_messages("file_id")).get_value("type") == "workout"
+        assert list(decoded.get_messages("workout_step"))
+        ics = c.get(server.url + "/runner/plan/" + next(n for n in names if n.endswith(".ics")))
+        assert ics.status_code == 200 and Calendar.from_ical(ics.content).walk("VEVENT")
+        assert c.get(server.url + "/runner/plan/nothing.fit").status_code == 404
+    with client() as c:
+        sign_in(c, server.url, "lee")  # Lee coaches ana only
+        assert c.get(server.url + f"/coach/athletes/ana/plan/{fit_name}").status_code == 200
+        assert c.get(server.url + f"/coach/athletes/ben/plan/{fit_name}").status_code == 404
+
+
 def test_the_upload_api_keeps_its_tokens_on_the_same_server(server, tmp_path):
     from tendon_pipeline.examples import generate as g
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tendon_pipeline.app.evaluate import today_for
+from tendon_pipeline.app.plan_export import plan_export
+from tendon_pipeline.app.plan_files import PlanFile
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import Alert, WeekPlan
+from tendon_pipeline.errors import NotFound
 from tendon_pipeline.report.coach import ALERT_DAYS, CoachRow, coach_board
 from tendon_pipeline.report.data import ReportData, collect_report
 from tendon_pipeline.report.page import chart_fragments
@@ -55,6 +58,7 @@ class AthletePage:
     charts: list[dict]
     alerts: list[AlertWithFeedback]  # every alert ever raised, newest first
     unwell: list[date]
+    downloads: list[PlanFile] = field(default_factory=list)  # next week's FIT workouts and calendar
 
 
 def _program_week(plans: list[WeekPlan], as_of: date) -> int | None:
@@ -78,6 +82,14 @@ def coach_entries(warehouse: Warehouse, settings: Settings, coach_name: str) -> 
     return entries
 
 
+def plan_downloads(warehouse: Warehouse, settings: Settings, athlete_id: str) -> list[PlanFile]:
+    """Next week's plan as FIT workouts and a calendar (``app/plan_export``); none before a plan exists."""
+    try:
+        return plan_export(warehouse, settings, athlete_id).files
+    except NotFound:
+        return []
+
+
 def athlete_page(warehouse: Warehouse, settings: Settings, athlete_id: str) -> AthletePage | None:
     """The runner's charts and every alert with the coaches' answers; None for an athlete
     the warehouse does not hold."""
@@ -88,4 +100,5 @@ def athlete_page(warehouse: Warehouse, settings: Settings, athlete_id: str) -> A
     answers = latest_feedback(warehouse, athlete_id)
     alerts = sorted(read_alerts(warehouse, athlete_id), key=lambda a: (a.date, a.rank), reverse=True)
     return AthletePage(data, chart_fragments(data), [AlertWithFeedback(a, answers.get(a.key, [])) for a in alerts],
-                       unwell_days(warehouse, athlete_id, as_of - timedelta(days=ALERT_DAYS)))
+                       unwell_days(warehouse, athlete_id, as_of - timedelta(days=ALERT_DAYS)),
+                       plan_downloads(warehouse, settings, athlete_id))

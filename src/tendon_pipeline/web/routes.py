@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from tendon_pipeline.app.logbook import LogResult
 from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS
 from tendon_pipeline.domain.models import WeekPlan
-from tendon_pipeline.errors import TendonError
+from tendon_pipeline.errors import NotFound, TendonError
 from tendon_pipeline.report.coach import find_coach
 from tendon_pipeline.warehouse.feedback import OUTCOME_LABELS, FeedbackOutcome, UnknownAlertError, record_feedback
 from tendon_pipeline.warehouse.history import read_plan
@@ -184,9 +184,10 @@ def register(app: FastAPI, pages: WebPages) -> None:
 
     def runner_view(wh, athlete: str) -> dict[str, Any]:
         from tendon_pipeline.web.pages import athlete_page as gather
+        from tendon_pipeline.web.pages import plan_downloads
 
         page = gather(wh, settings, athlete)
-        return {"page": page, "plan": read_plan(wh, athlete)}
+        return {"page": page, "plan": read_plan(wh, athlete), "downloads": plan_downloads(wh, settings, athlete)}
 
     async def render_runner(session, user, *, status: int = 200, errors=None, form=None) -> Response:
         try:
@@ -198,6 +199,35 @@ def register(app: FastAPI, pages: WebPages) -> None:
                                 athlete=user.athlete, errors=errors or {}, form=form or {}, flash=flash,
                                 exercises=EXERCISE_KINDS, variants=VARIANTS, **view)
         return _clear_flash(pages, response, session)
+
+    async def download(session, athlete: str, name: str) -> Response:
+        from tendon_pipeline.app.plan_export import plan_export
+
+        try:
+            export = await pages.with_warehouse(plan_export, settings, athlete)
+            found = export.file(name)
+        except NotFound as exc:
+            return forbidden(session, str(exc), 404)
+        except TendonError as exc:
+            return failure(exc, session)
+        return Response(found.content, media_type=found.media_type,
+                        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{found.name}"'})
+
+    @app.get("/runner/plan/{name}", include_in_schema=False)
+    async def runner_download(request: Request, name: str) -> Response:
+        found, refusal = runner_session(request)
+        if refusal:
+            return refusal
+        return await download(found[0], found[1].athlete, name)
+
+    @app.get("/coach/athletes/{athlete}/plan/{name}", include_in_schema=False)
+    async def coach_download(request: Request, athlete: str, name: str) -> Response:
+        found, refusal = coach_session(request)
+        if refusal:
+            return refusal
+        if athlete not in coach_athletes(found[1]):
+            return forbidden(found[0], "no athlete of yours has that id", 404)
+        return await download(found[0], athlete, name)
 
     @app.get("/runner", include_in_schema=False)
     async def runner_page(request: Request) -> Response:
