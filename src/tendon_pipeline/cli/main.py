@@ -12,14 +12,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tendon_pipeline.cli.context import config_path, settings_of
-from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import TendonError
+
+if TYPE_CHECKING:  # imported by the commands that need it: `tendon --help` stays light
+    from tendon_pipeline.config.settings import Settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
