@@ -48,7 +48,6 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_json: bool) -> None:
     """Ingest FIT files and folders (recursive) into the warehouse."""
     settings = settings_of(ctx)
-    _check_warehouse_writable(settings)
     result = _run_pipeline(settings, list(paths), athlete, config_path(ctx), quiet=as_json)
     if as_json:
         click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
@@ -120,11 +119,17 @@ def _check_warehouse_writable(settings: Settings) -> None:
 
 def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
                   *, quiet: bool = False) -> Any:
-    """Ingest then evaluate, as one in-process Prefect flow run, with progress on stderr."""
+    """Ingest, evaluate, notify, with progress on stderr: one in-process Prefect flow run where a
+    Prefect API is configured (or ``flow_runs = "always"``), else the same steps called directly."""
+    from tendon_pipeline.orchestration.embedded import one_shot_flow_run
     from tendon_pipeline.runtime.batch import run_batch
 
+    flow_run = one_shot_flow_run(settings)
+    if flow_run:  # the direct path opens the warehouse first thing anyway
+        _check_warehouse_writable(settings)
     with _progress_on_stderr(quiet):
-        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet)
+        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet,
+                         flow_run=flow_run)
 
 
 @contextlib.contextmanager
@@ -286,6 +291,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     """The main job on the embedded default: make example data, ingest it, show the result."""
     from tendon_pipeline.cli.render import plan_text
     from tendon_pipeline.examples.demo import example_inbox, next_week_plans, process_example_inbox
+    from tendon_pipeline.orchestration.embedded import one_shot_flow_run
 
     settings = settings_of(ctx)
     _check_warehouse_writable(settings)
@@ -295,7 +301,9 @@ def demo(ctx: click.Context, weeks: int) -> None:
     else:
         click.echo(f"==> wrote example watch data (the project's own generator) to {inbox.folder}")
     click.echo(f"    {len(inbox.files)} FIT files for {len(inbox.athletes)} athletes: {', '.join(inbox.athletes)}")
-    click.echo(f"==> ingest + rules into {settings.db} (Prefect flow in process, no server)")
+    how = ("a Prefect flow run in process" if one_shot_flow_run(settings)
+           else "no Prefect API configured: the flow's steps called directly")
+    click.echo(f"==> ingest + rules + notifications into {settings.db} ({how})")
     with _progress_on_stderr():
         result = process_example_inbox(settings, inbox, config=config_path(ctx))
     _print_ingest_summary(result.ingest)

@@ -14,7 +14,7 @@ import tomllib
 from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     athletes: list[AthleteConfig] = Field(default_factory=list,
                                           description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+    flow_runs: Literal["auto", "always"] = Field(
+        default="auto",
+        description="one-shot commands (tendon ingest, tendon demo): 'auto' runs them as a Prefect flow run when a"
+                    " Prefect API is configured (PREFECT_API_URL, or in the active Prefect profile) and otherwise"
+                    " calls the same steps directly, without starting Prefect's local API (7-20 s here);"
+                    " 'always' starts it and records a flow run every time. Long-running commands (watch,"
+                    " serve-api) always run flows (docs/event-driven.md)")
     ingest_workers: int = Field(default=0, ge=0,
                                 description="decode processes for large batches (16+ new files); 0 = one per core,"
                                             " 1 = decode in the ingesting process")
