@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ def overlay(checkout: Path, into: Path) -> str:
 
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:6])} ... exited {done.returncode}:\n{done.stderr[-2000:]}")
@@ -218,9 +218,9 @@ def reads(variant: Variant, home: Path, repeat: int) -> dict[str, Any]:
 def watcher(tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> dict[str, Any]:
     """The embedded watcher in this process (warm): newest files landed -> first alert.raised."""
     from tendon_pipeline.config.settings import load_settings
+    from tendon_pipeline.connectors.sources.folder import FolderSource
     from tendon_pipeline.orchestration import events
     from tendon_pipeline.runtime.watch import Watcher
-    from tendon_pipeline.connectors.sources.folder import FolderSource
 
     seconds = []
     for n in range(repeat):
@@ -232,8 +232,11 @@ def watcher(tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> 
         os.environ.update(TENDON_HOME=str(home), PREFECT_HOME=str(tmp / "prefect-watch"))
         settings = load_settings(db=home / "warehouse.duckdb", inbox=inbox)
         raised: list[float] = []
-        unsubscribe = events.subscribe(lambda e: raised.append(time.perf_counter())
-                                       if e.event == events.ALERT_RAISED else None)
+        def on_event(event: Any, raised: list[float] = raised) -> None:
+            if event.event == events.ALERT_RAISED:
+                raised.append(time.perf_counter())
+
+        unsubscribe = events.subscribe(on_event)
         source = FolderSource(inbox, settle_s=settings.watch.settle_s)
         with Watcher(settings, sources=[source]) as w:
             w.wait_ready(120)
@@ -300,7 +303,7 @@ def main() -> None:
     args = p.parse_args()
     if args.quick:
         args.repeat, args.slow_repeat = 3, 1
-    result: dict[str, Any] = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                           "load_avg_start": os.getloadavg()},
                               "args": {k: str(v) for k, v in vars(args).items()}, "variants": {}}
