@@ -1,11 +1,15 @@
 # Sourced by bin/test (after _bootstrap.sh): the Debian packages some tests need.
 #   chromium    the report test draws the charts in headless Chromium (tests/views)
+#   chromium-driver  the web tests drive that Chromium through Selenium (tests/web)
 #   postgresql  the scale-out tests start a real PostgreSQL server (tests/scale)
 # When one is missing and we are root with apt-get (CI, the project's machines), install it;
 # otherwise say which tests will skip, and carry on.
 _tendon_missing=()
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     _tendon_missing+=(chromium)
+fi
+if ! command -v chromedriver >/dev/null 2>&1; then
+    _tendon_missing+=(chromium-driver)
 fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     _tendon_missing+=(postgresql)
@@ -26,7 +30,8 @@ if [ "${#_tendon_missing[@]}" -gt 0 ]; then
         _tendon_skips=()
         for _tendon_pkg in "${_tendon_missing[@]}"; do
             case "$_tendon_pkg" in
-                chromium) _tendon_skips+=("the headless-Chromium report test (tests/views)") ;;
+                chromium) _tendon_skips+=("the headless-Chromium report test (tests/views) and the browser tests (tests/web)") ;;
+                chromium-driver) _tendon_skips+=("the Selenium browser tests of the web pages (tests/web)") ;;
                 postgresql) _tendon_skips+=("the PostgreSQL scale-out tests (tests/scale)") ;;
             esac
         done

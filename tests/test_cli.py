@@ -31,7 +31,8 @@ def test_ingest_runs_the_flow_and_reports(tmp_path, home):
         start_utc=datetime(2026, 5, 4, 7, tzinfo=UTC), distance_m=6000, duration_s=1900))
     (inbox / "ana" / "broken.fit").write_bytes(b"\x0e\x10garbage")
     db = tmp_path / "w.duckdb"
-    result = tendon("--db", str(db), "ingest", str(inbox), "--json", env=home)
+    # a flow run even without a Prefect API (else the steps run directly: tests/test_cli_speed.py)
+    result = tendon("--db", str(db), "ingest", str(inbox), "--json", env={**home, "TENDON_FLOW_RUNS": "always"})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["counts"]["ingested"] == 1 and report["counts"]["quarantined"] == 1

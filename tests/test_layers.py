@@ -23,6 +23,7 @@ SOURCES = {PACKAGE: ROOT / "src" / PACKAGE, f"{PACKAGE}.flows": ROOT / "flows",
 # Top to bottom. A layer is a list of independent siblings (none may import another).
 LAYERS: list[list[str]] = [
     ["cli"],  # the `tendon` command: parse, call, print
+    ["web"],  # the web pages of `tendon serve`: sign-in, routes, templates
     ["examples"],  # example data and the demo (not production code)
     ["runtime"],  # runs flows: run_batch, run_backfill, the watcher
     ["flows"],  # thin Prefect flows and tasks

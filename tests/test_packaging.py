@@ -26,6 +26,7 @@ def test_wheel_namespaces_flows_and_connectors_and_imports_from_the_wheel(tmp_pa
                    "tendon_pipeline/warehouse/migrations/0001_initial.sql"):
         assert needed in names
     assert any(n.startswith("tendon_pipeline/report/templates/") for n in names)
+    assert "tendon_pipeline/web/templates/runner.html.j2" in names  # tendon serve's pages
 
     target = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),

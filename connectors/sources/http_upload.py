@@ -164,10 +164,11 @@ class HttpUploadSource:
     name = "http"
 
     def __init__(self, upload: UploadSettings, inbox: Path, *, host: str = "127.0.0.1", port: int = 8765,
-                 land_only: bool = False) -> None:
+                 land_only: bool = False, extend: Callable[[FastAPI], Any] | None = None) -> None:
         self.upload = upload
         self.inbox = Path(inbox)
         self.land_only = land_only
+        self.extend = extend  # adds more routes to the app (tendon serve: the web pages)
         self.sock = bind(host, port)
         self.host, self.port = self.sock.getsockname()[:2]
         self.started = threading.Event()
@@ -181,6 +182,8 @@ class HttpUploadSource:
         import uvicorn
 
         app = create_app(self.upload, self.inbox, None if self.land_only else emit)
+        if self.extend is not None:
+            self.extend(app)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                                                server_header=False, timeout_graceful_shutdown=5))
 

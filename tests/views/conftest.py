@@ -3,7 +3,8 @@
 Five weeks of the example athletes ana (steady, running dynamics, body mass) and ben (a
 long-run spike and a +50 % week at the end), written as real FIT files by the project's
 generator, ingested and evaluated without Prefect; plus pain, strength and VISA-A logs,
-ben's last sync moved 5 days back and GPS positions on ana's runs. Built once per test
+ben's last sync moved 5 days back, GPS positions on ana's runs and a coach's feedback on
+ben's spike alert. Built once per test
 run (shared by xdist workers); tests that write use a copy (``writable_db``).
 """
 
@@ -82,6 +83,7 @@ def _build(root: Path) -> Built:
     from tendon_pipeline.app.ingest import ingest_paths
     from tendon_pipeline.domain.models import PainEntry, StrengthEntry, VisaAEntry
     from tendon_pipeline.examples import generate as g
+    from tendon_pipeline.warehouse.feedback import FeedbackOutcome, record_feedback
     from tendon_pipeline.warehouse.history import log_pain, log_strength, log_visa_a
     from tendon_pipeline.warehouse.store import open_warehouse
 
@@ -105,6 +107,10 @@ def _build(root: Path) -> Built:
         log_strength(wh, StrengthEntry(athlete_id="ana", local_date=sunday - timedelta(days=2),
                                        exercise="eccentric_heel_drop", kind="strength", sets=3, reps=15, load_kg=10))
         evaluate_athletes(wh, settings, as_of=as_of)
+        # a coach's answer on ben's spike alert (the web pages' feedback; alert_precision)
+        spike = wh.con.execute("SELECT alert_key FROM alerts WHERE athlete_id = 'ben' AND rule = 'session_spike'"
+                               ).fetchone()[0]
+        record_feedback(wh, "ben", spike, FeedbackOutcome.ACTED_ON, "kim", note="moved his long run to next week")
         # test-only edits of stored facts: an older sync for ben, positions on ana's runs
         wh.con.execute("UPDATE source_files SET first_seen_at = first_seen_at - INTERVAL 5 DAY"
                        " WHERE athlete_id = 'ben'")

@@ -12,14 +12,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tendon_pipeline.cli.context import config_path, settings_of
-from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import TendonError
+
+if TYPE_CHECKING:  # imported by the commands that need it: `tendon --help` stays light
+    from tendon_pipeline.config.settings import Settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,7 +48,6 @@ def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
 def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_json: bool) -> None:
     """Ingest FIT files and folders (recursive) into the warehouse."""
     settings = settings_of(ctx)
-    _check_warehouse_writable(settings)
     result = _run_pipeline(settings, list(paths), athlete, config_path(ctx), quiet=as_json)
     if as_json:
         click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
@@ -118,11 +119,17 @@ def _check_warehouse_writable(settings: Settings) -> None:
 
 def _run_pipeline(settings: Settings, paths: list[str], athlete: str | None, config: str | None,
                   *, quiet: bool = False) -> Any:
-    """Ingest then evaluate, as one in-process Prefect flow run, with progress on stderr."""
+    """Ingest, evaluate, notify, with progress on stderr: one in-process Prefect flow run where a
+    Prefect API is configured (or ``flow_runs = "always"``), else the same steps called directly."""
+    from tendon_pipeline.orchestration.embedded import one_shot_flow_run
     from tendon_pipeline.runtime.batch import run_batch
 
+    flow_run = one_shot_flow_run(settings)
+    if flow_run:  # the direct path opens the warehouse first thing anyway
+        _check_warehouse_writable(settings)
     with _progress_on_stderr(quiet):
-        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet)
+        return run_batch(paths, settings, athlete=athlete, config=config, console_to_stderr=quiet,
+                         flow_run=flow_run)
 
 
 @contextlib.contextmanager
@@ -284,6 +291,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     """The main job on the embedded default: make example data, ingest it, show the result."""
     from tendon_pipeline.cli.render import plan_text
     from tendon_pipeline.examples.demo import example_inbox, next_week_plans, process_example_inbox
+    from tendon_pipeline.orchestration.embedded import one_shot_flow_run
 
     settings = settings_of(ctx)
     _check_warehouse_writable(settings)
@@ -293,7 +301,9 @@ def demo(ctx: click.Context, weeks: int) -> None:
     else:
         click.echo(f"==> wrote example watch data (the project's own generator) to {inbox.folder}")
     click.echo(f"    {len(inbox.files)} FIT files for {len(inbox.athletes)} athletes: {', '.join(inbox.athletes)}")
-    click.echo(f"==> ingest + rules into {settings.db} (Prefect flow in process, no server)")
+    how = ("a Prefect flow run in process" if one_shot_flow_run(settings)
+           else "no Prefect API configured: the flow's steps called directly")
+    click.echo(f"==> ingest + rules + notifications into {settings.db} ({how})")
     with _progress_on_stderr():
         result = process_example_inbox(settings, inbox, config=config_path(ctx))
     _print_ingest_summary(result.ingest)
@@ -304,6 +314,19 @@ def demo(ctx: click.Context, weeks: int) -> None:
     for athlete, found in next_week_plans(settings, inbox.athletes).items():
         click.echo(plan_text(found) if found else f"no plan for {athlete}")
     click.echo("(run it again: every file is recognised as already stored, nothing changes)")
+    _print_web_hint(settings)
+
+
+def _print_web_hint(settings: Settings) -> None:
+    """How to see the same in a browser: `tendon serve`, and the URL to open."""
+    from tendon_pipeline.cli.web import serve
+
+    port = next(p.default for p in serve.params if p.name == "port")
+    users = len(settings.web.users)
+    click.echo("==> in a browser (coaches: athletes worst first, feedback on alerts; runners: plan and check-in)")
+    if not users:
+        click.echo("    first add people: `tendon hash-password`, then [[web.users]] in your config (docs/web.md)")
+    click.echo(f"    start the server: tendon serve     then open http://127.0.0.1:{port}/")
 
 
 def _register() -> None:
@@ -311,8 +334,9 @@ def _register() -> None:
     from tendon_pipeline.cli.sources import serve_api, watch
     from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
+    from tendon_pipeline.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
         cli.add_command(command)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import click
 
 from tendon_pipeline.cli.context import settings_of
 from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
-from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS, exercise_name, kind_of
+from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS, exercise_name
+from tendon_pipeline.domain.logbook import LOAD_KG, PAIN, REPS, REPS_IN_RESERVE, SECONDS, SETS
 from tendon_pipeline.errors import ConfigError
 
 VARIANT_CHOICE = click.Choice([v.replace("_", "-") for v in VARIANTS])
@@ -143,35 +145,52 @@ def _variant(value: str | None) -> str | None:
     return value.replace("-", "_") if value else None
 
 
+def _as_options(message: str) -> str:
+    """The library's words with its field names as this command's options ("reps" -> "--reps")."""
+    return re.sub(r"\b(sets|reps_in_reserve|reps|seconds|during|next_morning|exercise|variant)\b",
+                  lambda m: "--" + m.group(1).replace("_", "-"), message)
+
+
+def _record(ctx: click.Context, athlete: str, build, **kind):
+    """Build the entry with the library's checks (a mistake is a usage error naming the option), store
+    it and evaluate the athlete again, as the runner's check-in page does (app/logbook.py)."""
+    from tendon_pipeline.app.logbook import record_entries
+    from tendon_pipeline.domain.logbook import LogEntryError
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    try:
+        entry = build()
+    except LogEntryError as exc:
+        raise click.UsageError(_as_options(exc.message)) from None
+    settings = settings_of(ctx)
+    with open_warehouse(settings.location) as wh:
+        result = record_entries(wh, settings, athlete, **{next(iter(kind)): entry})
+    for a in result.evaluation.new_alerts:
+        click.echo(alert_block(a))
+    return entry
+
+
 @log.command("strength")
 @click.option("--athlete", required=True)
 @click.option("--exercise", required=True, help=f"e.g. {', '.join(EXERCISE_KINDS)}")
-@click.option("--sets", type=click.IntRange(1, 50), required=True)
-@click.option("--reps", type=click.IntRange(1, 500))
-@click.option("--seconds", type=click.FloatRange(1, 3600), help="Hold or work time per set.")
-@click.option("--load-kg", type=click.FloatRange(0, 500), help="External load (bodyweight is implied).")
+@click.option("--sets", type=click.IntRange(*SETS), required=True)
+@click.option("--reps", type=click.IntRange(*REPS))
+@click.option("--seconds", type=click.FloatRange(*SECONDS), help="Hold or work time per set.")
+@click.option("--load-kg", type=click.FloatRange(*LOAD_KG), help="External load (bodyweight is implied).")
 @click.option("--variant", type=VARIANT_CHOICE,
               help="How many legs carried it, or seated (default: single leg for holds and heel drops, "
                    "two legs for calf raises).")
-@click.option("--reps-in-reserve", type=click.IntRange(0, 20), help="Reps you could still have done.")
+@click.option("--reps-in-reserve", type=click.IntRange(*REPS_IN_RESERVE), help="Reps you could still have done.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (your time zone).")
 @click.pass_context
 def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, reps_in_reserve, day) -> None:
     """Log a strength or tendon exercise (all its sets)."""
-    from tendon_pipeline.domain.models import StrengthEntry
-    from tendon_pipeline.warehouse.history import log_strength as store
+    from tendon_pipeline.domain.logbook import strength_entry
 
-    if (reps is None) == (seconds is None):
-        raise click.UsageError("give exactly one of --reps or --seconds")
-    if reps_in_reserve is not None and reps is None:
-        raise click.UsageError("--reps-in-reserve needs --reps")
-    name = exercise_name(exercise)
-    entry = StrengthEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), exercise=name,
-                          kind=kind_of(name), sets=sets, reps=reps,
-                          seconds=seconds, load_kg=load_kg, variant=_variant(variant),
-                          reps_in_reserve=reps_in_reserve)
-    _store(ctx, athlete, lambda wh: store(wh, entry))
-    click.echo(f"logged {name} for {athlete} on {entry.local_date}: {sets} x {reps or f'{seconds:g} s'}"
+    entry = _record(ctx, athlete, lambda: strength_entry(
+        athlete, _day(ctx, athlete, day), exercise, sets, reps=reps, seconds=seconds, load_kg=load_kg,
+        variant=_variant(variant), reps_in_reserve=reps_in_reserve), strength=True)
+    click.echo(f"logged {entry.exercise} for {athlete} on {entry.local_date}: {sets} x {reps or f'{seconds:g} s'}"
                + (f" + {load_kg:g} kg" if load_kg else "") + (f" ({variant})" if variant else ""))
 
 
@@ -198,18 +217,17 @@ def log_max(ctx, athlete, exercise, variant, load_kg, reps, day) -> None:
 
 @log.command("pain")
 @click.option("--athlete", required=True)
-@click.option("--during", type=click.IntRange(0, 10), required=True, help="Achilles pain during activity, 0-10.")
-@click.option("--next-morning", type=click.IntRange(0, 10), help="Pain the next morning, 0-10.")
+@click.option("--during", type=click.IntRange(*PAIN), required=True, help="Achilles pain during activity, 0-10.")
+@click.option("--next-morning", type=click.IntRange(*PAIN), help="Pain the next morning, 0-10.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
               help="The activity day (default: today in your time zone).")
 @click.pass_context
 def log_pain(ctx, athlete, during, next_morning, day) -> None:
     """Log Achilles pain (Silbernagel pain-monitoring model)."""
-    from tendon_pipeline.domain.models import PainEntry
-    from tendon_pipeline.warehouse.history import log_pain as store
+    from tendon_pipeline.domain.logbook import pain_entry
 
-    entry = PainEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), during=during, next_morning=next_morning)
-    _store(ctx, athlete, lambda wh: store(wh, entry))
+    entry = _record(ctx, athlete, lambda: pain_entry(athlete, _day(ctx, athlete, day), during, next_morning),
+                    pain=True)
     click.echo(f"logged pain for {athlete} on {entry.local_date}: during {during}/10"
                + (f", next morning {next_morning}/10" if next_morning is not None else ""))
 

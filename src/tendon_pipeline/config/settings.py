@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
 from tendon_pipeline.domain.privacy import PrivacySettings
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
     athletes: list[AthleteConfig] = Field(default_factory=list,
                                           description="[[athletes]]: known athletes (section below)")
     max_file_mb: float = Field(default=64.0, gt=0, description="larger files are refused unread")
+    flow_runs: Literal["auto", "always"] = Field(
+        default="auto",
+        description="one-shot commands (tendon ingest, tendon demo): 'auto' runs them as a Prefect flow run when a"
+                    " Prefect API is configured (PREFECT_API_URL, or in the active Prefect profile) and otherwise"
+                    " calls the same steps directly, without starting Prefect's local API (7-20 s here);"
+                    " 'always' starts it and records a flow run every time. Long-running commands (watch,"
+                    " serve-api) always run flows (docs/event-driven.md)")
     ingest_workers: int = Field(default=0, ge=0,
                                 description="decode processes for large batches (16+ new files); 0 = one per core,"
                                             " 1 = decode in the ingesting process")
@@ -117,6 +125,8 @@ class Settings(BaseSettings):
     runners: Runners = Field(default_factory=list,
                              description="[[runners]]: runners who get their own alerts and plans")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="console, outbox file, retries")
+    web: WebSettings = Field(default_factory=WebSettings,
+                             description="the web pages (tendon serve): who signs in, sessions")
 
     @field_validator("db", "inbox", mode="after")
     @classmethod

@@ -6,11 +6,13 @@ never reaches the warehouse (or its exports).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # numpy and pandas load with the first records frame (the settings import this module)
+    import numpy as np
+    import pandas as pd
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -39,6 +41,8 @@ def apply_privacy(records: pd.DataFrame, privacy: PrivacySettings) -> pd.DataFra
     """The records with positions dropped, blanked near home, or rounded, as configured."""
     if records.empty or (privacy.gps == "keep" and not privacy.home_zones):
         return records
+    import numpy as np
+
     records = records.copy()
     if privacy.gps == "drop":
         records[["lat_deg", "lon_deg"]] = np.nan
@@ -51,6 +55,8 @@ def apply_privacy(records: pd.DataFrame, privacy: PrivacySettings) -> pd.DataFra
 
 
 def _near_any(lat: np.ndarray, lon: np.ndarray, zones: list[HomeZone]) -> np.ndarray:
+    import numpy as np
+
     near = np.zeros(len(lat), dtype=bool)
     for zone in zones:
         near |= haversine_m(lat, lon, zone.lat, zone.lon) <= zone.radius_m
@@ -59,6 +65,8 @@ def _near_any(lat: np.ndarray, lon: np.ndarray, zones: list[HomeZone]) -> np.nda
 
 def haversine_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     """Great-circle distance in metres (NaN positions give NaN, which is never 'near')."""
+    import numpy as np
+
     p1, p2 = np.radians(lat), np.radians(lat0)
     dp, dl = p2 - p1, np.radians(lon0) - np.radians(lon)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2

@@ -40,7 +40,8 @@ def example_inbox(settings: Settings, *, weeks: int) -> ExampleInbox:
 
 def process_example_inbox(settings: Settings, inbox: ExampleInbox, *, config: str | None = None,
                           console_to_stderr: bool = False) -> BatchResult:
-    """Ingest, rules and notifications for the example files: one in-process flow run."""
+    """Ingest, rules and notifications for the example files: one in-process flow run, or the
+    same steps called directly when no Prefect API is configured (``run_batch``)."""
     return run_batch([str(inbox.folder)], settings, config=config, console_to_stderr=console_to_stderr)
 
 

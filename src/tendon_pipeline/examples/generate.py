@@ -158,6 +158,8 @@ class ActivitySpec(BaseModel):
     height_m: float | None = Field(None, gt=0, le=2.54)
     strength_sets: list[StrengthSet] = Field(default_factory=list)
     seed: int = Field(0, ge=0, description="seeds the small speed/HR/altitude variation")
+    smart_recording: bool = Field(False, description="write a record every 1-5 s (mean 3 s) like a watch's"
+                                                     " smart recording, instead of every second")
 
     @field_validator("start_utc")
     @classmethod
@@ -224,6 +226,7 @@ class AthleteProfile(BaseModel):
     stance_time_ms: float = Field(250.0, gt=100, lt=500)
     easy_heart_rate: int | None = Field(148, ge=30, le=240)
     with_power: bool = False
+    smart_recording: bool = False
 
     @model_validator(mode="after")
     def _dynamics_need_cadence(self) -> AthleteProfile:
@@ -555,10 +558,24 @@ class _FastEncoder(Encoder):
         self._output_stream.write_uint16(_crc16(self._output_stream.data))
 
 
-def _write_rows(encoder: Encoder, cols: dict[str, np.ndarray], span: _Span, reference: bool) -> None:
-    """Write the records of one lap, through the fast path unless reference is asked."""
+def _smart_recording_rows(spec: ActivitySpec) -> np.ndarray:
+    """Indices of the 1 Hz rows a smart-recording watch keeps: gaps of 1-5 s, first and last kept."""
+    rng = np.random.RandomState((spec.seed + 1) % 2**32)
+    gaps = rng.randint(1, 6, size=spec.duration_s + 1)
+    kept = np.cumsum(np.concatenate(([0], gaps)))
+    kept = kept[kept < spec.duration_s - 1]
+    return np.append(kept, spec.duration_s - 1)
+
+
+def _write_rows(encoder: Encoder, cols: dict[str, np.ndarray], span: _Span, reference: bool,
+                kept: np.ndarray | None = None) -> None:
+    """Write the records of one lap (only the ``kept`` rows when given), through the fast path
+    unless reference is asked."""
     if len(cols) < 2:  # timestamps only: nothing was measured
         return
+    if kept is not None:
+        rows = kept[(kept >= span.lo) & (kept < span.hi)]
+        cols, span = {name: col[rows] for name, col in cols.items()}, _Span(0, len(rows))
     if reference or not isinstance(encoder, _FastEncoder):
         for i in range(span.lo, span.hi):
             encoder.write_mesg(_row(MESG_NUM["record"], cols, i))
@@ -576,10 +593,11 @@ def fit_bytes(spec: ActivitySpec, *, reference: bool = False) -> bytes:
     cols = _record_columns(spec)
     spans = _lap_spans(spec, cols)
     ts0 = _fit_ts(spec.start_utc)
+    kept = _smart_recording_rows(spec) if spec.smart_recording else None
     for mesg in _header_mesgs(spec, ts0):
         encoder.write_mesg(mesg)
     for index, span in enumerate(spans):
-        _write_rows(encoder, cols, span, reference)
+        _write_rows(encoder, cols, span, reference, kept)
         if index < len(spans) - 1:
             encoder.write_mesg(_lap_mesg(spec, cols, index, span, last=False))
     for mesg in _set_mesgs(spec):
@@ -715,6 +733,7 @@ def _run_spec(profile: AthleteProfile, start: datetime, plan: _Planned, seed: in
         running_dynamics=profile.running_dynamics, stance_time_ms=profile.stance_time_ms,
         heart_rate=plan.heart_rate, with_power=profile.with_power, serial_number=profile.serial_number,
         product=profile.product, body_mass_kg=profile.body_mass_kg, height_m=profile.height_m, seed=seed,
+        smart_recording=profile.smart_recording,
     )
 
 
@@ -725,6 +744,7 @@ def _strength_spec(profile: AthleteProfile, start: datetime, plan: _Planned, see
         distance_m=0, duration_s=math.ceil(sum(s.duration_s for s in sets)), cadence_spm=None,
         heart_rate=plan.heart_rate, serial_number=profile.serial_number, product=profile.product,
         body_mass_kg=profile.body_mass_kg, height_m=profile.height_m, strength_sets=sets, seed=seed,
+        smart_recording=profile.smart_recording,
     )
 
 

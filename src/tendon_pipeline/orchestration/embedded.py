@@ -2,13 +2,25 @@
 
 Prefect reads its logging settings at import time, so the quiet defaults are put
 in the environment before Prefect is imported (explicit settings win).
+
+Whether a one-shot command is a flow run (:func:`one_shot_flow_run`): with a Prefect API
+configured, always (the run is recorded there). Without one, Prefect would start its
+ephemeral local API for the run (7-20 s on a 2-core machine, for ~0.1 s of work, and
+nobody can look at that run afterwards), so the command calls the same library steps
+directly unless ``flow_runs = "always"``. Long-running commands start the local API once
+and run every batch as a flow run.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tendon_pipeline.config.settings import Settings
 
 QUIET_PREFECT_ENV = {
     "DO_NOT_TRACK": "1",
@@ -37,3 +49,27 @@ def run_flow_embedded(flow: Callable[..., Any], **parameters: Any) -> Any:
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow(**parameters)
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API this process would report to: ``PREFECT_API_URL``, else the active
+    Prefect profile's (``PREFECT_PROFILE`` or the profiles file's ``active``), read as TOML so
+    that deciding costs no Prefect import. None: Prefect would start its ephemeral API."""
+    url = os.environ.get("PREFECT_API_URL", "").strip()
+    if url:
+        return url
+    home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # no profiles file (Prefect's defaults: no API URL); a broken one: Prefect reports it
+    name = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = profiles.get("profiles", {}).get(name, {}).get("PREFECT_API_URL")
+    return str(value).strip() or None if value else None
+
+
+def one_shot_flow_run(settings: Settings) -> bool:
+    """Run a one-shot command as a Prefect flow run? Yes with an API configured or
+    ``flow_runs = "always"``; otherwise its steps are called directly."""
+    return settings.flow_runs == "always" or configured_api_url() is not None

@@ -34,8 +34,9 @@ def _version() -> str:
         return "dev"
 
 
-def render_report(data: ReportData) -> str:
-    """The report page as a string."""
+def chart_fragments(data: ReportData) -> list[dict]:
+    """The report's charts as HTML fragments (plotly.js itself not included): the static
+    report and the web pages show the same charts."""
     charts = []
     for chart in report_charts(data):
         html = pio.to_html(chart.figure, full_html=False, include_plotlyjs=False, include_mathjax=False,
@@ -43,6 +44,12 @@ def render_report(data: ReportData) -> str:
                            default_height="340px", validate=True)
         charts.append({"div_id": chart.div_id, "title": chart.title, "caption": chart.caption,
                        "html": Markup(html)})
+    return charts
+
+
+def render_report(data: ReportData) -> str:
+    """The report page as a string."""
+    charts = chart_fragments(data)
     counts = Counter(a.severity for a in data.alerts)
     name = data.display_name or data.athlete_id
     if data.display_name and data.display_name != data.athlete_id:

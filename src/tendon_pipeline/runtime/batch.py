@@ -1,22 +1,32 @@
 """One batch of arrived files through the whole pipeline, in process (the embedded default).
 
 Front ends (the CLI, the folder watcher, the upload server) call :func:`run_batch`;
-it runs the ``process-fit-files`` Prefect flow in this process with the heartbeat off.
+it runs the ``process-fit-files`` Prefect flow in this process with the heartbeat off,
+or, for a one-shot command with no Prefect API configured, the same steps directly
+(``orchestration.embedded.one_shot_flow_run``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tendon_pipeline.app.batch import BatchResult
+from tendon_pipeline.app.batch import BatchResult, process_files
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.flows.pipeline import process_files_flow
-from tendon_pipeline.orchestration.embedded import run_flow_embedded
+from tendon_pipeline.orchestration.embedded import one_shot_flow_run, run_flow_embedded
 
 
 def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
-              config: str | Path | None = None, console_to_stderr: bool = False) -> BatchResult:
-    """Ingest ``paths``, evaluate the athletes they touched and notify, in one flow run."""
+              config: str | Path | None = None, console_to_stderr: bool = False,
+              flow_run: bool | None = None) -> BatchResult:
+    """Ingest ``paths``, evaluate the athletes they touched and notify: one flow run, or with
+    ``flow_run`` False the same steps called directly (None: :func:`one_shot_flow_run` decides)."""
+    if flow_run is None:
+        flow_run = one_shot_flow_run(settings)
+    if not flow_run:
+        return process_files(paths, settings, athlete=athlete, console_to_stderr=console_to_stderr)
+    # imported here, not at the top: importing a flow imports Prefect (~1 s), which a direct run never needs
+    from tendon_pipeline.flows.pipeline import process_files_flow
+
     return run_flow_embedded(process_files_flow, paths=[str(p) for p in paths], athlete=athlete,
                              db=str(settings.db), config=str(config) if config else None,
                              console_to_stderr=console_to_stderr)

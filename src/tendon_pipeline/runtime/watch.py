@@ -52,8 +52,8 @@ _TRANSIENT_RETRIES = 5
 def process_batch(paths: list[str], settings: Settings, *, athlete: str | None = None,
                   config: str | None = None) -> BatchResult:
     """Run one batch (one athlete or none) through the pipeline (ingest + rules + notifications,
-    one flow run), in this process."""
-    return run_batch(paths, settings, athlete=athlete, config=config)
+    one flow run), in this process: a long-running watcher has started Prefect's API once."""
+    return run_batch(paths, settings, athlete=athlete, config=config, flow_run=True)
 
 
 def _ingest_report(result: Any) -> Any:

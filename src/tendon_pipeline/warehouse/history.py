@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tendon_pipeline.domain.exercises import fit_exercise, fit_variant, kind_of
 from tendon_pipeline.domain.models import (
@@ -21,8 +19,12 @@ from tendon_pipeline.domain.models import (
     VisaAEntry,
     WeekPlan,
 )
-from tendon_pipeline.warehouse.loads import local_date
 from tendon_pipeline.warehouse.store import Warehouse, athlete_lock, retry_on_conflict
+
+# pandas (and the load computation) are imported where the history is read, not at the top:
+# `tendon alerts` / `tendon plan` read a few rows and should not pay for them.
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def athlete_ids(warehouse: Warehouse) -> list[str]:
@@ -73,6 +75,10 @@ def _races(warehouse: Warehouse, athlete_id: str, configured: list[RaceEntry]) -
 def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) -> list[StrengthEntry]:
     """Watch-recorded sets, one entry per activity, exercise and variant; corrections
     (``strength_set_corrections``) say what a set was when the watch could not."""
+    import pandas as pd
+
+    from tendon_pipeline.warehouse.loads import local_date
+
     sets = warehouse.con.execute(
         "SELECT s.activity_id, coalesce(s.start_utc, a.start_utc) AS start_utc, a.local_offset_s,"
         " s.category, s.category_subtype, s.repetitions, s.weight_kg, s.duration_s,"
@@ -236,11 +242,14 @@ def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None
 
 
 def read_alerts(warehouse: Warehouse, athlete_id: str | None = None) -> list[Alert]:
-    rows = warehouse.con.execute(
+    # no None parameter: binding one makes the duckdb module import pandas (about a second)
+    where, params = ("WHERE athlete_id = ?", [athlete_id]) if athlete_id is not None else ("", [])
+    cursor = warehouse.con.execute(
         "SELECT athlete_id, rule, severity, alert_date AS date, period, message, evidence, source"
-        " FROM alerts WHERE ? IS NULL OR athlete_id = ? ORDER BY alert_date, athlete_id, rule, period",
-        [athlete_id, athlete_id]).df()
-    return [Alert(**{**_plain(r), "evidence": json.loads(r["evidence"])}) for r in rows.to_dict("records")]
+        f" FROM alerts {where} ORDER BY alert_date, athlete_id, rule, period", params)
+    names = [column[0] for column in cursor.description]
+    rows = [dict(zip(names, row)) for row in cursor.fetchall()]  # plain Python values: no pandas
+    return [Alert(**{**r, "evidence": json.loads(r["evidence"])}) for r in rows]
 
 
 def read_plan(warehouse: Warehouse, athlete_id: str) -> WeekPlan | None:
@@ -256,6 +265,8 @@ def _now() -> datetime:
 
 def _plain(row: dict) -> dict:
     """pandas NaN/NaT -> None, Timestamps -> datetime/date, numpy scalars -> Python."""
+    import pandas as pd
+
     out: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
@@ -270,10 +281,14 @@ def _plain(row: dict) -> dict:
 
 
 def _int(value) -> int | None:
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else int(value)
 
 
 def _float(value) -> float | None:
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else float(value)
 
 

@@ -24,17 +24,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
-from tendon_pipeline.fit.decode import DecodedActivity
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
+
+if TYPE_CHECKING:  # pandas, pyarrow and the decoder load only when a write needs them (fast reads)
+    import pandas as pd
+    import pyarrow as pa
+
+    from tendon_pipeline.fit.decode import DecodedActivity
 
 T = TypeVar("T")
 
@@ -73,17 +75,17 @@ class PendingActivity:
     path: str
 
 
-_FILE_ROW_TYPES = {
-    "file_hash": pa.string(), "path": pa.string(), "athlete_id": pa.string(), "size_bytes": pa.int64(),
-    "status": pa.string(), "reason_code": pa.string(), "reason": pa.string(), "activity_id": pa.string(),
-    "ingest_id": pa.string(), "first_seen_at": pa.timestamp("us"),
+_FILE_ROW_TYPES = {  # Arrow type names (pyarrow.type_for_alias)
+    "file_hash": "string", "path": "string", "athlete_id": "string", "size_bytes": "int64",
+    "status": "string", "reason_code": "string", "reason": "string", "activity_id": "string",
+    "ingest_id": "string", "first_seen_at": "timestamp[us]",
 }
 _ACTIVITY_ROW_TYPES = {
-    "activity_id": pa.string(), "activity_key": pa.string(), "athlete_id": pa.string(),
-    "file_hash": pa.string(), "manufacturer": pa.string(), "product": pa.string(),
-    "serial_number": pa.int64(), "time_created_utc": pa.timestamp("us"), "start_utc": pa.timestamp("us"),
-    "local_offset_s": pa.int32(), "body_mass_kg": pa.float64(), "height_m": pa.float64(),
-    "salvaged": pa.bool_(), "salvage_reason": pa.string(), "ingested_at": pa.timestamp("us"),
+    "activity_id": "string", "activity_key": "string", "athlete_id": "string",
+    "file_hash": "string", "manufacturer": "string", "product": "string",
+    "serial_number": "int64", "time_created_utc": "timestamp[us]", "start_utc": "timestamp[us]",
+    "local_offset_s": "int32", "body_mass_kg": "float64", "height_m": "float64",
+    "salvaged": "bool", "salvage_reason": "string", "ingested_at": "timestamp[us]",
 }
 _SUPERSEDED_REASON = "a complete copy of this activity replaced the salvaged data"
 
@@ -615,7 +617,10 @@ class Warehouse:
                 ("ingested_at", now),
             ):
                 columns[name].append(value)
-        data = pa.table({name: pa.array(values, type=_ACTIVITY_ROW_TYPES[name]) for name, values in columns.items()})
+        import pyarrow as pa
+
+        data = pa.table({name: pa.array(values, type=pa.type_for_alias(_ACTIVITY_ROW_TYPES[name]))
+                         for name, values in columns.items()})
         self._insert_arrow("activities", data, "INSERT INTO activities BY NAME SELECT * FROM {view}")
 
     def _insert_frames(self, table: str, frames: Sequence[tuple[str, pd.DataFrame]]) -> None:
@@ -623,6 +628,10 @@ class Warehouse:
         frames = [(activity_id, frame) for activity_id, frame in frames if not frame.empty]
         if not frames:
             return
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
         combined = pd.concat([frame for _, frame in frames], ignore_index=True)
         combined["activity_id"] = np.repeat(np.array([a for a, _ in frames], dtype=object),
                                             [len(frame) for _, frame in frames])
@@ -634,9 +643,11 @@ class Warehouse:
         if not rows:
             return
         now = _now()
+        import pyarrow as pa
+
         names = [n for n in _FILE_ROW_TYPES if n not in ("ingest_id", "first_seen_at")]
         data = pa.table({
-            **{n: pa.array([getattr(r, n) for r in rows], type=_FILE_ROW_TYPES[n]) for n in names},
+            **{n: pa.array([getattr(r, n) for r in rows], type=pa.type_for_alias(_FILE_ROW_TYPES[n])) for n in names},
             "ingest_id": pa.array([ingest_id] * len(rows), type=pa.string()),
             "first_seen_at": pa.array([now] * len(rows), type=pa.timestamp("us")),
         })

@@ -21,6 +21,7 @@ from tendon_pipeline.warehouse.store import Warehouse
 # The stable analyst views, in the order docs/analysts.md presents them.
 VIEWS: tuple[str, ...] = (
     "weekly_load", "run_summary", "strength_work", "pain_daily", "alert_history", "weekly_plans", "athlete_sync",
+    "alert_precision",
 )
 
 # Per-athlete tables that stay one file: the athletes table itself (one row per athlete).

@@ -190,14 +190,17 @@ def _session(target: WarehouseTarget, wait_s: float = 30.0) -> Iterator[Warehous
         yield wh
 
 
-def notify_command(settings: Settings, now: datetime | None = None, *, retry_failed: bool = False) -> DeliveryReport:
+def notify_command(settings: Settings, now: datetime | None = None, *, retry_failed: bool = False,
+                   warehouse: Warehouse | None = None) -> DeliveryReport:
     """``tendon notify``: route what is new, then deliver what is due. The event-driven path
-    (after an evaluation) calls this same function."""
-    with _session(settings.location) as wh:
+    (after an evaluation) calls this same function; a caller already holding the warehouse
+    (a one-shot ingest) passes it, else it is opened per step."""
+    target: WarehouseTarget = warehouse if warehouse is not None else settings.location
+    with _session(target) as wh:
         if retry_failed:
             outbox.requeue_failed(wh, now=utc_naive(now))
         routed = plan_deliveries(wh, settings, now)
-    report = deliver_pending(settings.location, settings, now)
+    report = deliver_pending(target, settings, now)
     report.routed = routed
     return report
 

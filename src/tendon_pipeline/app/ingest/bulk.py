@@ -2,8 +2,8 @@
 
 Large inputs (``BULK_MIN_FILES`` files or more) take this path: the files are hashed
 first so already-seen ones are never decoded, new ones are decoded in worker processes
-(``ingest_workers``; spawned, never forked: this process holds DuckDB and Prefect
-threads) and this process, the only writer, stores them in batches of up to
+(``ingest_workers``; spawned, unless the caller forked them before it opened the
+warehouse: :func:`forked_decode_pool`) and this process, the only writer, stores them in batches of up to
 ``BATCH_FILES`` files / ``BATCH_RECORDS`` records, one transaction per batch
 (:meth:`Warehouse.store_batch`). Each file gets the same decision as file by file
 (:func:`decision.decide`); a batch is all or nothing, so a killed run redoes at most one
@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,6 +29,7 @@ from tendon_pipeline.app.ingest.decision import AlreadySeen, DecodeResult, Refus
 from tendon_pipeline.app.ingest.discover import SourceFile
 from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
+from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import FileStatus
 from tendon_pipeline.errors import WarehouseError
 from tendon_pipeline.warehouse.store import FileRow, PendingActivity, StoredActivity
@@ -60,6 +62,35 @@ def _main_module_hidden() -> Iterator[None]:
     finally:
         main.__dict__.pop("__spec__", None)
         main.__dict__.update(saved)
+
+
+def decode_workers(settings: Settings, files: int) -> int:
+    """Decode processes worth starting for ``files`` new files (1: decode in this process)."""
+    wanted = settings.ingest_workers or os.cpu_count() or 1
+    return min(wanted, files) if files >= BULK_MIN_FILES else 1
+
+
+@contextmanager
+def forked_decode_pool(settings: Settings, files: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Decode workers forked now, for a caller about to ingest ``files`` files (None: not worth it,
+    or not safe here).
+
+    Forking costs milliseconds where spawning costs a fresh interpreter importing pandas per
+    worker (about a second, more than decoding a year of files takes). It is safe only while
+    this process holds no warehouse and runs no other thread, so a one-shot ingest forks the
+    pool first and opens the warehouse after (``app.batch.process_files``); a flow or the
+    watcher, where other threads run, gets None and :class:`BulkRun` spawns its workers.
+    """
+    workers = decode_workers(settings, files)
+    if workers <= 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
+    try:
+        pool.submit(os.getpid).result()  # a fork pool starts every worker at the first submit
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor:
@@ -100,8 +131,10 @@ class _Batch:
 class BulkRun:
     """The bulk path: the same decision and outcomes as ``Ingestor.ingest_one`` file by file."""
 
-    def __init__(self, ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None) -> None:
+    def __init__(self, ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None,
+                 pool: ProcessPoolExecutor | None = None) -> None:
         self.ing = ingestor
+        self.given_pool = pool  # decode workers the caller started (and stops); else spawned here
         self.wh = ingestor.warehouse
         self.sources = sources
         self.on_file = on_file
@@ -118,7 +151,7 @@ class BulkRun:
         to_decode = self._prescan()
         workers = self._workers(to_decode)
         if workers > 1:
-            self.pool = _start_pool(workers)
+            self.pool = self.given_pool or _start_pool(workers)
         window = IN_FLIGHT_PER_WORKER * max(workers, 1) if self.pool else 1
         queue: deque[_Item] = deque()
         upcoming = iter(self.sources)
@@ -138,13 +171,13 @@ class BulkRun:
                     batch = _Batch()
             self._flush(batch)
         finally:
-            if self.pool is not None:  # Ctrl-C or an error: drop what is queued, keep what was committed
+            if self.pool is not None and self.pool is not self.given_pool:
+                # Ctrl-C or an error: drop what is queued, keep what was committed
                 self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool = None
+            self.pool = None
 
     def _workers(self, to_decode: int) -> int:
-        wanted = self.ing.settings.ingest_workers or os.cpu_count() or 1
-        return min(wanted, to_decode) if to_decode >= BULK_MIN_FILES else 1
+        return decode_workers(self.ing.settings, to_decode)
 
     def _prescan(self) -> int:
         """Hash every file (one status query for all) so seen files are never decoded; the files to decode."""

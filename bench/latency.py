@@ -1,0 +1,355 @@
+"""Issue 17 benchmark: what a runner and a coach wait for, against fresh-process references.
+
+Every figure is a whole command in a fresh process (``python -m tendon_pipeline.cli ...``),
+run back to back with its reference, also a fresh process, on the same files; a figure is
+the ratio of the two, so it survives a noisy machine (other load slows both). p50 and p95
+over ``--repeat`` runs.
+
+* one-shot -- ``tendon ingest`` of a runner's newest few files (a spike week: alerts are
+  raised, printed and delivered) into a warehouse holding their history, against a fresh
+  process that imports fitparse and decodes the same files;
+* year -- a year of one runner's smart-recorded files (about 260) through ``tendon ingest``
+  into a fresh warehouse, against fresh-process fitparse decoding of the same files;
+* decade -- 3,000 such files through ``tendon ingest`` (``--decade``; seconds end to end);
+* reads -- ``alerts``, ``plan``, ``status``, ``summary``, ``--help``, ``--version`` against a
+  fresh process that imports duckdb, opens the same warehouse read-only and runs the
+  command's query;
+* watcher -- the embedded watcher (``tendon watch`` in process, warm): file landed ->
+  ``alert.raised``, seconds (``--watcher``).
+
+``--before DIR`` also measures a checkout of an older commit (e.g. ``git worktree add
+/tmp/before main``) in the same run, with the same environment, references and files:
+its package is laid out under a temporary folder put first on PYTHONPATH.
+
+    .venv/bin/python bench/latency.py --quick                  # ~2 min: repeat 3, no decade
+    .venv/bin/python bench/latency.py --before /tmp/before     # before and after, same run
+    .venv/bin/python bench/latency.py --save-baseline          # replace bench/latency_baseline.json
+
+Results: printed, written to bench/results/latency-<UTC time>.json (git-ignored) and compared
+with bench/latency_baseline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BASELINE = HERE / "latency_baseline.json"
+RESULTS = HERE / "results"
+END = date(2025, 6, 2)  # a Monday: histories end in the week before
+
+FITPARSE_DECODE = ("import sys, fitparse\n"
+                   "for p in sys.argv[1:]:\n"
+                   "    for m in fitparse.FitFile(p).get_messages():\n"
+                   "        m.get_values()\n")
+QUERY = ("import sys, duckdb\n"
+         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+         "rows = con.execute(sys.argv[2], sys.argv[3:]).fetchall()\n"
+         "print(len(rows))\n")
+READS = {  # command -> (arguments, the reference query and its parameters)
+    "alerts": (["alerts", "--athlete", "ben"],
+               "SELECT athlete_id, rule, severity, alert_date, period, message, evidence, source FROM alerts"
+               " WHERE athlete_id = ? ORDER BY alert_date, athlete_id, rule, period", ["ben"]),
+    "plan": (["plan", "--athlete", "ben"],
+             "SELECT plan FROM plans WHERE athlete_id = ? ORDER BY week_start DESC LIMIT 1", ["ben"]),
+    "status": (["status", "--athlete", "ben", "--as-of", "2025-06-01"],
+               "SELECT * FROM run_loads WHERE athlete_id = ? ORDER BY local_date", ["ben"]),
+    "summary": (["summary"],
+                "SELECT a.athlete_id, count(*) FROM activities a LEFT JOIN sessions s USING (activity_id)"
+                " GROUP BY 1", []),
+    "--help": (["--help"], "SELECT count(*) FROM activities", []),
+    "--version": (["--version"], "SELECT count(*) FROM activities", []),
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _profile(athlete: str, **extra: Any) -> Any:
+    from tendon_pipeline.examples.generate import AthleteProfile
+
+    return AthleteProfile(athlete_id=athlete, body_mass_kg=70.0, cadence_spm=170.0, serial_number=3_900_000_555,
+                          easy_pace_s_per_km=330.0, running_dynamics=True, with_power=True, smart_recording=True,
+                          **extra)
+
+
+def _write(folder: Path, specs: list[Any]) -> list[Path]:
+    from tendon_pipeline.examples.generate import _file_names, write_activity
+
+    return [write_activity(folder / name, spec) for name, spec in zip(_file_names(specs), specs)]
+
+
+def make_year(root: Path, weeks: int = 52, athlete: str = "runner") -> list[Path]:
+    """A year of one runner's smart-recorded files (heart rate, running dynamics, power): 4 runs and
+    1 calf-raise session a week."""
+    from tendon_pipeline.examples.generate import weekly_plan_history
+
+    monday = date.fromordinal(END.toordinal() - 7 * weeks)
+    km = [34.0 + 6.0 * ((w % 4) - 1.5) / 1.5 for w in range(weeks)]  # steady 30-40 km, a down week in 4
+    return _write(root / athlete, weekly_plan_history(_profile(athlete), km, monday, runs_per_week=4,
+                                                      strength_per_week=1, seed=7))
+
+
+def make_spike(root: Path) -> tuple[list[Path], list[Path]]:
+    """ben's example history (a long-run spike and a volume jump at the end): history, newest week."""
+    from tendon_pipeline.examples.generate import example_histories
+
+    specs = example_histories(weeks=8, end=END)["ben"]
+    paths = _write(root / "ben", specs)
+    last_week = [p for p, s in zip(paths, specs) if s.local_start.date() >= date.fromordinal(END.toordinal() - 7)]
+    newest = [p for p in last_week if "running" in p.name][-3:]
+    return [p for p in paths if p not in newest], newest
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class Variant:
+    """How to run the product: this checkout (the installed package) or an older checkout."""
+
+    def __init__(self, name: str, pythonpath: str | None) -> None:
+        self.name, self.pythonpath = name, pythonpath
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TENDON_", "PREFECT_"))}
+        env.update(TENDON_HOME=str(home), XDG_CONFIG_HOME=str(home / "xdg"), PREFECT_HOME=str(home / "prefect"),
+                   DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
+                   PREFECT_LOGGING_TO_API_ENABLED="false", PREFECT_SERVER_LOGGING_LEVEL="CRITICAL")
+        if self.pythonpath:
+            env["PYTHONPATH"] = self.pythonpath
+        return env
+
+    def tendon(self, home: Path, *args: str) -> float:
+        return _timed([sys.executable, "-m", "tendon_pipeline.cli", *args], self.env(home))
+
+
+def overlay(checkout: Path, into: Path) -> str:
+    """An older checkout's package laid out as installed (flows/ and connectors/ inside it)."""
+    package = into / "tendon_pipeline"
+    shutil.copytree(checkout / "src" / "tendon_pipeline", package)
+    for extra in ("flows", "connectors"):
+        shutil.copytree(checkout / extra, package / extra, dirs_exist_ok=True)
+    return str(into)
+
+
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:6])} ... exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def fitparse_reference(files: list[Path]) -> float:
+    return _timed([sys.executable, "-c", FITPARSE_DECODE, *map(str, files)])
+
+
+def query_reference(db: Path, sql: str, params: list[str]) -> float:
+    return _timed([sys.executable, "-c", QUERY, str(db), sql, *params])
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": statistics.median(ordered), "p95": p95, "n": len(ordered)}
+
+
+def _paired(rows: list[tuple[float, float]]) -> dict[str, Any]:
+    """(command seconds, reference seconds) pairs -> seconds, reference and ratio p50/p95."""
+    return {"seconds": stats([c for c, _ in rows]), "reference_s": stats([r for _, r in rows]),
+            "ratio": stats([c / r for c, r in rows])}
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def one_shot(variant: Variant, tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> dict[str, Any]:
+    seed_home = tmp / f"seed-{variant.name}"
+    variant.tendon(seed_home, "ingest", "--athlete", "ben", *map(str, history))
+    rows = []
+    for n in range(repeat):
+        home = tmp / f"one-{variant.name}-{n}"
+        shutil.copytree(seed_home, home, ignore=shutil.ignore_patterns("prefect"))
+        reference = fitparse_reference(newest)
+        rows.append((variant.tendon(home, "ingest", "--athlete", "ben", *map(str, newest)), reference))
+        shutil.rmtree(home, ignore_errors=True)
+    return _paired(rows)
+
+
+def bulk(variant: Variant, tmp: Path, files: list[Path], folder: Path, repeat: int, label: str,
+         with_reference: bool = True) -> dict[str, Any]:
+    rows = []
+    for n in range(repeat):
+        home = tmp / f"{label}-{variant.name}-{n}"
+        reference = fitparse_reference(files) if with_reference else float("nan")
+        rows.append((variant.tendon(home, "ingest", str(folder)), reference))
+        shutil.rmtree(home, ignore_errors=True)
+    if not with_reference:
+        return {"seconds": stats([c for c, _ in rows]), "files": len(files)}
+    return {**_paired(rows), "files": len(files)}
+
+
+def reads(variant: Variant, home: Path, repeat: int) -> dict[str, Any]:
+    db = home / "warehouse.duckdb"
+    out = {}
+    for name, (args, sql, params) in READS.items():
+        rows = []
+        for _ in range(repeat):
+            reference = query_reference(db, sql, params)
+            rows.append((variant.tendon(home, *args), reference))
+        out[name] = _paired(rows)
+    return out
+
+
+def watcher(tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> dict[str, Any]:
+    """The embedded watcher in this process (warm): newest files landed -> first alert.raised."""
+    from tendon_pipeline.config.settings import load_settings
+    from tendon_pipeline.connectors.sources.folder import FolderSource
+    from tendon_pipeline.orchestration import events
+    from tendon_pipeline.runtime.watch import Watcher
+
+    seconds = []
+    for n in range(repeat):
+        home = tmp / f"watch-{n}"
+        inbox = home / "inbox"
+        (inbox / "ben").mkdir(parents=True)
+        for path in history:
+            shutil.copy(path, inbox / "ben" / path.name)
+        os.environ.update(TENDON_HOME=str(home), PREFECT_HOME=str(tmp / "prefect-watch"))
+        settings = load_settings(db=home / "warehouse.duckdb", inbox=inbox)
+        raised: list[float] = []
+        def on_event(event: Any, raised: list[float] = raised) -> None:
+            if event.event == events.ALERT_RAISED:
+                raised.append(time.perf_counter())
+
+        unsubscribe = events.subscribe(on_event)
+        source = FolderSource(inbox, settle_s=settings.watch.settle_s)
+        with Watcher(settings, sources=[source]) as w:
+            w.wait_ready(120)
+            w.wait_idle(300)
+            raised.clear()
+            start = time.perf_counter()
+            for path in newest:
+                shutil.copy(path, inbox / "ben" / (path.name + ".part"))
+                os.rename(inbox / "ben" / (path.name + ".part"), inbox / "ben" / path.name)
+            while not raised and time.perf_counter() - start < 120:
+                time.sleep(0.01)
+            w.wait_idle(120)
+        unsubscribe()
+        seconds.append(raised[0] - start if raised else float("inf"))
+    return {"seconds": stats(seconds)}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def flat(result: dict[str, Any]) -> dict[str, float]:
+    """The comparable numbers: ratios to the references (lower is better) and decade seconds."""
+    out = {}
+    for variant, scenarios in result["variants"].items():
+        for scenario, row in scenarios.items():
+            if scenario == "reads":
+                for name, r in row.items():
+                    out[f"{variant} read {name} ratio p50"] = r["ratio"]["p50"]
+            elif "ratio" in row:
+                out[f"{variant} {scenario} ratio p50"] = row["ratio"]["p50"]
+                out[f"{variant} {scenario} s p50"] = row["seconds"]["p50"]
+            else:
+                out[f"{variant} {scenario} s p50"] = row["seconds"]["p50"]
+    return out
+
+
+def show(result: dict[str, Any]) -> None:
+    print(f"\n{'variant / scenario':<34} {'p50 s':>8} {'p95 s':>8} {'ref p50':>8} {'x ref p50':>10} {'x ref p95':>10}")
+    for variant, scenarios in result["variants"].items():
+        for scenario, row in scenarios.items():
+            items = row.items() if scenario == "reads" else [(scenario, row)]
+            for name, r in items:
+                label = f"{variant} {'read ' if scenario == 'reads' else ''}{name}"
+                ref = r.get("reference_s", {}).get("p50", float("nan"))
+                ratio = r.get("ratio", {})
+                print(f"{label:<34} {r['seconds']['p50']:>8.2f} {r['seconds']['p95']:>8.2f} {ref:>8.2f}"
+                      f" {ratio.get('p50', float('nan')):>10.2f} {ratio.get('p95', float('nan')):>10.2f}")
+    print("x ref: the command's time over its fresh-process reference (fitparse decode of the same files for"
+          " ingest; duckdb opening the warehouse and running the query for reads), per pair of runs")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeat", type=int, default=7, help="runs of each quick figure (one-shot, reads)")
+    p.add_argument("--slow-repeat", type=int, default=3, help="runs of the year ingest and its reference")
+    p.add_argument("--decade", action="store_true", help="also 3,000 files (10 years) through tendon ingest")
+    p.add_argument("--watcher", action="store_true", help="also the embedded watcher, file -> alert.raised")
+    p.add_argument("--before", type=Path, help="also measure this checkout (an older commit), same run")
+    p.add_argument("--after", type=Path, help="measure this checkout as 'after' instead of the installed package"
+                   " (a snapshot, e.g. git archive HEAD: the working tree may change while the benchmark runs)")
+    p.add_argument("--no-after", action="store_true", help="measure only --before (not this checkout)")
+    p.add_argument("--quick", action="store_true", help="repeat 3, slow-repeat 1")
+    p.add_argument("--save-baseline", action="store_true")
+    args = p.parse_args()
+    if args.quick:
+        args.repeat, args.slow_repeat = 3, 1
+    result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                          "load_avg_start": os.getloadavg()},
+                              "args": {k: str(v) for k, v in vars(args).items()}, "variants": {}}
+    with tempfile.TemporaryDirectory(prefix="tendon-latency-") as name:
+        tmp = Path(name)
+        history, newest = make_spike(tmp / "spike")
+        year = make_year(tmp / "year")
+        result["files"] = {"year": len(year), "year_mb": round(sum(p.stat().st_size for p in year) / 1e6, 2),
+                           "one_shot": len(newest)}
+        decade: list[Path] = []
+        if args.decade:
+            decade = make_year(tmp / "decade", weeks=600)
+            result["files"].update(decade=len(decade), decade_mb=round(sum(p.stat().st_size for p in decade) / 1e6, 1))
+        if args.watcher:  # first: it runs in this process, on the code installed now
+            result["variants"]["watcher"] = {"embedded file -> alert": watcher(tmp, history, newest, args.repeat)}
+        after = overlay(args.after, tmp / "after-pkg") if args.after else None
+        variants = [] if args.no_after else [Variant("after", after)]
+        if args.before:
+            variants.insert(0, Variant("before", overlay(args.before, tmp / "before-pkg")))
+        for variant in variants:
+            print(f"== {variant.name}", flush=True)
+            rows: dict[str, Any] = {"one-shot ingest": one_shot(variant, tmp, history, newest, args.repeat)}
+            rows["year ingest"] = bulk(variant, tmp, year, tmp / "year", args.slow_repeat, "year")
+            if decade and variant.name == "after":  # the goal is absolute (under 20 s); before took minutes
+                rows["decade ingest"] = bulk(variant, tmp, decade, tmp / "decade", 1, "decade", with_reference=False)
+            home = tmp / f"reads-{variant.name}"
+            shutil.copytree(tmp / f"seed-{variant.name}", home, ignore=shutil.ignore_patterns("prefect"))
+            variant.tendon(home, "ingest", "--athlete", "ben", *map(str, newest))
+            rows["reads"] = reads(variant, home, args.repeat)
+            result["variants"][variant.name] = rows
+    result["machine"]["load_avg_end"] = os.getloadavg()
+    show(result)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"latency-{result['when'].replace(':', '')}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"\nwritten {out}")
+    if BASELINE.exists():
+        base = flat(json.loads(BASELINE.read_text()))
+        print("\ncompared with the baseline (", BASELINE.name, ")")
+        for key, value in flat(result).items():
+            if key in base:
+                print(f"  {key:<40} {value:>8.2f}  baseline {base[key]:>8.2f}")
+    if args.save_baseline:
+        BASELINE.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"baseline saved: {BASELINE}")
+
+
+if __name__ == "__main__":
+    main()

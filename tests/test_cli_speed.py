@@ -1,0 +1,116 @@
+"""Issue 17: what a one-shot command loads and starts. Behaviour, not timings (those are in
+bench/latency.py): read commands and --help import no Prefect, pandas or plotly; a one-shot
+ingest with no Prefect API configured runs the flow's steps directly (no Prefect import,
+alerts printed and delivered), and with one configured it is a flow run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.examples.generate import _file_names, example_histories, write_activity
+from tendon_pipeline.orchestration.embedded import configured_api_url, one_shot_flow_run
+
+HEAVY = ("prefect", "pandas", "plotly", "pyarrow", "fitparse", "jinja2")
+# Run the CLI in a fresh interpreter, then print which heavy top-level packages it imported.
+PROBE = ("import json, sys\n"
+         "from tendon_pipeline.cli import main\n"
+         "code = main(sys.argv[1:])\n"
+         f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+         "print('\\n@@' + json.dumps({'code': code, 'heavy': heavy}))\n")
+
+
+def probe(*args: str, env: dict[str, str]) -> tuple[dict, str, str]:
+    full = {k: v for k, v in {**os.environ, **env}.items() if k not in ("PREFECT_API_URL", "PREFECT_PROFILE")}
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=full, timeout=240)
+    out, _, tail = done.stdout.rpartition("\n@@")
+    assert tail, done.stderr
+    return json.loads(tail), out, done.stderr
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    """A fresh home, and no Prefect API: neither in the environment nor in a profile."""
+    return {"TENDON_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "PREFECT_HOME": str(tmp_path / "prefect")}
+
+
+@pytest.fixture
+def spike_week(tmp_path) -> tuple[list[Path], list[Path]]:
+    """ben's example history (spikes at the end): (all but the newest week's runs, those runs)."""
+    end = date(2025, 6, 2)
+    specs = example_histories(weeks=6, end=end)["ben"]
+    paths = [write_activity(tmp_path / "files" / name, spec) for name, spec in zip(_file_names(specs), specs)]
+    newest = [p for p, s in zip(paths, specs) if s.sport == "running" and (end - s.local_start.date()).days <= 7]
+    return [p for p in paths if p not in newest], newest
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["ingest", "--help"], ["watch", "--help"]])
+def test_help_and_version_import_nothing_heavy(env, args):
+    result, out, err = probe(*args, env=env)
+    assert result == {"code": 0, "heavy": []}, err
+    assert out.strip()
+
+
+def test_one_shot_ingest_without_a_prefect_api_runs_the_steps_directly(env, spike_week, tmp_path):
+    history, newest = spike_week
+    first, _, err = probe("ingest", "--athlete", "ben", *map(str, history), env=env)
+    assert first["code"] == 0, err
+    result, out, err = probe("ingest", "--athlete", "ben", *map(str, newest), env=env)
+    assert result["code"] == 0, err
+    assert "prefect" not in result["heavy"]  # no ephemeral API started, not even imported
+    assert f"{len(newest)} ingested" in out
+    assert "new alert(s)" in out and not out.count("0 new alert(s)")
+    assert "delivered" in out  # the console notifier and the outbox file, in the same command
+    outbox = Path(env["TENDON_HOME"]) / "notifications.jsonl"
+    assert outbox.exists() and outbox.read_text().strip()
+
+    for command in (["alerts", "--athlete", "ben"], ["plan", "--athlete", "ben"], ["summary"]):
+        read, text, err = probe(*command, env=env)
+        assert read["code"] == 0, err
+        assert text.strip()
+        assert not {"prefect", "plotly", "fitparse", "jinja2"} & set(read["heavy"]), (command, read["heavy"])
+
+
+@pytest.mark.prefect
+def test_flow_runs_always_makes_the_one_shot_ingest_a_flow_run(env, spike_week):
+    _, newest = spike_week
+    result, out, err = probe("ingest", "--athlete", "ben", *map(str, newest), env={**env, "TENDON_FLOW_RUNS": "always"})
+    assert result["code"] == 0, err
+    assert "prefect" in result["heavy"]
+    assert f"{len(newest)} ingested" in out
+
+
+def test_configured_api_url_reads_the_environment_then_the_active_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    assert configured_api_url() is None  # no profiles file: Prefect would start its ephemeral API
+    (tmp_path / "profiles.toml").write_text(
+        'active = "server"\n[profiles.ephemeral]\n'
+        '[profiles.server]\nPREFECT_API_URL = "http://127.0.0.1:4200/api"\n')
+    assert configured_api_url() == "http://127.0.0.1:4200/api"
+    monkeypatch.setenv("PREFECT_PROFILE", "ephemeral")
+    assert configured_api_url() is None
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
+    assert configured_api_url() == "http://prefect.example:4200/api"
+
+
+def test_one_shot_flow_run_follows_the_api_and_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    settings = load_settings(db=tmp_path / "w.duckdb")
+    assert settings.flow_runs == "auto" and not one_shot_flow_run(settings)
+    assert one_shot_flow_run(settings.model_copy(update={"flow_runs": "always"}))
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert one_shot_flow_run(settings)

@@ -1,0 +1,173 @@
+"""The runner's check-in validates as `tendon log` does and stores what `tendon log` stores;
+coaches' feedback becomes the precision of each rule and severity."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from tendon_pipeline.domain.models import Alert
+from tendon_pipeline.warehouse.feedback import (
+    FeedbackOutcome,
+    UnknownAlertError,
+    alert_precision,
+    latest_feedback,
+    log_unwell,
+    record_feedback,
+)
+from tendon_pipeline.warehouse.history import store_alerts
+from tendon_pipeline.warehouse.store import open_warehouse
+from tendon_pipeline.web.checkin import CheckInError, parse_checkin, record_checkin
+
+DAY = "2026-06-03"
+
+
+def _cli(db, *args: str):
+    from tendon_pipeline.cli.main import cli
+
+    return CliRunner().invoke(cli, ["--db", str(db), "log", *args])
+
+
+STRENGTH_REFUSED = [  # form, the field named, the same values given to tendon log strength
+    ({"exercise": "calf_raise", "sets": "0", "reps": "12"}, "sets", ["--sets", "0", "--reps", "12"]),
+    ({"exercise": "calf_raise", "sets": "51", "reps": "12"}, "sets", ["--sets", "51", "--reps", "12"]),
+    ({"exercise": "calf_raise", "sets": "3", "reps": "501"}, "reps", ["--sets", "3", "--reps", "501"]),
+    ({"exercise": "calf_raise", "sets": "3", "seconds": "0.5"}, "seconds", ["--sets", "3", "--seconds", "0.5"]),
+    ({"exercise": "calf_raise", "sets": "3", "reps": "12", "load_kg": "-1"}, "load_kg",
+     ["--sets", "3", "--reps", "12", "--load-kg", "-1"]),
+    ({"exercise": "calf_raise", "sets": "three", "reps": "12"}, "sets", ["--sets", "three", "--reps", "12"]),
+    ({"exercise": "calf_raise", "sets": "3", "reps": "12", "seconds": "30"}, "reps",
+     ["--sets", "3", "--reps", "12", "--seconds", "30"]),
+    ({"exercise": "calf_raise", "sets": "3"}, "reps", ["--sets", "3"]),
+    ({"exercise": "  ", "sets": "3", "reps": "12"}, "exercise", ["--sets", "3", "--reps", "12"]),
+    ({"exercise": "calf_raise", "sets": "3", "reps": "12", "variant": "one_leg"}, "variant",
+     ["--sets", "3", "--reps", "12", "--variant", "one-leg"]),
+]
+
+
+@pytest.mark.parametrize(("form", "field", "cli_args"), STRENGTH_REFUSED)
+def test_a_tendon_session_the_cli_refuses_is_refused_by_the_form(settings, form, field, cli_args):
+    with pytest.raises(CheckInError) as caught:
+        parse_checkin(form, "ana", settings)
+    assert field in caught.value.errors, caught.value.errors
+    exercise = form["exercise"]
+    cli = _cli(settings.db, "strength", "--athlete", "ana", "--exercise", exercise, *cli_args)
+    assert cli.exit_code == 2, cli.output
+    assert not settings.db.exists() or _count(settings.db, "strength_log") == 0  # nothing stored by either
+
+
+@pytest.mark.parametrize(("form", "field", "cli_args"), [
+    ({"during": "11"}, "during", ["--during", "11"]),
+    ({"during": "-1"}, "during", ["--during", "-1"]),
+    ({"during": "3", "next_morning": "12"}, "next_morning", ["--during", "3", "--next-morning", "12"]),
+    ({"during": "3", "day": "2026-13-01"}, "day", ["--during", "3", "--date", "2026-13-01"]),
+    ({"next_morning": "3"}, "during", ["--next-morning", "3"]),  # tendon log pain needs --during
+])
+def test_a_pain_report_the_cli_refuses_is_refused_by_the_form(settings, form, field, cli_args):
+    with pytest.raises(CheckInError) as caught:
+        parse_checkin(form, "ana", settings)
+    assert field in caught.value.errors, caught.value.errors
+    cli = _cli(settings.db, "pain", "--athlete", "ana", *cli_args)
+    assert cli.exit_code == 2, cli.output
+
+
+def test_the_limits_are_declared_once_for_the_cli_and_the_form(settings):
+    from tendon_pipeline.cli.rules import log_pain, log_strength
+    from tendon_pipeline.domain import logbook
+
+    options = {p.name: p.type for p in (*log_strength.params, *log_pain.params)}
+    for name, limits in (("sets", logbook.SETS), ("reps", logbook.REPS), ("seconds", logbook.SECONDS),
+                         ("load_kg", logbook.LOAD_KG), ("during", logbook.PAIN), ("next_morning", logbook.PAIN)):
+        assert (options[name].min, options[name].max) == limits, name
+        with pytest.raises(CheckInError) as caught:  # one above the top: the form refuses it too
+            pain = name in ("during", "next_morning")
+            form = {"during": "1"} if pain else {"exercise": "x", "sets": "3", "reps": "3"}
+            form = {**form, name: str(limits[1] + 1)}
+            if name == "seconds":
+                form.pop("reps")
+            parse_checkin(form, "ana", settings)
+        assert name in caught.value.errors, (name, caught.value.errors)
+    with pytest.raises(CheckInError, match="nothing to save"):
+        parse_checkin({}, "ana", settings)
+
+
+def _count(db, table: str) -> int:
+    with open_warehouse(db) as wh:
+        return wh.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_check_in_stores_what_tendon_log_stores(tmp_path, settings):
+    """The same entry through the CLI and through the form: the same rows."""
+    cli_db = tmp_path / "cli.duckdb"
+    assert _cli(cli_db, "strength", "--athlete", "ana", "--exercise", "Eccentric heel-drop", "--sets", "3",
+                "--reps", "12", "--load-kg", "10", "--variant", "two-leg", "--date", DAY).exit_code == 0
+    assert _cli(cli_db, "pain", "--athlete", "ana", "--during", "4", "--next-morning", "2",
+                "--date", DAY).exit_code == 0
+    checkin = parse_checkin({"day": DAY, "exercise": "Eccentric heel-drop", "sets": "3", "reps": "12", "load_kg": "10",
+                             "variant": "two_leg", "during": "4", "next_morning": "2", "unwell": "on"}, "ana", settings)
+    with open_warehouse(settings.db) as wh:
+        result = record_checkin(wh, settings, checkin)
+        web_rows = _logged(wh)
+        unwell = wh.con.execute("SELECT athlete_id, local_date FROM unwell_log").fetchall()
+    with open_warehouse(cli_db) as wh:
+        cli_rows = _logged(wh)
+    assert web_rows == cli_rows and web_rows[0][0][2] == "eccentric_heel_drop"
+    assert unwell == [("ana", date.fromisoformat(DAY))]
+    assert result.evaluation.plan.athlete_id == "ana" and result.plan_before is None  # evaluated at once
+    assert web_rows[0][0][-1] == "two_leg"
+    assert checkin.summary() == ["pain during 4/10, next morning 2/10",
+                                 "eccentric heel drop: 3 x 12 + 10 kg (two leg)", "feeling unwell"]
+
+
+def _logged(wh):
+    strength = wh.con.execute("SELECT athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg, variant"
+                              " FROM strength_log ORDER BY exercise").fetchall()
+    pain = wh.con.execute("SELECT athlete_id, local_date, during, next_morning FROM pain_log").fetchall()
+    return strength, pain
+
+
+def _alert(athlete: str, rule: str, severity: str, period: str) -> Alert:
+    return Alert(athlete_id=athlete, rule=rule, severity=severity, date=date(2026, 6, 1), period=period,
+                 message="m", evidence={"x": 1}, source="s")
+
+
+def test_precision_counts_each_coachs_latest_answer_per_rule_and_severity(warehouse):
+    alerts = [_alert("ana", "session_spike", "high", "a1"), _alert("ben", "session_spike", "high", "b1"),
+              _alert("ana", "session_spike", "warning", "a2"), _alert("ana", "monotony", "caution", "2026-W22")]
+    store_alerts(warehouse, alerts, "e1")
+    spike_ana, spike_ben, spike_warning, monotony = (a.key for a in alerts)
+    record_feedback(warehouse, "ana", spike_ana, FeedbackOutcome.FALSE_ALARM, "kim")
+    record_feedback(warehouse, "ana", spike_ana, FeedbackOutcome.ACTED_ON, "kim", note="  cut the long run ")
+    record_feedback(warehouse, "ana", spike_ana, FeedbackOutcome.NOT_NEEDED, "lee")
+    record_feedback(warehouse, "ben", spike_ben, FeedbackOutcome.FALSE_ALARM, "kim")
+    record_feedback(warehouse, "ana", spike_warning, FeedbackOutcome.ACTED_ON, "kim")
+    with pytest.raises(UnknownAlertError):
+        record_feedback(warehouse, "ben", spike_ana, FeedbackOutcome.ACTED_ON, "kim")  # not ben's alert
+    rows = {(r["rule"], r["severity"]): r for r in alert_precision(warehouse)}
+    high = rows[("session_spike", "high")]
+    assert (high["answers"], high["alerts_answered"], high["acted_on"], high["not_needed"], high["false_alarm"]) \
+        == (3, 2, 1, 1, 1)
+    assert high["precision"] == pytest.approx(1 / 3) and high["false_alarm_share"] == pytest.approx(1 / 3)
+    assert rows[("session_spike", "warning")]["precision"] == 1.0
+    assert ("monotony", "caution") not in rows  # nobody answered it
+    assert list(rows) == [("session_spike", "high"), ("session_spike", "warning")]  # worst first
+    shown = latest_feedback(warehouse, "ana")[spike_ana]
+    assert {(f.given_by, f.outcome) for f in shown} == {("kim", FeedbackOutcome.ACTED_ON),
+                                                        ("lee", FeedbackOutcome.NOT_NEEDED)}
+    assert next(f for f in shown if f.given_by == "kim").note == "cut the long run"
+    assert warehouse.con.execute("SELECT count(*) FROM alert_feedback").fetchone()[0] == 5  # every answer kept
+
+
+def test_a_runner_who_feels_unwell_shows_on_the_coach_page(built, writable_db):
+    from tendon_pipeline.web.pages import coach_entries
+
+    settings = built.settings(writable_db)
+    with open_warehouse(writable_db) as wh:
+        log_unwell(wh, "ben", built.as_of - timedelta(days=1))
+        log_unwell(wh, "ben", built.as_of - timedelta(days=1))  # once per day
+        entries = {e.row.athlete_id: e for e in coach_entries(wh, settings, "Kim")}
+    assert entries["ben"].unwell == [built.as_of - timedelta(days=1)] and entries["ana"].unwell == []
+    assert [a.rule for a in entries["ben"].alerts][0] == "session_spike"  # with the numbers, worst first
+    assert entries["ben"].alerts[0].evidence["increase_pct"] > 100
