@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
+from tendon_pipeline.domain.ids import ATHLETE_ID_PATTERN
 from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
@@ -62,7 +63,7 @@ class AthleteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    id: str = Field(pattern=ATHLETE_ID_PATTERN)
     name: str | None = None
     body_mass_kg: float | None = Field(default=None, gt=20, lt=300)
     height_m: float | None = Field(default=None, gt=1.0, lt=2.5)
@@ -133,6 +134,27 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
+    @field_validator("athletes", mode="after")
+    @classmethod
+    def _one_entry_per_athlete_and_device(cls, value: list[AthleteConfig]) -> list[AthleteConfig]:
+        """An athlete id listed twice, or a device serial under two athletes, is ambiguous: refused."""
+        first_index: dict[str, int] = {}
+        owner: dict[int, tuple[str, int]] = {}
+        problems = []
+        for index, athlete in enumerate(value):
+            if athlete.id in first_index:
+                problems.append(f"athlete id '{athlete.id}' is listed twice (athletes[{first_index[athlete.id]}]"
+                                f" and athletes[{index}]): keep one entry")
+            first_index.setdefault(athlete.id, index)
+            for serial in athlete.devices:
+                other = owner.setdefault(serial, (athlete.id, index))
+                if other[0] != athlete.id:
+                    problems.append(f"device serial {serial} is under athlete '{other[0]}' (athletes[{other[1]}].devices)"
+                                    f" and athlete '{athlete.id}' (athletes[{index}].devices): a watch has one owner")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -195,6 +217,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
                           hint="create it, or point --config / TENDON_CONFIG at an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                          hint="save the file as UTF-8 (TOML files are UTF-8 by definition)") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Citations of the load model and the program. Each rule declares its own source with its
 # id (``domain.registry``); ``domain.registry.sources()`` lists them.
@@ -52,6 +52,17 @@ class AchillesCalibration(BaseModel):
     intercept_bw: float | None = Field(default=None, gt=0, description="Multiple at the reference speed")
     slope_bw_per_mps: float | None = Field(default=None, description="Rise of the multiple per m/s")
     scale: float = Field(default=1.0, gt=0, description="Factor applied to the whole curve")
+
+
+# Pairs (lower, higher) that must rise strictly: the severity ladders and the min/max clamps.
+ORDERED_THRESHOLDS: tuple[tuple[str, str], ...] = (
+    ("volume_increase_caution", "volume_increase_warning"),
+    ("spike_caution", "spike_warning"), ("spike_warning", "spike_high"),
+    ("acwr_caution", "acwr_warning"),
+    ("tendon_load_increase_caution", "tendon_load_increase_warning"),
+    ("visa_a_drop_caution", "visa_a_drop_warning"),
+    ("step_rate_min_spm", "step_rate_max_spm"),
+)
 
 
 class RuleThresholds(BaseModel):
@@ -449,6 +460,15 @@ class RuleThresholds(BaseModel):
     plan_load_step_kg: float = Field(
         2.5, gt=0, description="Suggested loads are rounded down to this step (the smallest common plate pair)"
     )
+
+    @model_validator(mode="after")
+    def _ladders_in_order(self) -> "RuleThresholds":
+        """Each ladder of ORDERED_THRESHOLDS rises strictly (caution below warning below high)."""
+        wrong = [f"{low} ({getattr(self, low):g}) must be below {high} ({getattr(self, high):g})"
+                 for low, high in ORDERED_THRESHOLDS if not getattr(self, low) < getattr(self, high)]
+        if wrong:
+            raise ValueError("thresholds out of order: " + "; ".join(wrong))
+        return self
 
     def calibration_for(self, athlete_id: str) -> AchillesCalibration | None:
         """The athlete's Achilles calibration, if one is configured."""
