@@ -99,7 +99,7 @@ def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = settings_of(ctx)
-    with open_warehouse(settings.location) as wh:
+    with open_warehouse(settings.location, create=False) as wh:
         report = wh.maintain(keep_days=keep_days)
     if as_json:
         click.echo(json.dumps(report))
@@ -229,8 +229,10 @@ def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
 def notify(ctx: click.Context, retry_failed: bool, as_json: bool) -> None:
     """Send new alerts and plan changes to coaches, runners and the local outbox (docs/notifications.md)."""
     from tendon_pipeline.app.delivery import notify_command
+    from tendon_pipeline.warehouse.store import require_existing
 
     settings = settings_of(ctx)
+    require_existing(settings.location)
     if as_json:
         with contextlib.redirect_stdout(sys.stderr):  # the console channel must not break the JSON
             report = notify_command(settings, retry_failed=retry_failed)

@@ -24,8 +24,24 @@ def _read_only(ctx: click.Context):
     return open_warehouse(settings_of(ctx).location, read_only=True)
 
 
+def _existing(settings):
+    """The warehouse opened for writing, refused when its file does not exist (no ghost warehouse)."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    return open_warehouse(settings.location, create=False)
+
+
+def _valid_id(ctx: click.Context, param: click.Parameter, value):
+    """Click callback: every --athlete value checked against the one athlete-id pattern."""
+    from tendon_pipeline.app.athletes import check_athlete_id
+
+    if value is None:
+        return None
+    return tuple(check_athlete_id(v) for v in value) if isinstance(value, tuple) else check_athlete_id(value)
+
+
 @click.command()
-@click.option("--athlete", help="Only this athlete's alerts.")
+@click.option("--athlete", callback=_valid_id, help="Only this athlete's alerts.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of alert objects.")
 @click.pass_context
 def alerts(ctx: click.Context, athlete: str | None, as_json: bool) -> None:
@@ -43,7 +59,7 @@ def alerts(ctx: click.Context, athlete: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--export", "folder", type=click.Path(file_okay=False),
               help="Write the plan as files into this folder: <week>-long-run.fit, <week>-tendon-<n>.fit "
@@ -52,6 +68,7 @@ def alerts(ctx: click.Context, athlete: str | None, as_json: bool) -> None:
 def plan(ctx: click.Context, athlete: str, as_json: bool, folder: str | None) -> None:
     """Next week's plan for an athlete, with the reason for every change; --export writes it as
     watch workouts and a calendar."""
+    from tendon_pipeline.app.athletes import require_known_athlete
     from tendon_pipeline.app.plan_export import stored_plan
 
     if folder is not None:
@@ -60,14 +77,17 @@ def plan(ctx: click.Context, athlete: str, as_json: bool, folder: str | None) ->
         _export_plan(ctx, athlete, Path(folder))
         return
     with _read_only(ctx) as wh:
+        require_known_athlete(wh, settings_of(ctx), athlete)
         found = stored_plan(wh, settings_of(ctx), athlete)
     click.echo(found.model_dump_json(indent=1) if as_json else plan_text(found))
 
 
 def _export_plan(ctx: click.Context, athlete: str, folder: Path) -> None:
+    from tendon_pipeline.app.athletes import require_known_athlete
     from tendon_pipeline.app.plan_export import plan_export, write_plan_files
 
     with _read_only(ctx) as wh:
+        require_known_athlete(wh, settings_of(ctx), athlete)
         export = plan_export(wh, settings_of(ctx), athlete)
     paths = write_plan_files(export.files, folder)
     click.echo(f"plan for {athlete}, week of {export.plan.week_start} (calendar in {export.timezone}):")
@@ -76,31 +96,40 @@ def _export_plan(ctx: click.Context, athlete: str, folder: Path) -> None:
 
 
 @click.command()
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: today).")
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
     """This week so far, load, ratio, program weeks, open alerts and next week's plan, as stored
     (read-only; says when activities or logs came in after the last evaluation)."""
+    from tendon_pipeline.app.athletes import check_as_of, require_known_athlete
     from tendon_pipeline.app.status import athlete_status
 
+    settings = settings_of(ctx)
     with _read_only(ctx) as wh:
-        found = athlete_status(wh, settings_of(ctx), athlete, as_of.date() if as_of else None)
+        require_known_athlete(wh, settings, athlete)
+        day = check_as_of(wh, settings, athlete, as_of.date() if as_of else None)
+        found = athlete_status(wh, settings, athlete, day)
     click.echo(status_text(found))
 
 
 @click.command()
-@click.option("--athlete", "athletes", multiple=True, help="Athlete(s) to evaluate (default: all).")
+@click.option("--athlete", "athletes", multiple=True, callback=_valid_id, help="Athlete(s) to evaluate (default: all).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of complete data (default: today).")
 @click.pass_context
 def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     """Recompute load, apply the rules, store alerts and next week's plans."""
+    from tendon_pipeline.app.athletes import check_as_of, require_known_athlete
     from tendon_pipeline.app.evaluate import evaluate_athletes
-    from tendon_pipeline.warehouse.store import open_warehouse
+    from tendon_pipeline.warehouse.history import athlete_ids
 
     settings = settings_of(ctx)
-    with open_warehouse(settings.location) as wh:
-        report = evaluate_athletes(wh, settings, list(athletes) or None, as_of=as_of.date() if as_of else None)
+    with _existing(settings) as wh:
+        chosen = [require_known_athlete(wh, settings, a) for a in athletes] or athlete_ids(wh)
+        day = as_of.date() if as_of else None
+        for athlete in chosen:
+            check_as_of(wh, settings, athlete, day)
+        report = evaluate_athletes(wh, settings, chosen, as_of=day)
     for e in report.athletes:
         click.echo(f"{e.athlete_id}: {len(e.alerts)} alert(s), {len(e.new_alerts)} new; "
                    f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km"
@@ -116,19 +145,22 @@ def log() -> None:
 
 def _evaluate_after_log(ctx: click.Context, athlete: str) -> None:
     from tendon_pipeline.app.evaluate import evaluate_athlete
-    from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = settings_of(ctx)
-    with open_warehouse(settings.location) as wh:
+    with _existing(settings) as wh:
         result = evaluate_athlete(wh, settings, athlete)
     for a in result.new_alerts:
         click.echo(alert_block(a))
 
 
-def _store(ctx: click.Context, athlete: str, write) -> None:
-    from tendon_pipeline.warehouse.store import open_warehouse
+def _store(ctx: click.Context, athlete: str, day: date | None, write) -> None:
+    from tendon_pipeline.app.athletes import check_log_day, require_known_athlete
 
-    with open_warehouse(settings_of(ctx).location) as wh:
+    settings = settings_of(ctx)
+    with _existing(settings) as wh:
+        require_known_athlete(wh, settings, athlete)
+        if day is not None:
+            check_log_day(settings, athlete, day)
         wh.ensure_athlete(athlete)
         write(wh)
     _evaluate_after_log(ctx, athlete)
@@ -156,14 +188,17 @@ def _record(ctx: click.Context, athlete: str, build, **kind):
     it and evaluate the athlete again, as the runner's check-in page does (app/logbook.py)."""
     from tendon_pipeline.app.logbook import record_entries
     from tendon_pipeline.domain.logbook import LogEntryError
-    from tendon_pipeline.warehouse.store import open_warehouse
 
     try:
         entry = build()
     except LogEntryError as exc:
         raise click.UsageError(_as_options(exc.message)) from None
+    from tendon_pipeline.app.athletes import check_log_day, require_known_athlete
+
     settings = settings_of(ctx)
-    with open_warehouse(settings.location) as wh:
+    with _existing(settings) as wh:
+        require_known_athlete(wh, settings, athlete)
+        check_log_day(settings, athlete, entry.local_date)
         result = record_entries(wh, settings, athlete, **{next(iter(kind)): entry})
     for a in result.evaluation.new_alerts:
         click.echo(alert_block(a))
@@ -171,7 +206,7 @@ def _record(ctx: click.Context, athlete: str, build, **kind):
 
 
 @log.command("strength")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--exercise", required=True, help=f"e.g. {', '.join(EXERCISE_KINDS)}")
 @click.option("--sets", type=click.IntRange(*SETS), required=True)
 @click.option("--reps", type=click.IntRange(*REPS))
@@ -195,7 +230,7 @@ def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, 
 
 
 @log.command("max")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--exercise", default="calf_raise", show_default=True, help="The calf exercise tested.")
 @click.option("--variant", type=VARIANT_CHOICE, required=True, help="Legs (or seated) in the test.")
 @click.option("--load-kg", type=click.FloatRange(0, 500), required=True,
@@ -210,13 +245,13 @@ def log_max(ctx, athlete, exercise, variant, load_kg, reps, day) -> None:
 
     test = MaxTest(athlete_id=athlete, local_date=_day(ctx, athlete, day), exercise=exercise_name(exercise),
                    variant=_variant(variant), load_kg=load_kg, reps=reps)
-    _store(ctx, athlete, lambda wh: store(wh, test))
+    _store(ctx, athlete, test.local_date, lambda wh: store(wh, test))
     click.echo(f"logged tested max for {athlete} on {test.local_date}: {test.exercise} ({variant}) "
                f"+{load_kg:g} kg x {reps}")
 
 
 @log.command("pain")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--during", type=click.IntRange(*PAIN), required=True, help="Achilles pain during activity, 0-10.")
 @click.option("--next-morning", type=click.IntRange(*PAIN), help="Pain the next morning, 0-10.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
@@ -233,7 +268,7 @@ def log_pain(ctx, athlete, during, next_morning, day) -> None:
 
 
 @log.command("visa-a")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--score", type=click.IntRange(0, 100), required=True, help="VISA-A score, 0-100.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
 @click.pass_context
@@ -243,12 +278,12 @@ def log_visa_a(ctx, athlete, score, day) -> None:
     from tendon_pipeline.warehouse.history import log_visa_a as store
 
     entry = VisaAEntry(athlete_id=athlete, local_date=_day(ctx, athlete, day), score=score)
-    _store(ctx, athlete, lambda wh: store(wh, entry))
+    _store(ctx, athlete, entry.local_date, lambda wh: store(wh, entry))
     click.echo(f"logged VISA-A {score} for {athlete} on {entry.local_date}")
 
 
 @log.command("race")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Race day (may be ahead).")
 @click.option("--distance-km", type=click.FloatRange(0, 400, min_open=True), required=True)
 @click.option("--priority", type=click.Choice(["A", "B", "C"], case_sensitive=False), default="A", show_default=True,
@@ -263,7 +298,7 @@ def log_race(ctx, athlete, day, distance_km, priority, name) -> None:
 
     entry = RaceEntry(athlete_id=athlete, local_date=day.date(), distance_km=distance_km,
                       priority=priority.upper(), name=name)
-    _store(ctx, athlete, lambda wh: store(wh, entry))
+    _store(ctx, athlete, None, lambda wh: store(wh, entry))  # a race may be ahead: no future check
     click.echo(f"logged {entry.priority} race for {athlete} on {entry.local_date}: {distance_km:g} km"
                + (f" ({name})" if name else ""))
 
@@ -274,7 +309,7 @@ def strength() -> None:
 
 
 @strength.command("list")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only sets from this day on.")
 @click.pass_context
 def strength_list(ctx, athlete, since) -> None:
@@ -304,7 +339,7 @@ def strength_list(ctx, athlete, since) -> None:
 
 
 @strength.command("correct")
-@click.option("--athlete", required=True)
+@click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--activity", "activity_id", required=True, help="Activity id (see `tendon strength list`).")
 @click.option("--set", "set_indexes", type=click.IntRange(0, 100_000), multiple=True,
               help="Set index (repeatable; default: every calf_raise set of the activity).")
@@ -327,7 +362,7 @@ def strength_correct(ctx, athlete, activity_id, set_indexes, exercise, variant, 
         except ValueError as exc:
             raise ConfigError(str(exc), hint="list the sets with `tendon strength list --athlete ...`") from None
 
-    _store(ctx, athlete, write)
+    _store(ctx, athlete, None, write)
     click.echo(f"corrected {len(done)} set(s) of activity {activity_id}: sets {', '.join(map(str, done))}")
 
 

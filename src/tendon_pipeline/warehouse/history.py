@@ -31,6 +31,16 @@ def athlete_ids(warehouse: Warehouse) -> list[str]:
     return [r[0] for r in warehouse.con.execute("SELECT athlete_id FROM athletes ORDER BY 1").fetchall()]
 
 
+def first_data_day(warehouse: Warehouse, athlete_id: str) -> date | None:
+    """The UTC day of the athlete's first activity or log entry (None: no data yet)."""
+    row = warehouse.con.execute(
+        "SELECT min(d) FROM (SELECT CAST(min(start_utc) AS DATE) AS d FROM activities WHERE athlete_id = $a"
+        " UNION ALL SELECT min(local_date) FROM pain_log WHERE athlete_id = $a"
+        " UNION ALL SELECT min(local_date) FROM visa_a_log WHERE athlete_id = $a"
+        " UNION ALL SELECT min(local_date) FROM strength_log WHERE athlete_id = $a)", {"a": athlete_id}).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
 def athlete_body(warehouse: Warehouse, athlete_id: str) -> tuple[float | None, float | None]:
     row = warehouse.con.execute(
         "SELECT body_mass_kg, height_m FROM athletes WHERE athlete_id = ?", [athlete_id]).fetchone()

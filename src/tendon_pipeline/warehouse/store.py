@@ -141,10 +141,24 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
                              hint="is this a DuckDB file? choose another with --db") from exc
 
 
+def require_existing(location: WarehouseLocation) -> None:
+    """Refuse a warehouse file that does not exist yet: commands that only read or update one
+    (status, evaluate, log, notify, maintain, export) must not create an empty warehouse from a
+    mistyped ``--db``; ``ingest`` creates it. A DuckLake is created by its first writer."""
+    if isinstance(location, LakeLocation) or str(location) == MEMORY:
+        return
+    if not Path(str(location)).expanduser().exists():
+        raise WarehouseError(f"there is no warehouse at {location}",
+                             hint="check --db / TENDON_DB (a typo?); `tendon ingest PATH` creates the warehouse")
+
+
 @contextmanager
-def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False) -> Iterator[Warehouse]:
-    """Open (creating and migrating when writable) and close the warehouse: a DuckDB file
-    (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
+def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False,
+                   create: bool = True) -> Iterator[Warehouse]:
+    """Open (creating, unless ``create`` is false, and migrating when writable) and close the
+    warehouse: a DuckDB file (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
+    if not create:
+        require_existing(location)
     if isinstance(location, LakeLocation):
         with _open_lake(location, read_only) as warehouse:
             yield warehouse

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from tendon_pipeline.app.ingest.discover import SourceFile
 from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.domain.ids import athlete_id_problem
 from tendon_pipeline.fit.decode import DecodedActivity
-
-ATHLETE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
 
 def athlete_from_folder(source: SourceFile, settings: Settings) -> str | None:
     """Under the configured inbox, ``INBOX/<athlete>/.../file.fit`` whatever folder was named
@@ -31,6 +27,4 @@ def athlete_problem(athlete: str | None, decoded: DecodedActivity) -> str | None
         serial = decoded.serial_number
         return ("cannot tell whose activity this is: pass --athlete, put the file in INBOX/<athlete>/, "
                 f"or list device serial {serial} under an athlete's `devices` in the config")
-    if not ATHLETE_ID.match(athlete):
-        return f"'{athlete}' is not a valid athlete id (letters, digits, '_', '.', '-'; at most 64)"
-    return None
+    return athlete_id_problem(athlete)
