@@ -14,7 +14,14 @@ from tendon_pipeline.config.settings import AthleteConfig, Settings
 from tendon_pipeline.domain.models import Alert, AthleteHistory, RaceEntry, WeekPlan
 from tendon_pipeline.domain.plan import plan_next_week
 from tendon_pipeline.domain.rules import evaluate
-from tendon_pipeline.warehouse.history import athlete_body, athlete_ids, load_history, store_alerts, store_plan
+from tendon_pipeline.warehouse.history import (
+    athlete_body,
+    athlete_ids,
+    load_history,
+    store_alerts,
+    store_plan,
+    update_changed_alerts,
+)
 from tendon_pipeline.warehouse.loads import compute_run_loads
 from tendon_pipeline.warehouse.store import EVALUATION_LOCK, Warehouse, athlete_lock, retry_on_conflict
 
@@ -26,6 +33,7 @@ class AthleteEvaluation:
     alerts: list[Alert]
     new_alerts: list[Alert]
     plan: WeekPlan
+    updated_alerts: list[Alert] = field(default_factory=list)  # stored before, changed now (see alert_revisions)
 
 
 @dataclass
@@ -36,10 +44,14 @@ class EvaluationReport:
     def new_alerts(self) -> list[Alert]:
         return [a for e in self.athletes for a in e.new_alerts]
 
+    def updated_alerts(self) -> list[Alert]:
+        return [a for e in self.athletes for a in e.updated_alerts]
+
     def to_dict(self) -> dict:
         return {"evaluation_id": self.evaluation_id,
                 "athletes": [{"athlete": e.athlete_id, "as_of": e.as_of.isoformat(),
                               "alerts": len(e.alerts), "new_alerts": [a.key for a in e.new_alerts],
+                              "updated_alerts": [a.key for a in e.updated_alerts],
                               "plan_week": e.plan.week_start.isoformat(), "plan_status": e.plan.status}
                              for e in self.athletes]}
 
@@ -82,8 +94,9 @@ def evaluate_athlete(warehouse: Warehouse, settings: Settings, athlete_id: str, 
         plan = plan_next_week(history, alerts, settings.rules, as_of)
         with warehouse.transaction():
             new = store_alerts(warehouse, alerts, evaluation_id)
+            updated = update_changed_alerts(warehouse, alerts, evaluation_id)
             store_plan(warehouse, plan, evaluation_id)
-    return AthleteEvaluation(athlete_id, as_of, alerts, new, plan)
+    return AthleteEvaluation(athlete_id, as_of, alerts, new, plan, updated)
 
 
 def evaluate_athletes(warehouse: Warehouse, settings: Settings, athletes: list[str] | None = None, *,

@@ -131,10 +131,11 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
             check_as_of(wh, settings, athlete, day)
         report = evaluate_athletes(wh, settings, chosen, as_of=day)
     for e in report.athletes:
-        click.echo(f"{e.athlete_id}: {len(e.alerts)} alert(s), {len(e.new_alerts)} new; "
+        click.echo(f"{e.athlete_id}: {len(e.alerts)} alert(s), {len(e.new_alerts)} new,"
+                   f" {len(e.updated_alerts)} updated; "
                    f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km"
                    f" ({e.plan.status})")
-    for a in report.new_alerts():
+    for a in report.new_alerts() + report.updated_alerts():
         click.echo(alert_block(a))
 
 

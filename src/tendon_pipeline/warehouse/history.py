@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tendon_pipeline.domain.exercises import fit_exercise, fit_variant, kind_of
 from tendon_pipeline.domain.models import (
+    SEVERITY_RANK,
     Alert,
     AthleteHistory,
     MaxTest,
@@ -234,10 +235,44 @@ def store_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_id: str) 
     for a in new:
         warehouse.con.execute(
             "INSERT INTO alerts (alert_key, athlete_id, rule, severity, alert_date, period, message,"
-            " evidence, source, evaluation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " evidence, source, evaluation_id, created_at, revision, escalation)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)",
             [a.key, a.athlete_id, a.rule, a.severity, a.date, a.period, a.message,
              json.dumps(a.evidence), a.source, evaluation_id, _now()])
     return new
+
+
+def update_changed_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_id: str) -> list[Alert]:
+    """Stored alerts whose severity, message or numbers the rules now give differently are
+    updated (call inside a transaction, after :func:`store_alerts`): the old version goes to
+    ``alert_revisions``, ``revision`` rises, and ``escalation`` rises when the severity is above
+    every earlier version's (routed again as an update). Returns the alerts that changed."""
+    by_key = {a.key: a for a in alerts}
+    if not by_key:
+        return []
+    rows = warehouse.con.execute(
+        "SELECT alert_key, severity, message, evidence, coalesce(revision, 1), coalesce(escalation, 0),"
+        " evaluation_id FROM alerts WHERE list_contains(?, alert_key)", [list(by_key)]).fetchall()
+    changed = []
+    now = _now()
+    for key, severity, message, evidence, revision, escalation, old_evaluation in rows:
+        alert = by_key[key]
+        if (severity, message, json.loads(evidence)) == (alert.severity, alert.message, alert.evidence):
+            continue
+        warehouse.con.execute(
+            "INSERT INTO alert_revisions (alert_key, revision, severity, message, evidence, evaluation_id,"
+            " superseded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [key, revision, severity, message, evidence, old_evaluation, now])
+        worst_before = max([SEVERITY_RANK[severity]] + [SEVERITY_RANK[r[0]] for r in warehouse.con.execute(
+            "SELECT severity FROM alert_revisions WHERE alert_key = ?", [key]).fetchall()])
+        escalated = escalation + (1 if alert.rank > worst_before else 0)
+        warehouse.con.execute(
+            "UPDATE alerts SET severity = ?, message = ?, evidence = ?, evaluation_id = ?, revision = ?,"
+            " escalation = ?, updated_at = ? WHERE alert_key = ?",
+            [alert.severity, alert.message, json.dumps(alert.evidence), evaluation_id, revision + 1, escalated,
+             now, key])
+        changed.append(alert)
+    return changed
 
 
 def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from tendon_pipeline.domain.models import SEVERITY_RANK
 from tendon_pipeline.warehouse.store import OUTBOX_LOCK, Warehouse, retry_on_conflict
 
 T = TypeVar("T")
@@ -105,27 +106,55 @@ def _athlete_filter(route: Route) -> tuple[str, list[Any]]:
     return f" AND athlete_id IN ({', '.join('?' for _ in route.athletes)})", sorted(route.athletes)
 
 
+ESCALATION_MARK = "~e"  # deliveries.item_key of an alert's Nth escalation: alert_key~eN
+
+
+def alert_item_key(alert_key: str, escalation: int) -> str:
+    """The outbox item of an alert's current version: its key, or ``key~eN`` after N escalations."""
+    return alert_key if not escalation else f"{alert_key}{ESCALATION_MARK}{escalation}"
+
+
+def alert_key_of(item_key: str) -> str:
+    """The alert behind an alert delivery's item_key (see :func:`alert_item_key`)."""
+    return item_key.split(ESCALATION_MARK, 1)[0]
+
+
 @_retry_on_conflict
 def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> int:
-    """Create a pending delivery for every routable alert this route has not had yet. Without a
-    digest, the alerts of one athlete and evaluation routed together share one message."""
+    """Create a pending delivery for every routable alert this route has not had yet, and for
+    every escalation of one (a worsened alert goes out again as an update, superseding an unsent
+    older version); an alert that did not worsen is never routed twice. Without a digest, the
+    alerts of one athlete and evaluation routed together share one message."""
     if not route.severities:
         return 0
     where, params = _athlete_filter(route)
     rows = wh.con.execute(
-        "SELECT alert_key, athlete_id, period, severity, coalesce(evaluation_id, '') FROM alerts a"
-        f" WHERE alert_date >= ? AND severity IN ({', '.join('?' for _ in route.severities)}){where}"
-        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.item_key = a.alert_key"
+        "SELECT item_key, alert_key, athlete_id, period, severity, coalesce(evaluation_id, '') FROM ("
+        " SELECT CASE WHEN coalesce(escalation, 0) = 0 THEN alert_key"
+        f"  ELSE alert_key || '{ESCALATION_MARK}' || CAST(escalation AS VARCHAR) END AS item_key, *"
+        " FROM alerts WHERE withdrawn_at IS NULL AND alert_date >= ?"
+        f" AND severity IN ({', '.join('?' for _ in route.severities)}){where}) a"
+        " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.item_key = a.item_key"
         "  AND d.recipient = ? AND d.channel = ?)"
         " ORDER BY alert_date, created_at, alert_key",
         [since, *route.severities, *params, route.recipient, route.channel],
     ).fetchall()
-    per_message = Counter((athlete, evaluation) for _, athlete, _, _, evaluation in rows)
-    items = [("alert", key, athlete, period, severity,
+    if not rows:
+        return 0
+    per_message = Counter((athlete, evaluation) for _, _, athlete, _, _, evaluation in rows)
+    items = [("alert", item_key, athlete, period, severity,
               athlete_message_key(route.recipient, route.channel, athlete, evaluation, route.send_at)
               if per_message[(athlete, evaluation)] > 1 else None)
-             for key, athlete, period, severity, evaluation in rows]
-    return _insert(wh, route, items, now)
+             for item_key, _, athlete, period, severity, evaluation in rows]
+    with wh.transaction():
+        for item_key, alert_key, *_ in rows:
+            if item_key != alert_key:  # an escalation: an unsent older version is not sent any more
+                wh.con.execute(
+                    "UPDATE deliveries SET status = 'superseded', claimed_by = NULL, claimed_until = NULL"
+                    " WHERE item_kind = 'alert' AND status = 'pending' AND recipient = ? AND channel = ?"
+                    f" AND (item_key = ? OR starts_with(item_key, ? || '{ESCALATION_MARK}')) AND item_key <> ?",
+                    [route.recipient, route.channel, alert_key, alert_key, item_key])
+        return _insert(wh, route, items, now, in_transaction=True)
 
 
 @_retry_on_conflict
@@ -301,6 +330,18 @@ def alerts_by_key(wh: Warehouse, keys: Iterable[str]) -> dict[str, dict[str, Any
             "source": source, "evaluation_id": evaluation_id,
         }
     return out
+
+
+def severity_before(wh: Warehouse, alert_key: str, escalation: int) -> str | None:
+    """The highest severity of the alert's versions before its ``escalation``-th rise (what an
+    update message says it was): the worst earlier version below the current one."""
+    rows = wh.con.execute("SELECT severity FROM alert_revisions WHERE alert_key = ? ORDER BY revision",
+                          [alert_key]).fetchall()
+    worst: list[str] = []
+    for (severity,) in rows:  # the running maximum rises once per escalation
+        if not worst or SEVERITY_RANK[severity] > SEVERITY_RANK[worst[-1]]:
+            worst.append(severity)
+    return worst[escalation - 1] if 0 < escalation <= len(worst) else None
 
 
 def plan_for(wh: Warehouse, athlete_id: str, week: str | date) -> dict[str, Any] | None:

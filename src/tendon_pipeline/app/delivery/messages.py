@@ -21,11 +21,12 @@ _THRESHOLD_KEY = re.compile(r"(above|below|^line|_line|limit|guide|threshold|_ma
 def render(wh: Warehouse, recipient: Recipient, rows: list[outbox.DeliveryRow], settings: Settings) -> Notification:
     """The message for one recipient: one athlete's alerts of one evaluation, one plan, or a
     digest of several."""
-    alerts = outbox.alerts_by_key(wh, [r.item_key for r in rows if r.item_kind == "alert"])
+    alerts = outbox.alerts_by_key(wh, [outbox.alert_key_of(r.item_key) for r in rows if r.item_kind == "alert"])
     alert_items, plan_items = [], []
     for row in rows:
-        if row.item_kind == "alert" and row.item_key in alerts:
-            alert = dict(alerts[row.item_key])
+        if row.item_kind == "alert" and outbox.alert_key_of(row.item_key) in alerts:
+            alert = dict(alerts[outbox.alert_key_of(row.item_key)])
+            _mark_update(wh, alert, row.item_key)
             alert["athlete_name"] = _athlete_name(settings, alert["athlete_id"])
             alert["next_week"] = outbox.plan_after(wh, alert["athlete_id"], alert["date"])
             alert_items.append(alert)
@@ -82,8 +83,20 @@ def _advice(plan: dict[str, Any] | None) -> str | None:
             f" long run at most {plan['long_run_cap_km']:.0f} km (plan: {plan['status']})")
 
 
+def _mark_update(wh: Warehouse, alert: dict[str, Any], item_key: str) -> None:
+    """An escalation's delivery (item_key alert_key~eN) carries ``update`` and the severity it was."""
+    escalation = item_key[len(alert["alert_key"]) + len(outbox.ESCALATION_MARK):] if item_key != alert["alert_key"] else ""
+    if escalation.isdigit():
+        alert["update"] = True
+        alert["previous_severity"] = outbox.severity_before(wh, alert["alert_key"], int(escalation))
+
+
 def _alert_text(alert: dict[str, Any]) -> tuple[str, str]:
-    subject = f"{alert['athlete_name']}: {_rule_title(alert['rule'])} ({alert['severity']})"
+    severity = alert["severity"]
+    if alert.get("update") and alert.get("previous_severity"):
+        severity += f", was {alert['previous_severity']}"
+    update = "Update: " if alert.get("update") else ""
+    subject = f"{update}{alert['athlete_name']}: {_rule_title(alert['rule'])} ({severity})"
     lines = [alert["message"]]
     evidence = alert.get("evidence") or {}
     shown = [f"{k.replace('_', ' ')} {_number(v)}" for k, v in evidence.items()
