@@ -203,21 +203,23 @@ def summary(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--status", type=click.Choice([s.value for s in FileStatus]))
+@click.option("--reason-code", help="Only files with this reason code (e.g. athlete_conflict, replaced, implausible).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def files(ctx: click.Context, status: str | None, as_json: bool) -> None:
-    """List source files and what became of them."""
+def files(ctx: click.Context, status: str | None, reason_code: str | None, as_json: bool) -> None:
+    """List source files and what became of them (with the activity id stored, if any)."""
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import source_files
 
     with open_warehouse(settings_of(ctx).location, read_only=True) as wh:
-        rows = source_files(wh, status)
+        rows = source_files(wh, status, reason_code)
     if as_json:
         click.echo(json.dumps(rows, default=str))
         return
     for row in rows:
         click.echo(f"{row['status']:<11} {row['athlete_id'] or '-':<12} {row['path']}"
-                   + (f"  ({row['reason']})" if row["reason"] else ""))
+                   + (f"  ({row['reason']})" if row["reason"] else "")
+                   + (f"  [activity {row['activity_id']}]" if row["activity_id"] else ""))
 
 
 # -- notifications ----------------------------------------------------------------
@@ -332,13 +334,15 @@ def _print_web_hint(settings: Settings) -> None:
 
 
 def _register() -> None:
+    from tendon_pipeline.cli.activities import COMMANDS as ACTIVITY_COMMANDS
     from tendon_pipeline.cli.rules import COMMANDS as RULE_COMMANDS
     from tendon_pipeline.cli.sources import serve_api, watch
     from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
     from tendon_pipeline.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, watch, serve_api, *SYNC_COMMANDS]:
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, *ACTIVITY_COMMANDS, watch, serve_api,
+                    *SYNC_COMMANDS]:
         cli.add_command(command)
 
 

@@ -252,12 +252,16 @@ def update_changed_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_
         return []
     rows = warehouse.con.execute(
         "SELECT alert_key, severity, message, evidence, coalesce(revision, 1), coalesce(escalation, 0),"
-        " evaluation_id FROM alerts WHERE list_contains(?, alert_key)", [list(by_key)]).fetchall()
+        " evaluation_id, withdrawn_at FROM alerts WHERE list_contains(?, alert_key)", [list(by_key)]).fetchall()
     changed = []
     now = _now()
-    for key, severity, message, evidence, revision, escalation, old_evaluation in rows:
+    for key, severity, message, evidence, revision, escalation, old_evaluation, withdrawn in rows:
         alert = by_key[key]
         if (severity, message, json.loads(evidence)) == (alert.severity, alert.message, alert.evidence):
+            if withdrawn is not None:  # raised again by data that came back: current again
+                warehouse.con.execute("UPDATE alerts SET withdrawn_at = NULL, withdrawn_reason = NULL,"
+                                      " updated_at = ? WHERE alert_key = ?", [now, key])
+                changed.append(alert)
             continue
         warehouse.con.execute(
             "INSERT INTO alert_revisions (alert_key, revision, severity, message, evidence, evaluation_id,"
@@ -268,11 +272,28 @@ def update_changed_alerts(warehouse: Warehouse, alerts: list[Alert], evaluation_
         escalated = escalation + (1 if alert.rank > worst_before else 0)
         warehouse.con.execute(
             "UPDATE alerts SET severity = ?, message = ?, evidence = ?, evaluation_id = ?, revision = ?,"
-            " escalation = ?, updated_at = ? WHERE alert_key = ?",
+            " escalation = ?, updated_at = ?, withdrawn_at = NULL, withdrawn_reason = NULL WHERE alert_key = ?",
             [alert.severity, alert.message, json.dumps(alert.evidence), evaluation_id, revision + 1, escalated,
              now, key])
         changed.append(alert)
     return changed
+
+
+@retry_on_conflict
+def withdraw_alerts(warehouse: Warehouse, athlete_id: str, *, periods: list[str], days: list[date],
+                    still_raised: set[str], reason: str) -> list[str]:
+    """Withdraw the athlete's current alerts for these periods (a run's id, an ISO week) or dated
+    on these days that the rules no longer raise; returns their keys. Kept, marked, not routed."""
+    rows = warehouse.con.execute(
+        "SELECT alert_key FROM alerts WHERE athlete_id = ? AND withdrawn_at IS NULL"
+        " AND (list_contains(?, period) OR list_contains(?, alert_date))",
+        [athlete_id, periods, days]).fetchall()
+    gone = [key for (key,) in rows if key not in still_raised]
+    if gone:
+        with warehouse.lock(athlete_lock(athlete_id)), warehouse.transaction():
+            warehouse.con.execute("UPDATE alerts SET withdrawn_at = ?, withdrawn_reason = ?"
+                                  " WHERE list_contains(?, alert_key)", [_now(), reason, gone])
+    return gone
 
 
 def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None:
@@ -288,7 +309,8 @@ def store_plan(warehouse: Warehouse, plan: WeekPlan, evaluation_id: str) -> None
 
 def read_alerts(warehouse: Warehouse, athlete_id: str | None = None) -> list[Alert]:
     # no None parameter: binding one makes the duckdb module import pandas (about a second)
-    where, params = ("WHERE athlete_id = ?", [athlete_id]) if athlete_id is not None else ("", [])
+    where, params = (("WHERE athlete_id = ? AND withdrawn_at IS NULL", [athlete_id]) if athlete_id is not None
+                     else ("WHERE withdrawn_at IS NULL", []))
     cursor = warehouse.con.execute(
         "SELECT athlete_id, rule, severity, alert_date AS date, period, message, evidence, source"
         f" FROM alerts {where} ORDER BY alert_date, athlete_id, rule, period", params)

@@ -28,8 +28,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from tendon_pipeline.domain.models import FileStatus
+from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
 from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
+from tendon_pipeline.warehouse.identity import (
+    StoredMatch,
+    athlete_activity_key,
+    identity_verdict,
+    session_fingerprint,
+)
 from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
 
 if TYPE_CHECKING:  # pandas, pyarrow and the decoder load only when a write needs them (fast reads)
@@ -50,6 +56,8 @@ class StoredActivity:
 
     status: FileStatus  # ingested, salvaged or duplicate
     activity_id: str
+    reason_code: str | None = None  # athlete_conflict | replaced (see warehouse/identity.py) | truncated
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +89,14 @@ _FILE_ROW_TYPES = {  # Arrow type names (pyarrow.type_for_alias)
     "ingest_id": "string", "first_seen_at": "timestamp[us]",
 }
 _ACTIVITY_ROW_TYPES = {
-    "activity_id": "string", "activity_key": "string", "athlete_id": "string",
+    "activity_id": "string", "activity_key": "string", "device_key": "string", "athlete_id": "string",
     "file_hash": "string", "manufacturer": "string", "product": "string",
     "serial_number": "int64", "time_created_utc": "timestamp[us]", "start_utc": "timestamp[us]",
     "local_offset_s": "int32", "body_mass_kg": "float64", "height_m": "float64",
     "salvaged": "bool", "salvage_reason": "string", "ingested_at": "timestamp[us]",
 }
 _SUPERSEDED_REASON = "a complete copy of this activity replaced the salvaged data"
+_REPLACED_REASON = "a re-export of this activity with different content replaced it"
 
 def _write_error(exc: BaseException) -> WarehouseError:
     if "conflict" in str(exc).lower():
@@ -218,6 +227,11 @@ def file_lock(file_hash: str) -> str:
     return f"file:{file_hash}"
 
 
+def recording_lock(device_key: str) -> str:
+    """One FIT recording (file_id) across athletes: a cross-athlete collision is seen by both writers."""
+    return f"recording:{device_key}"
+
+
 def retry_on_conflict(fn: Callable[..., T]) -> Callable[..., T]:
     """Run a write again when another writer won a race on the same rows.
 
@@ -252,12 +266,20 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def _superseded_row(row: FileRow, activity_id: str) -> FileRow:
-    """A salvaged file row of ``activity_id`` marked superseded, as ``_delete_activity`` does."""
-    if row.activity_id != activity_id or row.status != FileStatus.SALVAGED:
+def _superseded_row(row: FileRow, activity_id: str, replaced: bool = False) -> FileRow:
+    """A file row of ``activity_id`` marked superseded, as ``_delete_activity`` does: a salvaged
+    one (a complete copy came), or any stored one when a re-export ``replaced`` it."""
+    if row.activity_id != activity_id or row.status not in (STORED_STATUSES if replaced else {FileStatus.SALVAGED}):
         return row
     return FileRow(row.file_hash, row.path, row.size_bytes, FileStatus.DUPLICATE, row.athlete_id,
-                   "superseded", _SUPERSEDED_REASON, row.activity_id)
+                   "superseded", _REPLACED_REASON if replaced else _SUPERSEDED_REASON, row.activity_id)
+
+
+def _file_reason(decoded: DecodedActivity, code: str | None, reason: str | None) -> tuple[str | None, str | None]:
+    """The stored file's reason: a salvage (cut short) first, then what identity said."""
+    if decoded.salvaged:
+        return "truncated", "; ".join(r for r in (decoded.salvage_reason, reason) if r) or None
+    return code, reason
 
 
 class Warehouse:
@@ -350,12 +372,25 @@ class Warehouse:
             self.con.execute("ROLLBACK")
 
     # -- source files ---------------------------------------------------------
-    def file_status(self, file_hash: str) -> tuple[str, str | None] | None:
-        """(status, reason) of a file already seen, by content hash."""
+    def file_status(self, file_hash: str) -> tuple[str, str | None, str | None] | None:
+        """(status, reason, athlete) of a file already seen, by content hash."""
         row = self.con.execute(
-            "SELECT status, reason FROM source_files WHERE file_hash = ?", [file_hash]
+            "SELECT status, reason, athlete_id FROM source_files WHERE file_hash = ?", [file_hash]
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
+
+    @retry_on_conflict
+    def note_offered_for(self, file_hash: str, athlete_id: str, path: str, ingest_id: str | None) -> None:
+        """The exact bytes of a file stored for one athlete were offered for another: say so on the
+        file's row (reason_code ``athlete_conflict``, both athletes named), once per athlete."""
+        note = (f"the same bytes were also offered for '{athlete_id}' ({path}, ingest {ingest_id}): if the file is"
+                f" theirs, `tendon activity reassign ID --to {athlete_id}`")
+        with self.lock(file_lock(file_hash)), self.transaction():
+            self.con.execute(
+                "UPDATE source_files SET reason_code = coalesce(reason_code, 'athlete_conflict'),"
+                " reason = CASE WHEN reason IS NULL THEN ? ELSE reason || '; ' || ? END"
+                " WHERE file_hash = ? AND NOT contains(coalesce(reason, ''), ?)",
+                [note, note, file_hash, f"offered for '{athlete_id}'"])
 
     def record_file(
         self, *, file_hash: str, path: str, size_bytes: int, status: str, athlete_id: str | None,
@@ -438,61 +473,79 @@ class Warehouse:
         pointing at the stored activity, except that a complete copy replaces a
         salvaged (cut short) one, so the fuller data wins whatever the arrival order.
         """
-        with self.lock(athlete_lock(athlete_id), file_lock(decoded.content_hash)), self.transaction():
-            existing = self._existing_activity(decoded.activity_key)
-            if existing is not None:
-                existing_id, existing_salvaged = existing
-                if not (existing_salvaged and not decoded.salvaged):
-                    self.record_file(
-                        file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
-                        status=FileStatus.DUPLICATE, athlete_id=athlete_id, reason_code="duplicate_activity",
-                        reason=f"same activity as {existing_id} already stored", activity_id=existing_id,
-                        ingest_id=ingest_id,
-                    )
-                    return StoredActivity(FileStatus.DUPLICATE, existing_id)
-                self._delete_activity(existing_id)
-            activity_id = decoded.activity_key[:16]
+        keys = (athlete_lock(athlete_id), file_lock(decoded.content_hash), recording_lock(decoded.activity_key))
+        with self.lock(*keys), self.transaction():
+            verdict = identity_verdict(decoded, athlete_id,
+                                       self._stored_matches([decoded.activity_key]).get(decoded.activity_key, []))
+            if verdict.action == "duplicate":
+                self.record_file(
+                    file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
+                    status=FileStatus.DUPLICATE, athlete_id=athlete_id, reason_code="duplicate_activity",
+                    reason=f"same activity as {verdict.existing_id} already stored", activity_id=verdict.existing_id,
+                    ingest_id=ingest_id,
+                )
+                return StoredActivity(FileStatus.DUPLICATE, verdict.existing_id or "")
+            if verdict.action == "replace" and verdict.existing_id:
+                self._delete_activity(verdict.existing_id, replaced=verdict.reason_code == "replaced")
+            activity_key = athlete_activity_key(athlete_id, decoded.activity_key)
+            activity_id = activity_key[:16]
             self.ensure_athlete(
                 athlete_id, body_mass_kg=decoded.body_mass_kg, height_m=decoded.height_m,
                 source="fit_user_profile",
             )
-            self._insert_activity_row(decoded, activity_id, athlete_id)
+            self._insert_activity_row(decoded, activity_id, activity_key, athlete_id)
             for table, frame in (
                 ("sessions", decoded.sessions), ("laps", decoded.laps),
                 ("records", decoded.records), ("strength_sets", decoded.sets),
             ):
                 self._insert_frame(table, frame, activity_id)
             status = FileStatus.SALVAGED if decoded.salvaged else FileStatus.INGESTED
+            code, reason = _file_reason(decoded, verdict.reason_code, verdict.reason)
             self.record_file(
                 file_hash=decoded.content_hash, path=path, size_bytes=decoded.size_bytes,
-                status=status, athlete_id=athlete_id,
-                reason_code="truncated" if decoded.salvaged else None,
-                reason=decoded.salvage_reason, activity_id=activity_id, ingest_id=ingest_id,
+                status=status, athlete_id=athlete_id, reason_code=code,
+                reason=reason, activity_id=activity_id, ingest_id=ingest_id,
             )
-        return StoredActivity(status, activity_id)
+        return StoredActivity(status, activity_id, code, reason)
 
-    def _existing_activity(self, activity_key: str) -> tuple[str, bool] | None:
-        row = self.con.execute(
-            "SELECT activity_id, salvaged FROM activities WHERE activity_key = ?", [activity_key]
-        ).fetchone()
-        return (row[0], bool(row[1])) if row else None
+    def _stored_matches(self, device_keys: Iterable[str]) -> dict[str, list[StoredMatch]]:
+        """Stored activities by file_id identity (``device_key``), every athlete's, with their sessions."""
+        wanted = sorted(set(device_keys))
+        if not wanted:
+            return {}
+        rows = self.con.execute(
+            "SELECT device_key, activity_id, athlete_id, salvaged FROM activities"
+            " WHERE device_key IN (SELECT unnest(?::VARCHAR[])) ORDER BY ingested_at, activity_id", [wanted],
+        ).fetchall()
+        if not rows:
+            return {}
+        sessions = self.con.execute(
+            "SELECT activity_id, session_index, sport, distance_m, timer_s FROM sessions"
+            " WHERE activity_id IN (SELECT unnest(?::VARCHAR[]))", [[r[1] for r in rows]]).df()
+        found: dict[str, list[StoredMatch]] = {}
+        for device_key, activity_id, athlete, salvaged in rows:
+            fingerprint = session_fingerprint(sessions[sessions["activity_id"] == activity_id])
+            found.setdefault(device_key, []).append(StoredMatch(activity_id, athlete, bool(salvaged), fingerprint))
+        return found
 
-    def _delete_activity(self, activity_id: str) -> None:
-        """Remove a salvaged activity's rows (its source_files row stays as history)."""
+    def _delete_activity(self, activity_id: str, *, replaced: bool = False) -> None:
+        """Remove a stored activity's rows that a fuller copy (or, ``replaced``, a re-export) supersedes;
+        its source_files rows stay as history, marked superseded."""
         for table in ("records", "laps", "sessions", "strength_sets", "activities"):
             self.con.execute(f"DELETE FROM {table} WHERE activity_id = ?", [activity_id])
+        statuses = ["salvaged", "ingested"] if replaced else ["salvaged"]
         self.con.execute(
-            "UPDATE source_files SET status = 'duplicate', reason_code = 'superseded',"
-            " reason = ?"
-            " WHERE activity_id = ? AND status = 'salvaged'", [_SUPERSEDED_REASON, activity_id])
+            "UPDATE source_files SET status = 'duplicate', reason_code = 'superseded', reason = ?"
+            " WHERE activity_id = ? AND list_contains(?, status)",
+            [_REPLACED_REASON if replaced else _SUPERSEDED_REASON, activity_id, statuses])
 
-    def _insert_activity_row(self, d: DecodedActivity, activity_id: str, athlete_id: str) -> None:
+    def _insert_activity_row(self, d: DecodedActivity, activity_id: str, activity_key: str, athlete_id: str) -> None:
         self.con.execute(
-            "INSERT INTO activities (activity_id, activity_key, athlete_id, file_hash, manufacturer,"
+            "INSERT INTO activities (activity_id, activity_key, device_key, athlete_id, file_hash, manufacturer,"
             " product, serial_number, time_created_utc, start_utc, local_offset_s, body_mass_kg,"
             " height_m, salvaged, salvage_reason, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [activity_id, d.activity_key, athlete_id, d.content_hash, d.manufacturer, d.product,
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [activity_id, activity_key, d.activity_key, athlete_id, d.content_hash, d.manufacturer, d.product,
              d.serial_number, d.time_created_utc, d.start_utc, d.local_offset_s, d.body_mass_kg,
              d.height_m, d.salvaged, d.salvage_reason, _now()],
         )
@@ -510,27 +563,61 @@ class Warehouse:
         finally:
             self.con.unregister(view)
 
+    # -- fixing an activity stored under the wrong athlete ---------------------------
+    def activity_owner(self, activity_id: str) -> tuple[str, str | None, list] | None:
+        """(athlete, device_key, local dates of its legs) of a stored activity; None if there is none."""
+        row = self.con.execute("SELECT athlete_id, device_key, CAST(start_utc AS DATE) FROM activities"
+                               " WHERE activity_id = ?", [activity_id]).fetchone()
+        if row is None:
+            return None
+        days = [r[0] for r in self.con.execute(
+            "SELECT DISTINCT local_date FROM run_loads WHERE activity_id = ? ORDER BY 1", [activity_id]).fetchall()]
+        return row[0], row[1], days or ([row[2]] if row[2] else [])
+
+    @retry_on_conflict
+    def reassign_activity(self, activity_id: str, from_athlete: str, to_athlete: str, device_key: str | None) -> None:
+        """Move an activity (and its file rows) to another athlete in one transaction; the caller
+        re-evaluates both. Refused (ValueError) when that athlete already holds the same recording."""
+        keys = [athlete_lock(from_athlete), athlete_lock(to_athlete)] + ([recording_lock(device_key)] if device_key else [])
+        with self.lock(*keys), self.transaction():
+            twin = self.con.execute("SELECT activity_id FROM activities WHERE athlete_id = ? AND device_key = ?",
+                                    [to_athlete, device_key]).fetchone()
+            if twin is not None:
+                raise ValueError(f"'{to_athlete}' already has this recording as activity {twin[0]}")
+            self.ensure_athlete(to_athlete)
+            new_key = athlete_activity_key(to_athlete, device_key) if device_key else None
+            self.con.execute("UPDATE activities SET athlete_id = ?, activity_key = coalesce(?, activity_key)"
+                             " WHERE activity_id = ?", [to_athlete, new_key, activity_id])
+            self.con.execute("DELETE FROM run_loads WHERE activity_id = ?", [activity_id])
+            self.con.execute(
+                "UPDATE source_files SET athlete_id = ?, reason_code = 'reassigned', reason = ?"
+                " WHERE activity_id = ? AND athlete_id = ?",
+                [to_athlete, f"reassigned from '{from_athlete}' to '{to_athlete}' at {_now():%Y-%m-%d %H:%M} UTC"
+                             " (tendon activity reassign)", activity_id, from_athlete])
+
+    @retry_on_conflict
+    def delete_activity(self, activity_id: str, athlete_id: str) -> None:
+        """Remove an activity and its loads; its file rows stay, marked deleted (the same bytes
+        offered again are then already seen, not stored again)."""
+        with self.lock(athlete_lock(athlete_id)), self.transaction():
+            for table in ("records", "laps", "sessions", "strength_sets", "run_loads", "activities"):
+                self.con.execute(f"DELETE FROM {table} WHERE activity_id = ?", [activity_id])
+            self.con.execute(
+                "UPDATE source_files SET status = 'skipped', reason_code = 'deleted', reason = ?"
+                " WHERE activity_id = ?",
+                [f"activity deleted at {_now():%Y-%m-%d %H:%M} UTC (tendon activity delete)", activity_id])
+
     # -- batches (bulk ingest) -------------------------------------------------
-    def file_statuses(self, hashes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    def file_statuses(self, hashes: Iterable[str]) -> dict[str, tuple[str, str | None, str | None]]:
         """:meth:`file_status` for many hashes in one query: only the hashes already seen."""
         wanted = sorted(set(hashes))
         if not wanted:
             return {}
         rows = self.con.execute(
-            "SELECT file_hash, status, reason FROM source_files WHERE file_hash IN (SELECT unnest(?::VARCHAR[]))",
-            [wanted],
+            "SELECT file_hash, status, reason, athlete_id FROM source_files"
+            " WHERE file_hash IN (SELECT unnest(?::VARCHAR[]))", [wanted],
         ).fetchall()
-        return {row[0]: (row[1], row[2]) for row in rows}
-
-    def _existing_activities(self, keys: Iterable[str]) -> dict[str, tuple[str, bool]]:
-        wanted = sorted(set(keys))
-        if not wanted:
-            return {}
-        rows = self.con.execute(
-            "SELECT activity_key, activity_id, salvaged FROM activities"
-            " WHERE activity_key IN (SELECT unnest(?::VARCHAR[]))", [wanted],
-        ).fetchall()
-        return {row[0]: (row[1], bool(row[2])) for row in rows}
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     @retry_on_conflict
     def store_batch(
@@ -549,60 +636,60 @@ class Warehouse:
         """
         keys = {athlete_lock(a.athlete_id) for a in activities}
         keys |= {file_lock(a.decoded.content_hash) for a in activities} | {file_lock(r.file_hash) for r in files}
-        keys |= {file_lock(h) for h in forget}
+        keys |= {file_lock(h) for h in forget} | {recording_lock(a.decoded.activity_key) for a in activities}
         with self.lock(*keys):
             return self._store_batch(activities, files, forget, ingest_id)
 
     def _store_batch(self, activities: Sequence[PendingActivity], files: Sequence[FileRow],
                      forget: Sequence[str], ingest_id: str | None) -> list[StoredActivity]:
-        existing = self._existing_activities(a.decoded.activity_key for a in activities)
-        known: dict[str, tuple[str, bool, int | None]] = {k: (i, s, None) for k, (i, s) in existing.items()}
+        matches = self._stored_matches(a.decoded.activity_key for a in activities)  # grows with the batch
         rows: list[FileRow] = list(files)
-        stored: dict[str, int] = {}  # activity_key -> index into activities, to insert
-        superseded: list[str] = []  # activity ids stored before this batch, to delete
+        stored: dict[str, int] = {}  # activity_id -> index into activities, to insert
+        superseded: list[tuple[str, bool]] = []  # (activity id stored before this batch, replaced), to delete
         profiles: dict[str, list[float | None]] = {}  # athlete -> first [body mass, height] seen
         results: list[StoredActivity] = []
         for index, item in enumerate(activities):
             d = item.decoded
-            current = known.get(d.activity_key)
-            if current is not None:
-                current_id, current_salvaged, in_batch = current
-                if not (current_salvaged and not d.salvaged):
-                    rows.append(FileRow(d.content_hash, item.path, d.size_bytes, FileStatus.DUPLICATE, item.athlete_id,
-                                        "duplicate_activity", f"same activity as {current_id} already stored",
-                                        current_id))
-                    results.append(StoredActivity(FileStatus.DUPLICATE, current_id))
-                    continue
-                if in_batch is None:
-                    superseded.append(current_id)
-                else:
-                    del stored[d.activity_key]
-                rows = [_superseded_row(r, current_id) for r in rows]
-            activity_id = d.activity_key[:16]
+            found = matches.setdefault(d.activity_key, [])
+            verdict = identity_verdict(d, item.athlete_id, found)
+            if verdict.action == "duplicate":
+                rows.append(FileRow(d.content_hash, item.path, d.size_bytes, FileStatus.DUPLICATE, item.athlete_id,
+                                    "duplicate_activity", f"same activity as {verdict.existing_id} already stored",
+                                    verdict.existing_id))
+                results.append(StoredActivity(FileStatus.DUPLICATE, verdict.existing_id or ""))
+                continue
+            if verdict.action == "replace" and verdict.existing_id:
+                old, replaced = verdict.existing_id, verdict.reason_code == "replaced"
+                if stored.pop(old, None) is None:
+                    superseded.append((old, replaced))
+                rows = [_superseded_row(r, old, replaced) for r in rows]
+                found[:] = [m for m in found if m.activity_id != old]
+            activity_id = athlete_activity_key(item.athlete_id, d.activity_key)[:16]
+            found.append(StoredMatch(activity_id, item.athlete_id, d.salvaged, session_fingerprint(d.sessions)))
             profile = profiles.setdefault(item.athlete_id, [None, None])
             profile[0] = profile[0] if profile[0] is not None else d.body_mass_kg
             profile[1] = profile[1] if profile[1] is not None else d.height_m
-            stored[d.activity_key] = index
-            known[d.activity_key] = (activity_id, d.salvaged, index)
+            stored[activity_id] = index
             status = FileStatus.SALVAGED if d.salvaged else FileStatus.INGESTED
-            rows.append(FileRow(d.content_hash, item.path, d.size_bytes, status, item.athlete_id,
-                                "truncated" if d.salvaged else None, d.salvage_reason, activity_id))
-            results.append(StoredActivity(status, activity_id))
+            code, reason = _file_reason(d, verdict.reason_code, verdict.reason)
+            rows.append(FileRow(d.content_hash, item.path, d.size_bytes, status, item.athlete_id, code, reason,
+                                activity_id))
+            results.append(StoredActivity(status, activity_id, code, reason))
         to_insert = [activities[i] for i in sorted(stored.values())]
         with self.transaction():
             if forget:
                 self.con.execute("DELETE FROM source_files WHERE status = 'quarantined'"
                                  " AND file_hash IN (SELECT unnest(?::VARCHAR[]))", [sorted(set(forget))])
-            for activity_id in superseded:
-                self._delete_activity(activity_id)
+            for activity_id, replaced in superseded:
+                self._delete_activity(activity_id, replaced=replaced)
             for athlete_id, (body_mass_kg, height_m) in profiles.items():
                 self.ensure_athlete(athlete_id, body_mass_kg=body_mass_kg, height_m=height_m,
                                     source="fit_user_profile")
             self._insert_activity_rows(to_insert)
             for table, attr in (("sessions", "sessions"), ("laps", "laps"), ("records", "records"),
                                 ("strength_sets", "sets")):
-                self._insert_frames(table, [(a.decoded.activity_key[:16], getattr(a.decoded, attr))
-                                            for a in to_insert])
+                self._insert_frames(table, [(athlete_activity_key(a.athlete_id, a.decoded.activity_key)[:16],
+                                             getattr(a.decoded, attr)) for a in to_insert])
             self._insert_file_rows(rows, ingest_id)
         return results
 
@@ -621,8 +708,9 @@ class Warehouse:
         columns: dict[str, list[Any]] = {name: [] for name in _ACTIVITY_ROW_TYPES}
         for item in items:
             d = item.decoded
+            activity_key = athlete_activity_key(item.athlete_id, d.activity_key)
             for name, value in (
-                ("activity_id", d.activity_key[:16]), ("activity_key", d.activity_key),
+                ("activity_id", activity_key[:16]), ("activity_key", activity_key), ("device_key", d.activity_key),
                 ("athlete_id", item.athlete_id), ("file_hash", d.content_hash),
                 ("manufacturer", d.manufacturer), ("product", d.product), ("serial_number", d.serial_number),
                 ("time_created_utc", d.time_created_utc), ("start_utc", d.start_utc),

@@ -78,11 +78,12 @@ def holdings(warehouse: Warehouse) -> list[dict]:
                  " GROUP BY 1 ORDER BY 1")
 
 
-def source_files(warehouse: Warehouse, status: str | None = None) -> list[dict]:
+def source_files(warehouse: Warehouse, status: str | None = None, reason_code: str | None = None) -> list[dict]:
     """Files offered to ingest and what became of them, oldest first (``tendon files``)."""
     return _rows(warehouse,
                  "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
-                 " WHERE ? IS NULL OR status = ? ORDER BY first_seen_at, path", [status, status])
+                 " WHERE (? IS NULL OR status = ?) AND (? IS NULL OR reason_code = ?) ORDER BY first_seen_at, path",
+                 [status, status, reason_code, reason_code])
 
 
 def known_athletes(warehouse: Warehouse) -> set[str]:

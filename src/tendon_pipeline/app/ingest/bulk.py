@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tendon_pipeline.app.ingest import decision as decision_module
-from tendon_pipeline.app.ingest.decision import AlreadySeen, DecodeResult, Refused, Seen, Unattributed, decide
+from tendon_pipeline.app.ingest.decision import (AlreadySeen, DecodeResult, OfferedForAnother, Refused, Seen,
+                                                 Unattributed, decide)
 from tendon_pipeline.app.ingest.discover import SourceFile
 from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
@@ -237,6 +238,10 @@ class BulkRun:
             if seen is not None and seen[0] == "pending":
                 batch.seen_later.append((outcome, file_hash))
             batch.outcomes.append(outcome)
+            return
+        if isinstance(decision, OfferedForAnother):  # a committed row of another athlete: noted at once
+            self.wh.note_offered_for(file_hash, decision.athlete, path, self.ing.report.ingest_id)
+            batch.outcomes.append(decision.outcome(path, file_hash))
             return
         if isinstance(decision, Refused):
             batch.outcomes.append(self._remember(batch, path, data, file_hash, seen, decision))

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from tendon_pipeline.app.ingest.attribution import athlete_problem
 from tendon_pipeline.app.ingest.report import FileOutcome
-from tendon_pipeline.domain.models import FileStatus
+from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
 
-Seen = tuple[str, str | None]  # (status, reason) of the file's source_files row; "pending" on the bulk path
+Seen = tuple[str, str | None] | tuple[str, str | None, str | None]  # (status, reason[, athlete]); "pending" on the bulk path
 
 
 # -- the decoder's verdict (picklable: it comes back from decode worker processes) ----------------
@@ -64,6 +64,23 @@ class AlreadySeen:
 
 
 @dataclass(frozen=True)
+class OfferedForAnother:
+    """The same bytes are stored for another athlete: not stored again, the conflict recorded on the
+    file's row (both athletes named) and reported, never a silent duplicate."""
+
+    owner: str
+    athlete: str
+    status: str
+
+    def outcome(self, path: str, file_hash: str) -> FileOutcome:
+        return FileOutcome(path, "skipped", self.athlete, "athlete_conflict",
+                           f"these exact bytes are already stored for athlete '{self.owner}' ({self.status});"
+                           f" offered now for '{self.athlete}': if the file is theirs, run"
+                           f" `tendon activity reassign ID --to {self.athlete}` (ID from `tendon files`)",
+                           file_hash=file_hash)
+
+
+@dataclass(frozen=True)
 class Refused:
     """Not stored, and remembered in ``source_files`` (first sighting wins): skipped or quarantined."""
 
@@ -99,13 +116,16 @@ class Accept:
     forget_quarantined: bool
 
 
-FileDecision = AlreadySeen | Refused | Unattributed | Accept
+FileDecision = AlreadySeen | OfferedForAnother | Refused | Unattributed | Accept
 
 
 def decide(seen: Seen | None, decode: Callable[[], DecodeResult], athlete: str | None,
            athlete_for_serial: Callable[[int | None], str | None]) -> FileDecision:
     """What becomes of one file. ``decode`` is called only for a file not seen, or seen and quarantined."""
     if seen is not None and seen[0] != FileStatus.QUARANTINED:
+        owner = seen[2] if len(seen) > 2 else None
+        if athlete and owner and owner != athlete and seen[0] in (*STORED_STATUSES, FileStatus.DUPLICATE):
+            return OfferedForAnother(owner, athlete, seen[0])
         return AlreadySeen(f"file already seen ({seen[0]})")
     verdict = decode()
     if isinstance(verdict, NotActivityFile):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from tendon_pipeline.app.ingest.attribution import athlete_from_folder
-from tendon_pipeline.app.ingest.decision import Accept, Refused, Unattributed, decide, decode_job
+from tendon_pipeline.app.ingest.decision import Accept, OfferedForAnother, Refused, Unattributed, decide, decode_job
 from tendon_pipeline.app.ingest.discover import SourceFile, read_source
 from tendon_pipeline.app.ingest.report import FileOutcome, IngestReport, new_ingest_id
 from tendon_pipeline.config.settings import Settings
@@ -49,6 +49,8 @@ class Ingestor:
         path, file_hash = str(source.path), sha256(data)
         decision = decide(self.warehouse.file_status(file_hash), lambda: decode_job(data),
                           self.named_athlete(source), self.settings.athlete_for_serial)
+        if isinstance(decision, OfferedForAnother):
+            self.warehouse.note_offered_for(file_hash, decision.athlete, path, self.report.ingest_id)
         if isinstance(decision, Refused):
             self.warehouse.record_file(file_hash=file_hash, path=path, size_bytes=len(data), status=decision.status,
                                        athlete_id=decision.athlete, reason_code=decision.code,
@@ -80,8 +82,7 @@ class Ingestor:
 
 
 def stored_outcome(path: str, decoded: DecodedActivity, athlete: str, stored: StoredActivity) -> FileOutcome:
-    reason = decoded.salvage_reason if stored.status == FileStatus.SALVAGED else None
-    code = "truncated" if stored.status == FileStatus.SALVAGED else None
+    code, reason = stored.reason_code, stored.reason  # truncated, replaced or athlete_conflict (or none)
     if stored.status == FileStatus.DUPLICATE:
         code, reason = "duplicate_activity", f"same activity as {stored.activity_id} already stored"
     return FileOutcome(path, stored.status, athlete, code, reason, stored.activity_id, decoded.content_hash)

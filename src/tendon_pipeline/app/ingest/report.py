@@ -13,6 +13,7 @@ from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
 
 STATUSES: tuple[FileStatus, ...] = tuple(FileStatus)  # the order reports list them in
 _PROBLEMS = frozenset({FileStatus.SKIPPED, FileStatus.QUARANTINED, FileStatus.SALVAGED})
+NOTED_CODES = ("athlete_conflict", "replaced", "implausible")  # stored, but shown with the reason
 
 
 @dataclass
@@ -46,7 +47,7 @@ class IngestReport:
                        if o.status in STORED_STATUSES and o.athlete_id})
 
     def problems(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status in _PROBLEMS]
+        return [o for o in self.outcomes if o.status in _PROBLEMS or o.reason_code in NOTED_CODES]
 
     def to_dict(self) -> dict:
         return {"ingest_id": self.ingest_id, "counts": self.counts(),

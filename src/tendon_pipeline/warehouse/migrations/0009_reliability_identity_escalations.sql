@@ -22,3 +22,16 @@ CREATE TABLE alert_revisions (
 COMMENT ON TABLE alert_revisions IS 'Earlier versions of alerts that a re-evaluation changed (a late-synced run, a replaced or reassigned activity): the alerts row holds the current version.';
 COMMENT ON COLUMN alert_revisions.revision IS 'The version number this row was (alerts.revision is now higher).';
 COMMENT ON COLUMN alert_revisions.superseded_at IS 'UTC; when the next version replaced it.';
+
+-- An activity's identity is per athlete: activity_key = the athlete + FIT's file_id (device_key).
+ALTER TABLE activities ADD COLUMN device_key VARCHAR;
+UPDATE activities SET device_key = activity_key;
+COMMENT ON COLUMN activities.activity_key IS 'Identity of the activity for its athlete: a hash of athlete_id and device_key (rows stored before schema 9 keep their device key here). activity_id is its first 16 characters.';
+COMMENT ON COLUMN activities.device_key IS 'FIT file_id identity (manufacturer, product, serial, time created) without the athlete: the same recording stored for two athletes is an athlete_conflict (source_files.reason_code).';
+COMMENT ON COLUMN source_files.reason_code IS 'not_fit | empty | bad_header | crc_mismatch | undefined_message | truncated | corrupt | unreadable | not_activity | duplicate_activity | superseded | replaced (a re-export with different content replaced the stored activity) | athlete_conflict (the same recording or bytes also offered for another athlete: both named in reason) | implausible (see reason)';
+
+-- An alert whose data went away (its activity reassigned to another athlete or deleted) is withdrawn, not deleted.
+ALTER TABLE alerts ADD COLUMN withdrawn_at TIMESTAMP;
+ALTER TABLE alerts ADD COLUMN withdrawn_reason VARCHAR;
+COMMENT ON COLUMN alerts.withdrawn_at IS 'UTC; set when the data behind the alert was reassigned or deleted (tendon activity) and the rules no longer raise it: not shown, not routed. NULL: current.';
+COMMENT ON COLUMN alerts.withdrawn_reason IS 'Why it was withdrawn.';
