@@ -25,6 +25,7 @@ from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
 from tendon_pipeline.domain.ids import ATHLETE_ID_PATTERN
+from tendon_pipeline.domain.plausibility import PlausibilitySettings
 from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
@@ -116,6 +117,8 @@ class Settings(BaseSettings):
                                 description="decode processes for large batches (16+ new files); 0 = one per core,"
                                             " 1 = decode in the ingesting process")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="GPS positions at ingest")
+    plausibility: PlausibilitySettings = Field(default_factory=PlausibilitySettings,
+                                               description="what an activity may claim before it is quarantined")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings,
                                    description="the HTTP upload endpoint (tendon serve-api)")

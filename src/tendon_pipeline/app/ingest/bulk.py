@@ -232,7 +232,7 @@ class BulkRun:
         assert file_hash is not None  # set by _prepare for every file read
         seen = self._seen(file_hash)
         decision = decide(seen, lambda: self._result(item), self.ing.named_athlete(item.source),
-                          self.ing.settings.athlete_for_serial)
+                          self.ing.settings.athlete_for_serial, self.ing.implausible)
         if isinstance(decision, AlreadySeen):
             outcome = decision.outcome(path, file_hash)
             if seen is not None and seen[0] == "pending":

@@ -120,8 +120,10 @@ FileDecision = AlreadySeen | OfferedForAnother | Refused | Unattributed | Accept
 
 
 def decide(seen: Seen | None, decode: Callable[[], DecodeResult], athlete: str | None,
-           athlete_for_serial: Callable[[int | None], str | None]) -> FileDecision:
-    """What becomes of one file. ``decode`` is called only for a file not seen, or seen and quarantined."""
+           athlete_for_serial: Callable[[int | None], str | None],
+           implausible: Callable[[DecodedActivity], str | None] = lambda decoded: None) -> FileDecision:
+    """What becomes of one file. ``decode`` is called only for a file not seen, or seen and quarantined;
+    ``implausible`` says why a decoded activity is not believed (quarantined, code ``implausible``)."""
     if seen is not None and seen[0] != FileStatus.QUARANTINED:
         owner = seen[2] if len(seen) > 2 else None
         if athlete and owner and owner != athlete and seen[0] in (*STORED_STATUSES, FileStatus.DUPLICATE):
@@ -135,6 +137,11 @@ def decide(seen: Seen | None, decode: Callable[[], DecodeResult], athlete: str |
             return AlreadySeen(f"file already seen (quarantined: {seen[1]})")
         return Refused(FileStatus.QUARANTINED, verdict.code, verdict.message, athlete)
     decoded = verdict.activity
+    problem = implausible(decoded)
+    if problem:
+        if seen is not None:  # still implausible: nothing new to record
+            return AlreadySeen(f"file already seen (quarantined: {seen[1]})")
+        return Refused(FileStatus.QUARANTINED, "implausible", problem, athlete)
     athlete = athlete or athlete_for_serial(decoded.serial_number)
     problem = athlete_problem(athlete, decoded)
     if problem or athlete is None:

@@ -12,6 +12,7 @@ import hashlib
 from tendon_pipeline.app.ingest.attribution import athlete_from_folder
 from tendon_pipeline.app.ingest.decision import Accept, OfferedForAnother, Refused, Unattributed, decide, decode_job
 from tendon_pipeline.app.ingest.discover import SourceFile, read_source
+from tendon_pipeline.app.ingest.plausibility import implausibility
 from tendon_pipeline.app.ingest.report import FileOutcome, IngestReport, new_ingest_id
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import FileStatus
@@ -48,7 +49,7 @@ class Ingestor:
             return data
         path, file_hash = str(source.path), sha256(data)
         decision = decide(self.warehouse.file_status(file_hash), lambda: decode_job(data),
-                          self.named_athlete(source), self.settings.athlete_for_serial)
+                          self.named_athlete(source), self.settings.athlete_for_serial, self.implausible)
         if isinstance(decision, OfferedForAnother):
             self.warehouse.note_offered_for(file_hash, decision.athlete, path, self.report.ingest_id)
         if isinstance(decision, Refused):
@@ -63,6 +64,10 @@ class Ingestor:
         stored = self.warehouse.store_activity(decision.decoded, athlete_id=decision.athlete, path=path,
                                                ingest_id=self.report.ingest_id)
         return stored_outcome(path, decision.decoded, decision.athlete, stored)
+
+    def implausible(self, decoded: DecodedActivity) -> str | None:
+        """Why the decoded activity is not believed (settings ``[plausibility]``), or None."""
+        return implausibility(decoded, self.settings.plausibility)
 
     def prepare(self, decoded: DecodedActivity, athlete: str) -> None:
         """Before an activity is stored: the athlete's row (from the config, once per run) and
