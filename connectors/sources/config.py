@@ -74,6 +74,17 @@ class UploadSettings(BaseModel):
 
     tokens: list[UploadToken] = Field(default_factory=list, description="bearer tokens, per athlete or per device")
     max_mb: float = Field(default=16.0, gt=0, le=1024, description="uploads larger than this are refused (413)")
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, le=600,
+        description="a connection must send a request's headers within this long (else closed, 408)")
+    body_timeout_s: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="an upload's body must arrive within this long (else refused, 408, nothing kept)")
+    keep_uploads: bool = Field(
+        default=False,
+        description="keep uploaded files in the inbox after they are stored (default: removed once the"
+                    " warehouse has them, i.e. ingested, salvaged or a duplicate; quarantined and skipped"
+                    " uploads stay for inspection)")
 
     def find(self, presented: str) -> UploadToken | None:
         """The token entry matching ``presented``; every entry is compared (no early exit)."""

@@ -20,10 +20,19 @@ while streaming for chunked bodies), not a FIT file 422. Tokens are compared in 
 time (``hmac.compare_digest`` of SHA-256 digests, every configured token each time).
 The body is streamed to a hidden temporary file in the athlete's folder, fsynced and
 renamed into place, so the watcher never sees a partial upload.
+
+Slow clients cannot hold a connection: the request's headers must arrive within
+``upload.header_timeout_s`` (else the connection gets 408 and is closed, also between
+keep-alive requests) and the body within ``upload.body_timeout_s`` (else 408, the partial
+file is removed and the connection closed). An upload is removed from the inbox once the
+warehouse holds it (ingested, salvaged or a duplicate; ``upload.keep_uploads`` keeps them);
+quarantined or skipped uploads stay for inspection. A port in use or a host that cannot be
+bound is a :class:`ConfigError` (exit 2), not a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -39,6 +48,7 @@ from fastapi.responses import JSONResponse
 
 from tendon_pipeline.connectors.sources.base import Arrival, Emit, fit_header, new_arrival_id
 from tendon_pipeline.connectors.sources.config import ATHLETE_PATTERN, UploadSettings, UploadToken
+from tendon_pipeline.errors import ConfigError
 
 _log = logging.getLogger(__name__)
 ATHLETE_ID = re.compile(ATHLETE_PATTERN)
@@ -104,16 +114,22 @@ def create_app(upload: UploadSettings, inbox: Path, submit: Callable[[Arrival], 
         head = b""
         try:
             with tmp.open("wb") as handle:
-                async for chunk in request.stream():
-                    if not chunk:
-                        continue
-                    size += len(chunk)
-                    if size > limit:
-                        return problem(413, f"file larger than the {upload.max_mb:g} MB limit")
-                    if len(head) < 14:
-                        head += chunk[: 14 - len(head)]
-                    digest.update(chunk)
-                    handle.write(chunk)
+                try:
+                    async with asyncio.timeout(upload.body_timeout_s):
+                        async for chunk in request.stream():
+                            if not chunk:
+                                continue
+                            size += len(chunk)
+                            if size > limit:
+                                return problem(413, f"file larger than the {upload.max_mb:g} MB limit")
+                            if len(head) < 14:
+                                head += chunk[: 14 - len(head)]
+                            digest.update(chunk)
+                            handle.write(chunk)
+                except TimeoutError:
+                    return problem(408, f"the upload did not arrive within {upload.body_timeout_s:g} s"
+                                        " (upload.body_timeout_s); nothing was kept, send it again",
+                                   Connection="close")
                 if fit_header(head) is None:
                     return problem(422, "not a FIT file (no FIT header)")
                 handle.flush()
@@ -148,14 +164,81 @@ def create_app(upload: UploadSettings, inbox: Path, submit: Callable[[Arrival], 
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0: any free port; read it from ``getsockname()``)."""
+    """A listening socket (port 0: any free port; read it from ``getsockname()``); a port in use,
+    an address not on this machine or a host that does not resolve is a ConfigError."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except socket.gaierror as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: the host does not resolve ({exc.strerror})",
+                          hint="give --host an address of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          hint="choose another --port (or stop what uses it), or a --host address of this machine"
+                          ) from None
+    except OverflowError:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: the port must be 0-65535") from None
     sock.set_inheritable(True)
     return sock
+
+
+_TIMEOUT_BODY = b'{"error": "the request headers did not arrive in time (upload.header_timeout_s)"}'
+_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     b"Content-Length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n\r\n" + _TIMEOUT_BODY)
+
+
+def header_timeout_protocol(header_timeout_s: float) -> type:
+    """uvicorn's h11 protocol with a deadline for each request's headers: from the connection (or
+    the first byte after a keep-alive response) to the complete request line and headers."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        _timer: asyncio.TimerHandle | None = None
+        _waiting = True  # for a request's headers
+
+        def connection_made(self, transport) -> None:  # noqa: ANN001
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._waiting and self._timer is None:
+                self._arm()
+            cycle = self.cycle
+            super().data_received(data)
+            if self.cycle is not cycle and self.cycle is not None:  # a request's headers are in
+                self._waiting = False
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            self._waiting = True  # the next request's clock starts at its first byte
+            super().on_response_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._timer = self.loop.call_later(header_timeout_s, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _too_slow(self) -> None:
+            self._timer = None
+            if self._waiting and not self.transport.is_closing():
+                self.transport.write(_TIMEOUT_RESPONSE)
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
 
 
 class HttpUploadSource:
@@ -185,7 +268,8 @@ class HttpUploadSource:
         if self.extend is not None:
             self.extend(app)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                               server_header=False, timeout_graceful_shutdown=5))
+                                               server_header=False, timeout_graceful_shutdown=5,
+                                               http=header_timeout_protocol(self.upload.header_timeout_s)))
 
         def watch_stop() -> None:
             while not stop.wait(0.2):

@@ -66,3 +66,13 @@ def _events_listeners_clean():
 @pytest.fixture
 def no_prefect_events(monkeypatch):
     monkeypatch.setenv("TENDON_EVENTS", "off")
+
+
+@pytest.fixture
+def cli_main(tmp_path, monkeypatch):
+    """``tendon`` in this process (returns the exit code), with no user config or data."""
+    from tendon_pipeline.cli.main import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    return main

@@ -40,6 +40,7 @@ from tendon_pipeline.app.batch import BatchResult
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.connectors.sources.base import Arrival, Source
 from tendon_pipeline.connectors.sources.folder import FolderSource
+from tendon_pipeline.connectors.sources.upload_files import release_uploads
 from tendon_pipeline.orchestration import events
 from tendon_pipeline.orchestration.embedded import quiet_prefect_env
 from tendon_pipeline.runtime.batch import run_batch
@@ -282,6 +283,7 @@ class Watcher:
                 continue
             record.results.append(result)
             report = _ingest_report(result)
+            release_uploads(getattr(report, "outcomes", []), self.settings.upload, self.settings.inbox)
             events.emit_data_changed(report)
             events.emit_alerts_raised(_new_alerts(result))
         record.finished = time.time()

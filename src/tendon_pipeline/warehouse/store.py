@@ -758,6 +758,29 @@ class Warehouse:
                            f"INSERT INTO source_files ({cols}) SELECT {cols} FROM {{view}} v WHERE NOT EXISTS"
                            " (SELECT 1 FROM source_files s WHERE s.file_hash = v.file_hash)")
 
+    @retry_on_conflict
+    def record_offers(self, rows: Sequence[FileRow], ingest_id: str | None) -> None:
+        """Paths whose bytes were already seen (``file_offers``), each path once: one statement."""
+        if not rows:
+            return
+        data = pa.table({
+            "path": pa.array([r.path for r in rows], type=pa.string()),
+            "file_hash": pa.array([r.file_hash for r in rows], type=pa.string()),
+            "athlete_id": pa.array([r.athlete_id for r in rows], type=pa.string()),
+            "status": pa.array([r.status for r in rows], type=pa.string()),
+            "reason_code": pa.array([r.reason_code for r in rows], type=pa.string()),
+            "reason": pa.array([r.reason for r in rows], type=pa.string()),
+            "ingest_id": pa.array([ingest_id] * len(rows), type=pa.string()),
+            "offered_at": pa.array([_now()] * len(rows), type=pa.timestamp("us")),
+        })
+        with self.transaction():
+            self._insert_arrow(
+                "file_offers", data,
+                "INSERT INTO file_offers (path, file_hash, athlete_id, status, reason_code, reason, ingest_id,"
+                " offered_at) SELECT v.* FROM (SELECT DISTINCT ON (path) * FROM {view}) v"
+                " WHERE NOT EXISTS (SELECT 1 FROM source_files s WHERE s.path = v.path)"
+                " AND NOT EXISTS (SELECT 1 FROM file_offers f WHERE f.path = v.path)")
+
     # -- ingest runs ----------------------------------------------------------
     @retry_on_conflict
     def start_ingest_run(self, ingest_id: str, files_seen: int) -> None:

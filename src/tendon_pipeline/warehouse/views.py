@@ -79,9 +79,12 @@ def holdings(warehouse: Warehouse) -> list[dict]:
 
 
 def source_files(warehouse: Warehouse, status: str | None = None, reason_code: str | None = None) -> list[dict]:
-    """Files offered to ingest and what became of them, oldest first (``tendon files``)."""
+    """Files offered to ingest and what became of them, oldest first (``tendon files``): a row per
+    content (source_files) and per path whose bytes were already seen (file_offers)."""
     return _rows(warehouse,
-                 "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM source_files"
+                 "SELECT path, athlete_id, status, reason_code, reason, activity_id FROM ("
+                 " SELECT path, athlete_id, status, reason_code, reason, activity_id, first_seen_at FROM source_files"
+                 " UNION ALL SELECT path, athlete_id, status, reason_code, reason, NULL, offered_at FROM file_offers)"
                  " WHERE (? IS NULL OR status = ?) AND (? IS NULL OR reason_code = ?) ORDER BY first_seen_at, path",
                  [status, status, reason_code, reason_code])
 

@@ -12,7 +12,10 @@ from tendon_pipeline.app.ingest.discover import SourceFile, discover
 from tendon_pipeline.app.ingest.ingestor import Ingestor
 from tendon_pipeline.app.ingest.report import IngestReport, ProgressCallback, progress_callback
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.warehouse.store import Warehouse
+from tendon_pipeline.warehouse.store import FileRow, Warehouse
+
+# Outcomes whose path gets no source_files row of its own (its bytes were seen): kept in file_offers.
+OFFER_CODES = ("already_seen", "athlete_conflict")
 
 
 def run_ingest(ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None = None,
@@ -30,6 +33,9 @@ def run_ingest(ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressC
             report.outcomes.append(outcome)
             if on_file:
                 on_file(outcome, number, len(sources))
+    ingestor.warehouse.record_offers([FileRow(o.file_hash, o.path, 0, o.status, o.athlete_id, o.reason_code, o.reason)
+                                      for o in report.outcomes if o.file_hash and o.reason_code in OFFER_CODES],
+                                     report.ingest_id)
     ingestor.warehouse.finish_ingest_run(report.ingest_id, json.dumps(report.counts()))
     return report
 

@@ -35,3 +35,18 @@ ALTER TABLE alerts ADD COLUMN withdrawn_at TIMESTAMP;
 ALTER TABLE alerts ADD COLUMN withdrawn_reason VARCHAR;
 COMMENT ON COLUMN alerts.withdrawn_at IS 'UTC; set when the data behind the alert was reassigned or deleted (tendon activity) and the rules no longer raise it: not shown, not routed. NULL: current.';
 COMMENT ON COLUMN alerts.withdrawn_reason IS 'Why it was withdrawn.';
+
+-- Every path offered has a row somewhere: source_files holds one per content (file_hash), this
+-- table the paths whose bytes were already seen (byte-identical uploads, a re-sent file).
+CREATE TABLE file_offers (
+    path            VARCHAR NOT NULL,
+    file_hash       VARCHAR NOT NULL,
+    athlete_id      VARCHAR,
+    status          VARCHAR NOT NULL,
+    reason_code     VARCHAR,
+    reason          VARCHAR,
+    ingest_id       VARCHAR,
+    offered_at      TIMESTAMP NOT NULL
+);
+COMMENT ON TABLE file_offers IS 'Files offered whose bytes were already seen (by source_files.file_hash), one row per path the first time it is offered: an upload''s ingest id (its file name) always has a row in tendon files.';
+COMMENT ON COLUMN file_offers.status IS 'duplicate (the same bytes are stored) | skipped (athlete_conflict: the same bytes are stored for another athlete)';
