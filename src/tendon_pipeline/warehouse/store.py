@@ -514,8 +514,9 @@ class Warehouse:
         if not wanted:
             return {}
         rows = self.con.execute(
-            "SELECT device_key, activity_id, athlete_id, salvaged FROM activities"
-            " WHERE device_key IN (SELECT unnest(?::VARCHAR[])) ORDER BY ingested_at, activity_id", [wanted],
+            "SELECT coalesce(device_key, activity_key) AS device, activity_id, athlete_id, salvaged FROM activities"
+            " WHERE coalesce(device_key, activity_key) IN (SELECT unnest(?::VARCHAR[]))"
+            " ORDER BY ingested_at, activity_id", [wanted],
         ).fetchall()
         if not rows:
             return {}
@@ -566,7 +567,7 @@ class Warehouse:
     # -- fixing an activity stored under the wrong athlete ---------------------------
     def activity_owner(self, activity_id: str) -> tuple[str, str | None, list] | None:
         """(athlete, device_key, local dates of its legs) of a stored activity; None if there is none."""
-        row = self.con.execute("SELECT athlete_id, device_key, CAST(start_utc AS DATE) FROM activities"
+        row = self.con.execute("SELECT athlete_id, coalesce(device_key, activity_key), CAST(start_utc AS DATE) FROM activities"
                                " WHERE activity_id = ?", [activity_id]).fetchone()
         if row is None:
             return None
@@ -580,14 +581,16 @@ class Warehouse:
         re-evaluates both. Refused (ValueError) when that athlete already holds the same recording."""
         keys = [athlete_lock(from_athlete), athlete_lock(to_athlete)] + ([recording_lock(device_key)] if device_key else [])
         with self.lock(*keys), self.transaction():
-            twin = self.con.execute("SELECT activity_id FROM activities WHERE athlete_id = ? AND device_key = ?",
+            twin = self.con.execute("SELECT activity_id FROM activities WHERE athlete_id = ?"
+                                    " AND coalesce(device_key, activity_key) = ?",
                                     [to_athlete, device_key]).fetchone()
             if twin is not None:
                 raise ValueError(f"'{to_athlete}' already has this recording as activity {twin[0]}")
             self.ensure_athlete(to_athlete)
             new_key = athlete_activity_key(to_athlete, device_key) if device_key else None
-            self.con.execute("UPDATE activities SET athlete_id = ?, activity_key = coalesce(?, activity_key)"
-                             " WHERE activity_id = ?", [to_athlete, new_key, activity_id])
+            self.con.execute("UPDATE activities SET athlete_id = ?, device_key = coalesce(device_key, activity_key),"
+                             " activity_key = coalesce(?, activity_key) WHERE activity_id = ?",
+                             [to_athlete, new_key, activity_id])
             self.con.execute("DELETE FROM run_loads WHERE activity_id = ?", [activity_id])
             self.con.execute(
                 "UPDATE source_files SET athlete_id = ?, reason_code = 'reassigned', reason = ?"

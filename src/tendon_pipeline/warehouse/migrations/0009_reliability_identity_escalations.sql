@@ -1,10 +1,11 @@
 -- Schema version 9 (issue 14, part b): alerts that change are updated with their history kept,
 -- and escalations are routed again.
 
-ALTER TABLE alerts ADD COLUMN revision INTEGER;
-ALTER TABLE alerts ADD COLUMN escalation INTEGER;
+-- (no UPDATE here: DuckDB cannot alter and update a table with rows in one transaction; readers
+-- take a NULL revision as 1 and a NULL escalation as 0)
+ALTER TABLE alerts ADD COLUMN revision INTEGER DEFAULT 1;
+ALTER TABLE alerts ADD COLUMN escalation INTEGER DEFAULT 0;
 ALTER TABLE alerts ADD COLUMN updated_at TIMESTAMP;
-UPDATE alerts SET revision = 1, escalation = 0;
 COMMENT ON COLUMN alerts.revision IS '1 when raised; +1 each time a re-evaluation changed its severity, message or numbers (the older version goes to alert_revisions). NULL is read as 1.';
 COMMENT ON COLUMN alerts.escalation IS 'How many times its severity rose above every earlier version: each escalation is routed again as an update (deliveries.item_key alert_key~eN). NULL is read as 0.';
 COMMENT ON COLUMN alerts.updated_at IS 'UTC; when a re-evaluation last changed it (NULL: never).';
@@ -24,10 +25,11 @@ COMMENT ON COLUMN alert_revisions.revision IS 'The version number this row was (
 COMMENT ON COLUMN alert_revisions.superseded_at IS 'UTC; when the next version replaced it.';
 
 -- An activity's identity is per athlete: activity_key = the athlete + FIT's file_id (device_key).
+-- Rows stored before schema 9 have device_key NULL: their activity_key is the device key (read as
+-- coalesce(device_key, activity_key)).
 ALTER TABLE activities ADD COLUMN device_key VARCHAR;
-UPDATE activities SET device_key = activity_key;
 COMMENT ON COLUMN activities.activity_key IS 'Identity of the activity for its athlete: a hash of athlete_id and device_key (rows stored before schema 9 keep their device key here). activity_id is its first 16 characters.';
-COMMENT ON COLUMN activities.device_key IS 'FIT file_id identity (manufacturer, product, serial, time created) without the athlete: the same recording stored for two athletes is an athlete_conflict (source_files.reason_code).';
+COMMENT ON COLUMN activities.device_key IS 'FIT file_id identity (manufacturer, product, serial, time created) without the athlete (NULL before schema 9: activity_key is it): the same recording stored for two athletes is an athlete_conflict (source_files.reason_code).';
 COMMENT ON COLUMN source_files.reason_code IS 'not_fit | empty | bad_header | crc_mismatch | undefined_message | truncated | corrupt | unreadable | not_activity | duplicate_activity | superseded | replaced (a re-export with different content replaced the stored activity) | athlete_conflict (the same recording or bytes also offered for another athlete: both named in reason) | implausible (see reason)';
 
 -- An alert whose data went away (its activity reassigned to another athlete or deleted) is withdrawn, not deleted.
