@@ -156,3 +156,33 @@ def test_stored_uploads_leave_the_inbox_and_every_upload_has_a_files_row(setting
     assert rows[ids[1]]["status"] == "duplicate" and rows[ids[1]]["reason_code"] == "already_seen"
     assert rows[ids[0]]["status"] == rows[ids[2]]["status"] == "ingested"
     assert rows[ids[3]]["status"] == "quarantined"
+
+
+def test_a_forged_upload_over_http_cannot_block_the_owners_run(settings, fit_of, no_prefect_events):
+    """Mallory's token uploads a file carrying Ana's watch serial and start second; Ana's real run
+    synced afterwards is still stored as hers, and the conflict names both (issue 14 item 2)."""
+    from tendon_pipeline.runtime.watch import Watcher
+
+    mallory = "mallory-token-0123456789"
+    upload = UploadSettings(tokens=[UploadToken(athlete="ana", token=TOKEN), UploadToken(athlete="mallory", token=mallory)])
+    settings = settings.model_copy(update={"upload": upload})
+    http = HttpUploadSource(upload, settings.inbox, port=0)
+    watcher = Watcher(settings, sources=[http], batch_window_s=0.2, processor=_ingest_only, warm_up=False)
+    with watcher:
+        assert watcher.wait_ready(30)
+        with httpx.Client(base_url=http.url, timeout=10) as client:
+            forged = client.post("/v1/files", content=fit_of(1, distance_m=100.0),
+                                 headers={**AUTH, "Authorization": f"Bearer {mallory}"})
+            assert forged.status_code == 201
+            assert watcher.wait_idle(120)
+            real = client.post("/v1/files", content=fit_of(1, distance_m=9000.0, duration_s=2700), headers=AUTH)
+            assert real.status_code == 201
+        assert watcher.wait_idle(120)
+    with open_warehouse(settings.db, read_only=True) as wh:
+        stored = wh.con.execute("SELECT a.athlete_id, s.distance_m FROM activities a JOIN sessions s"
+                                " USING (activity_id) ORDER BY 1").fetchall()
+        [(status, code, reason)] = wh.con.execute(
+            "SELECT status, reason_code, reason FROM source_files WHERE path LIKE ?",
+            [f"%{real.json()['ingest_id']}.fit"]).fetchall()
+    assert stored == [("ana", 9000.0), ("mallory", 100.0)]
+    assert (status, code) == ("ingested", "athlete_conflict") and "'mallory'" in reason and "'ana'" in reason
