@@ -202,7 +202,7 @@ def header_timeout_protocol(header_timeout_s: float) -> type:
         _timer: asyncio.TimerHandle | None = None
         _waiting = True  # for a request's headers
 
-        def connection_made(self, transport) -> None:  # noqa: ANN001
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self._arm()
 

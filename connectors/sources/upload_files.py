@@ -21,7 +21,7 @@ def is_upload(path: Path, inbox: Path) -> bool:
     return bool(UPLOAD_NAME.match(path.name)) and path.parent.parent.resolve() == inbox.resolve()
 
 
-def release_uploads(outcomes, upload: UploadSettings, inbox: Path) -> list[Path]:  # noqa: ANN001 - FileOutcome
+def release_uploads(outcomes, upload: UploadSettings, inbox: Path) -> list[Path]:
     """Remove the uploads the warehouse now holds from the inbox (``keep_uploads`` keeps them);
     quarantined and skipped ones stay for inspection. Returns what was removed."""
     if upload.keep_uploads:

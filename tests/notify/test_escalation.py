@@ -5,7 +5,7 @@ Real FIT files, a real DuckDB file, the rules, and a real webhook receiver on lo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from notify_helpers import NOW, make_settings
 
@@ -23,7 +23,7 @@ RULE = "weekly_volume_increase"
 
 def _run(path, day: date, km: float, hour: int = 7) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
     write_activity(path, ActivitySpec(start_utc=start, distance_m=km * 1000, duration_s=int(km * 340)))
 
 

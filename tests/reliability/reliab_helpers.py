@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 
-START = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)  # a Monday
+START = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)  # a Monday
 
 
 def run_file(path: Path, day: int = 0, **overrides) -> Path:

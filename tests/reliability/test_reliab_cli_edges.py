@@ -96,7 +96,8 @@ def test_a_log_dated_in_the_future_is_refused(cli, db):
 
 
 @pytest.mark.parametrize("command", [["status", "--athlete", "ana"], ["evaluate"], ["notify"],
-                                     ["export", "--out", "EXPORT"], ["log", "pain", "--athlete", "ana", "--during", "1"],
+                                     ["export", "--out", "EXPORT"],
+                                     ["log", "pain", "--athlete", "ana", "--during", "1"],
                                      ["maintain"], ["plan", "--athlete", "ana"]])
 def test_a_mistyped_warehouse_is_refused_and_never_created(cli, db, env, command):
     typo = env / "w.duckbd"

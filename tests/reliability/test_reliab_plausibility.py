@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from reliab_helpers import START, run_file
@@ -30,8 +30,8 @@ def _history(inbox) -> None:
 
 
 def _bad_files(inbox) -> None:
-    _unchecked(inbox / "ana" / "clock-unset.fit", start_utc=datetime(1995, 3, 2, 6, 30, tzinfo=timezone.utc))
-    _unchecked(inbox / "ana" / "future.fit", start_utc=datetime(2099, 6, 1, 7, 0, tzinfo=timezone.utc))
+    _unchecked(inbox / "ana" / "clock-unset.fit", start_utc=datetime(1995, 3, 2, 6, 30, tzinfo=UTC))
+    _unchecked(inbox / "ana" / "future.fit", start_utc=datetime(2099, 6, 1, 7, 0, tzinfo=UTC))
     _unchecked(inbox / "ana" / "far.fit", start_utc=START + timedelta(days=17), distance_m=600_000.0,
                duration_s=20_000)
 

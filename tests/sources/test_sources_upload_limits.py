@@ -34,7 +34,7 @@ class Serving:
         self.source = HttpUploadSource(upload, inbox, port=0)
         self.thread = threading.Thread(target=self.source.run, args=(self.arrivals.append, self.stop), daemon=True)
 
-    def __enter__(self) -> "Serving":
+    def __enter__(self) -> Serving:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.source.started.is_set():
@@ -164,7 +164,8 @@ def test_a_forged_upload_over_http_cannot_block_the_owners_run(settings, fit_of,
     from tendon_pipeline.runtime.watch import Watcher
 
     mallory = "mallory-token-0123456789"
-    upload = UploadSettings(tokens=[UploadToken(athlete="ana", token=TOKEN), UploadToken(athlete="mallory", token=mallory)])
+    upload = UploadSettings(tokens=[UploadToken(athlete="ana", token=TOKEN),
+                                    UploadToken(athlete="mallory", token=mallory)])
     settings = settings.model_copy(update={"upload": upload})
     http = HttpUploadSource(upload, settings.inbox, port=0)
     watcher = Watcher(settings, sources=[http], batch_window_s=0.2, processor=_ingest_only, warm_up=False)

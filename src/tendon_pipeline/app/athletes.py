@@ -25,7 +25,8 @@ def check_athlete_id(athlete_id: str | None) -> str:
     """The id itself, or a UsageError saying what a valid id looks like."""
     problem = athlete_id_problem(athlete_id)
     if problem:
-        raise UsageError(problem, hint="athlete ids are the ones in the config's [[athletes]] or the inbox folder names")
+        raise UsageError(problem,
+                         hint="athlete ids are the ones in the config's [[athletes]] or the inbox folder names")
     return athlete_id  # type: ignore[return-value]
 
 

@@ -152,7 +152,8 @@ class Settings(BaseSettings):
             for serial in athlete.devices:
                 other = owner.setdefault(serial, (athlete.id, index))
                 if other[0] != athlete.id:
-                    problems.append(f"device serial {serial} is under athlete '{other[0]}' (athletes[{other[1]}].devices)"
+                    problems.append(f"device serial {serial} is under athlete '{other[0]}'"
+                                    f" (athletes[{other[1]}].devices)"
                                     f" and athlete '{athlete.id}' (athletes[{index}].devices): a watch has one owner")
         if problems:
             raise ValueError("; ".join(problems))
@@ -221,7 +222,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+        raise ConfigError(f"config file {path} is not UTF-8 text"
+                          f" (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
                           hint="save the file as UTF-8 (TOML files are UTF-8 by definition)") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None

@@ -104,9 +104,10 @@ def _check(s: SessionClaim, now: datetime, limits: PlausibilitySettings) -> Find
     if km > limits.max_session_km:
         return Finding(reason=Implausible.TOO_FAR, detail=(
             f"a {s.sport} session of {km:,.0f} km, over {limits.max_session_km:g} km (plausibility.max_session_km)"))
-    if (s.sport in ON_FOOT_SPORTS and s.elapsed_s and (s.distance_m or 0) >= limits.speed_check_min_m
-            and s.distance_m / s.elapsed_s > limits.max_on_foot_speed_mps):
+    speed = (s.distance_m or 0.0) / s.elapsed_s if s.elapsed_s else 0.0
+    if (s.sport in ON_FOOT_SPORTS and (s.distance_m or 0.0) >= limits.speed_check_min_m
+            and speed > limits.max_on_foot_speed_mps):
         return Finding(reason=Implausible.TOO_FAST, detail=(
-            f"{s.sport} at {s.distance_m / s.elapsed_s:.1f} m/s on average, over"
+            f"{s.sport} at {speed:.1f} m/s on average, over"
             f" {limits.max_on_foot_speed_mps:g} m/s (plausibility.max_on_foot_speed_mps)"))
     return None

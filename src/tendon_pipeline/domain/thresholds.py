@@ -462,7 +462,7 @@ class RuleThresholds(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _ladders_in_order(self) -> "RuleThresholds":
+    def _ladders_in_order(self) -> RuleThresholds:
         """Each ladder of ORDERED_THRESHOLDS rises strictly (caution below warning below high)."""
         wrong = [f"{low} ({getattr(self, low):g}) must be below {high} ({getattr(self, high):g})"
                  for low, high in ORDERED_THRESHOLDS if not getattr(self, low) < getattr(self, high)]

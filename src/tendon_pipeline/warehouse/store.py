@@ -567,7 +567,8 @@ class Warehouse:
     # -- fixing an activity stored under the wrong athlete ---------------------------
     def activity_owner(self, activity_id: str) -> tuple[str, str | None, list] | None:
         """(athlete, device_key, local dates of its legs) of a stored activity; None if there is none."""
-        row = self.con.execute("SELECT athlete_id, coalesce(device_key, activity_key), CAST(start_utc AS DATE) FROM activities"
+        row = self.con.execute("SELECT athlete_id, coalesce(device_key, activity_key), CAST(start_utc AS DATE)"
+                               " FROM activities"
                                " WHERE activity_id = ?", [activity_id]).fetchone()
         if row is None:
             return None
@@ -579,7 +580,8 @@ class Warehouse:
     def reassign_activity(self, activity_id: str, from_athlete: str, to_athlete: str, device_key: str | None) -> None:
         """Move an activity (and its file rows) to another athlete in one transaction; the caller
         re-evaluates both. Refused (ValueError) when that athlete already holds the same recording."""
-        keys = [athlete_lock(from_athlete), athlete_lock(to_athlete)] + ([recording_lock(device_key)] if device_key else [])
+        keys = [athlete_lock(from_athlete), athlete_lock(to_athlete)]
+        keys += [recording_lock(device_key)] if device_key else []
         with self.lock(*keys), self.transaction():
             twin = self.con.execute("SELECT activity_id FROM activities WHERE athlete_id = ?"
                                     " AND coalesce(device_key, activity_key) = ?",

@@ -85,7 +85,8 @@ def _advice(plan: dict[str, Any] | None) -> str | None:
 
 def _mark_update(wh: Warehouse, alert: dict[str, Any], item_key: str) -> None:
     """An escalation's delivery (item_key alert_key~eN) carries ``update`` and the severity it was."""
-    escalation = item_key[len(alert["alert_key"]) + len(outbox.ESCALATION_MARK):] if item_key != alert["alert_key"] else ""
+    prefix = alert["alert_key"] + outbox.ESCALATION_MARK
+    escalation = item_key[len(prefix):] if item_key.startswith(prefix) else ""
     if escalation.isdigit():
         alert["update"] = True
         alert["previous_severity"] = outbox.severity_before(wh, alert["alert_key"], int(escalation))

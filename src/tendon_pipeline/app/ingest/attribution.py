@@ -7,6 +7,7 @@ from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.ids import athlete_id_problem
 from tendon_pipeline.fit.decode import DecodedActivity
 
+
 def athlete_from_folder(source: SourceFile, settings: Settings) -> str | None:
     """Under the configured inbox, ``INBOX/<athlete>/.../file.fit`` whatever folder was named
     (``tendon ingest INBOX/ana`` keeps ``INBOX/ana/2024/x.fit`` ana's); elsewhere

@@ -25,8 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tendon_pipeline.app.ingest import decision as decision_module
-from tendon_pipeline.app.ingest.decision import (AlreadySeen, DecodeResult, OfferedForAnother, Refused, Seen,
-                                                 Unattributed, decide)
+from tendon_pipeline.app.ingest.decision import (
+    AlreadySeen,
+    DecodeResult,
+    OfferedForAnother,
+    Refused,
+    Seen,
+    Unattributed,
+    decide,
+)
 from tendon_pipeline.app.ingest.discover import SourceFile
 from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback

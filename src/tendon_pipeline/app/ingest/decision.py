@@ -18,7 +18,8 @@ from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit.decode import DecodedActivity, decode_bytes
 
-Seen = tuple[str, str | None] | tuple[str, str | None, str | None]  # (status, reason[, athlete]); "pending" on the bulk path
+# (status, reason[, athlete]) of the file's source_files row; "pending" on the bulk path
+Seen = tuple[str, str | None] | tuple[str, str | None, str | None]
 
 
 # -- the decoder's verdict (picklable: it comes back from decode worker processes) ----------------

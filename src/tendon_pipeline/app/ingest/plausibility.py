@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -30,6 +30,6 @@ def claims(decoded: DecodedActivity) -> list[SessionClaim]:
 
 def implausibility(decoded: DecodedActivity, limits: PlausibilitySettings, now: datetime | None = None) -> str | None:
     """Why the file is not believed (``reason: detail``), or None."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     found = check_sessions(claims(decoded), now, limits)
     return found.text() if found else None
