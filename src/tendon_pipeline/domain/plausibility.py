@@ -49,9 +49,9 @@ class PlausibilitySettings(BaseModel):
         description="a session farther than this is quarantined: single-stage ultramarathons reach"
                     " about 250-350 km (Spartathlon 246 km)")
     max_on_foot_speed_mps: float = Field(
-        default=7.0, gt=0,
-        description="an on-foot session faster on average is quarantined: the marathon world record is"
-                    " about 5.9 m/s (Kiptum 2023, 2:00:35)")
+        default=8.0, gt=0,
+        description="an on-foot session of at least speed_check_min_m faster on average is quarantined: the"
+                    " 1000 m world record is 7.58 m/s (Ngeny 1999, 2:11.96), the marathon's about 5.9 m/s")
     speed_check_min_m: float = Field(
         default=1000.0, ge=0, description="the average speed is checked only over at least this distance")
 
