@@ -109,8 +109,12 @@ class RelinkNeeded(SourceError):
 class NotFound(TendonError):
     """What was asked for does not exist: an unknown athlete, no plan yet. Terminal: asking
     again does not help until it exists (the web server answers 404)."""
+
+    exit_code = 2
+
+
 class UsageError(TendonError):
-    """A command-line value is wrong (a malformed or unknown athlete id, a date out of range).
+    """A command-line value is wrong (a malformed athlete id, a date out of range).
     Terminal: fix the command."""
 
     exit_code = 2

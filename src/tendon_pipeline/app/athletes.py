@@ -7,13 +7,12 @@ before anything is read or written, so a typo never creates a ghost athlete with
 
 from __future__ import annotations
 
-import difflib
 from datetime import date, timedelta
 
 from tendon_pipeline.app.evaluate import today_for
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.ids import athlete_id_problem
-from tendon_pipeline.errors import UsageError
+from tendon_pipeline.errors import NotFound, UsageError
 from tendon_pipeline.warehouse.history import athlete_ids, first_data_day
 from tendon_pipeline.warehouse.store import Warehouse
 
@@ -35,16 +34,14 @@ def known_athletes(warehouse: Warehouse, settings: Settings) -> set[str]:
 
 
 def require_known_athlete(warehouse: Warehouse, settings: Settings, athlete_id: str | None) -> str:
-    """A valid id of an athlete in the warehouse or the configuration, else a UsageError with what to do."""
+    """A valid id of an athlete in the warehouse or the configuration, else NotFound (exit 2) with
+    what to do; it names no other athlete (the same rule as the plan export's errors)."""
     athlete_id = check_athlete_id(athlete_id)
-    known = known_athletes(warehouse, settings)
-    if athlete_id not in known:
-        close = difflib.get_close_matches(athlete_id, sorted(known), n=3, cutoff=0.6)
-        raise UsageError(
-            f"unknown athlete '{athlete_id}'" + (f" (did you mean {', '.join(close)}?)" if close else ""),
-            hint="known athletes are those with ingested files or an [[athletes]] entry in the config:"
-                 f" {', '.join(sorted(known)) or 'none yet'}; ingest their files first"
-                 " (tendon ingest PATH --athlete ID) or add them to the config")
+    if athlete_id not in known_athletes(warehouse, settings):
+        raise NotFound(f"unknown athlete '{athlete_id}' (not in the warehouse or the configuration)",
+                       hint="check the id (`tendon summary` shows whom the warehouse holds); a new athlete's"
+                            " files must be ingested first (tendon ingest PATH --athlete ID), or add them"
+                            " to the config's [[athletes]]")
     return athlete_id
 
 
