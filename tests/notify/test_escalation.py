@@ -75,9 +75,13 @@ def test_a_late_run_that_worsens_an_alert_updates_it_and_the_coach_gets_an_updat
     assert history == [(1, "caution", 22)]  # the version that was superseded, kept
 
     first_sent, update = _volume_messages(webhook)
-    assert update["title"].startswith("Update: Ana: weekly volume increase (warning, was caution)")
-    [alert] = update["tendon"]["alerts"]
+    # alone, the update's title says so; with the late run's other alerts (one message per athlete
+    # and evaluation, issue 15) its line does
+    assert (update["title"].startswith("Update: Ana: weekly volume increase (warning, was caution)")
+            or "- update: warning, was caution, weekly volume increase" in update["message"])
+    [alert] = [a for a in update["tendon"]["alerts"] if a["rule"] == RULE]
     assert (alert["severity"], alert["evidence"]["increase_pct"], alert["update"]) == ("warning", 74, True)
+    assert alert["previous_severity"] == "caution"
     assert alert["alert_key"] == first.key and update["idempotency_key"] != first_sent["idempotency_key"]
 
     # nothing changed since: evaluating and notifying again sends nothing more about it

@@ -31,7 +31,7 @@ def test_inverted_thresholds_are_refused_naming_both_keys(tmp_path):
     assert "volume_increase_caution" in text and "volume_increase_warning" in text
 
 
-@pytest.mark.parametrize("low, high", [("spike_warning", "spike_high"), ("acwr_caution", "acwr_warning"),
+@pytest.mark.parametrize("low, high", [("spike_caution", "spike_high"), ("acwr_caution", "acwr_warning"),
                                        ("visa_a_drop_caution", "visa_a_drop_warning")])
 def test_every_severity_ladder_is_checked(tmp_path, low, high):
     path = _config(tmp_path, f"[rules]\n{low} = 5.0\n{high} = 2.0\n")

@@ -57,7 +57,7 @@ class AchillesCalibration(BaseModel):
 # Pairs (lower, higher) that must rise strictly: the severity ladders and the min/max clamps.
 ORDERED_THRESHOLDS: tuple[tuple[str, str], ...] = (
     ("volume_increase_caution", "volume_increase_warning"),
-    ("spike_caution", "spike_warning"), ("spike_warning", "spike_high"),
+    ("spike_caution", "spike_high"),
     ("acwr_caution", "acwr_warning"),
     ("tendon_load_increase_caution", "tendon_load_increase_warning"),
     ("visa_a_drop_caution", "visa_a_drop_warning"),

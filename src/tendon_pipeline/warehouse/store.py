@@ -768,6 +768,8 @@ class Warehouse:
         """Paths whose bytes were already seen (``file_offers``), each path once: one statement."""
         if not rows:
             return
+        import pyarrow as pa
+
         data = pa.table({
             "path": pa.array([r.path for r in rows], type=pa.string()),
             "file_hash": pa.array([r.file_hash for r in rows], type=pa.string()),

@@ -111,13 +111,22 @@ def _alert_text(alert: dict[str, Any]) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+def _severity_label(alert: dict[str, Any]) -> str:
+    """``warning``, or for an escalation ``update: warning, was caution``."""
+    if not alert.get("update"):
+        return alert["severity"]
+    was = f", was {alert['previous_severity']}" if alert.get("previous_severity") else ""
+    return f"update: {alert['severity']}{was}"
+
+
 def _athlete_text(alerts: list[dict[str, Any]]) -> tuple[str, str]:
     """One message for one athlete's evaluation: each incident once, the worst first."""
     ordered = sorted(alerts, key=lambda a: (-SEVERITY_RANK[a["severity"]], a["date"], a["rule"]))
     worst = ordered[0]
     subject = (f"{worst['athlete_name']}: {len(ordered)} alerts, worst {_rule_title(worst['rule'])}"
                f" ({worst['severity']})")
-    lines = [f"- {a['severity']}, {_rule_title(a['rule'])}: {a['message']} (source: {a['source']})" for a in ordered]
+    lines = [f"- {_severity_label(a)}, {_rule_title(a['rule'])}: {a['message']} (source: {a['source']})"
+             for a in ordered]
     advice = _advice(worst.get("next_week"))
     if advice:
         lines.append("Do: " + advice)
