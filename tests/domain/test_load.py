@@ -216,6 +216,9 @@ def test_monotony_undefined_when_no_variation():
     assert monotony([0.0] * 7) is None
     assert strain([5.0] * 7) is None
     assert monotony([1.0]) is None
+    # identical days whose sums differ by rounding only: no variation, not a monotony of 10^11
+    assert monotony([41.3] * 6 + [41.3 + 1e-9]) is None
+    assert monotony([41.3] * 6 + [41.4]) == pytest.approx(41.3143 / 0.0350, rel=1e-3)
 
 
 # --------------------------------------------------------------------------- ISO weeks

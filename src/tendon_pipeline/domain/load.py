@@ -306,15 +306,18 @@ def monotony(daily_loads: Sequence[float] | pd.Series) -> float | None:
     """Training monotony (Foster 1998): mean daily load / SD of daily load.
 
     Uses the population SD (ddof = 0): the 7 days are the whole week, not a sample of it.
-    Undefined (None) when there are fewer than 2 days or the SD is 0 (e.g. all rest days).
+    Undefined (None) when there are fewer than 2 days or the SD is 0 (e.g. all rest days), 0
+    meaning within rounding of the mean: identical days summed in another order must not read as
+    a monotony of 10^11.
     """
     values = np.asarray(daily_loads, dtype=float)
     if values.size < 2:
         return None
     sd = float(values.std(ddof=0))
-    if sd <= 1e-12:
+    mean = float(values.mean())
+    if sd <= 1e-12 or sd <= 1e-9 * abs(mean):
         return None
-    return float(values.mean()) / sd
+    return mean / sd
 
 
 def strain(daily_loads: Sequence[float] | pd.Series) -> float | None:
