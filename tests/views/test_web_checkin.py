@@ -101,6 +101,9 @@ def _count(db, table: str) -> int:
 def test_a_check_in_stores_what_tendon_log_stores(tmp_path, settings):
     """The same entry through the CLI and through the form: the same rows."""
     cli_db = tmp_path / "cli.duckdb"
+    for db in (cli_db, settings.db):  # `tendon log` refuses a warehouse or an athlete it does not know
+        with open_warehouse(db) as wh:
+            wh.ensure_athlete("ana")
     assert _cli(cli_db, "strength", "--athlete", "ana", "--exercise", "Eccentric heel-drop", "--sets", "3",
                 "--reps", "12", "--load-kg", "10", "--variant", "two-leg", "--date", DAY).exit_code == 0
     assert _cli(cli_db, "pain", "--athlete", "ana", "--during", "4", "--next-morning", "2",
