@@ -30,3 +30,9 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     return run_flow_embedded(process_files_flow, paths=[str(p) for p in paths], athlete=athlete,
                              db=str(settings.db), config=str(config) if config else None,
                              console_to_stderr=console_to_stderr)
+
+
+def catch_up_pending(settings: Settings, *, config: str | Path | None = None) -> BatchResult:
+    """Evaluate every athlete an earlier run stored data for but did not evaluate (it crashed,
+    or was stopped), and send what is due: a batch of no files. Watchers run it at start."""
+    return run_batch([], settings, config=config)

@@ -43,7 +43,8 @@ from tendon_pipeline.connectors.sources.folder import FolderSource
 from tendon_pipeline.connectors.sources.upload_files import release_uploads
 from tendon_pipeline.orchestration import events
 from tendon_pipeline.orchestration.embedded import quiet_prefect_env
-from tendon_pipeline.runtime.batch import run_batch
+from tendon_pipeline.orchestration.reaper import reap_children_on_exit
+from tendon_pipeline.runtime.batch import catch_up_pending, run_batch
 
 _log = logging.getLogger(__name__)
 _TRANSIENT_RETRIES = 5
@@ -76,6 +77,7 @@ def warm_up_prefect() -> float:
     """
     started = time.monotonic()
     quiet_prefect_env()
+    reap_children_on_exit()  # the API process must not outlive the watcher, even after a SIGKILL
     # a long-running service can wait for it: Prefect's 20 s default fails on a loaded machine
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from prefect.client.orchestration import get_client
@@ -129,7 +131,7 @@ class Watcher:
                  batch_window_s: float | None = None, max_batch: int | None = None,
                  on_batch: Callable[[BatchRecord], None] | None = None,
                  processor: Callable[..., Any] = process_batch, warm_up: bool = True,
-                 process: bool = True) -> None:
+                 process: bool = True, recover: Callable[..., Any] | None | bool = True) -> None:
         self.settings = settings
         self.config = config
         self.sources = list(sources)
@@ -139,6 +141,11 @@ class Watcher:
         self.processor = processor
         self.warm_up = warm_up
         self.process = process  # False: server mode, emit fit.file.received only (triggers do the rest)
+        # at start, evaluate what an earlier run stored but did not evaluate (and send what is due);
+        # True: the pipeline's own catch-up when batches go through the pipeline (process_batch)
+        if recover is True:
+            recover = catch_up_pending if processor is process_batch else None
+        self.recover = recover if process and callable(recover) else None
         self.stop_event = threading.Event()
         self.batches: list[BatchRecord] = []
         self._queue: queue.Queue[_Item] = queue.Queue()
@@ -175,6 +182,9 @@ class Watcher:
     def start(self) -> Watcher:
         if self.warm_up:
             warm_up_prefect()
+        if self.recover is not None:
+            with self._pending_lock:  # wait_idle() and stop() wait for the catch-up as for a batch
+                self._pending += 1
         self._worker = threading.Thread(target=self._work, name="tendon-batch-writer", daemon=True)
         self._worker.start()
         for source in self.sources:
@@ -246,7 +256,30 @@ class Watcher:
                 signal.signal(sig, handler)
 
     # -- the single writer -----------------------------------------------------------------
+    def _catch_up(self) -> None:
+        """The first job of the writer thread: what an earlier run left pending (retried like a
+        batch while the warehouse is held by another process)."""
+        delay = 1.0
+        while not self._worker_stop.is_set():
+            try:
+                self.recover(self.settings, config=self.config)
+                return
+            except Exception as exc:  # noqa: BLE001 - the watcher keeps running; a batch retries it too
+                if not getattr(exc, "transient", False):
+                    _log.error("catching up pending evaluations failed (%s); the next batch tries again", exc)
+                    return
+                _log.warning("catching up pending evaluations: %s; retrying in %.0f s", exc, delay)
+                self._worker_stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
     def _work(self) -> None:
+        if self.recover is not None:
+            try:
+                self._catch_up()
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
         while not self._worker_stop.is_set():
             try:
                 first = self._queue.get(timeout=0.2)
