@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tendon_pipeline.app.batch import BatchResult, process_files
+from tendon_pipeline.app.ingest.discover import path_text
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.orchestration.embedded import one_shot_flow_run, run_flow_embedded
 
@@ -27,7 +28,8 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     # imported here, not at the top: importing a flow imports Prefect (~1 s), which a direct run never needs
     from tendon_pipeline.flows.pipeline import process_files_flow
 
-    return run_flow_embedded(process_files_flow, paths=[str(p) for p in paths], athlete=athlete,
+    # flow parameters are JSON: a file name that is not UTF-8 travels escaped (discover reads it back)
+    return run_flow_embedded(process_files_flow, paths=[path_text(p) for p in paths], athlete=athlete,
                              db=str(settings.db), config=str(config) if config else None,
                              console_to_stderr=console_to_stderr)
 

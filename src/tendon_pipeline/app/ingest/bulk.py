@@ -235,7 +235,7 @@ class BulkRun:
         if isinstance(item.read, FileOutcome):
             batch.outcomes.append(item.read)
             return
-        path, data, file_hash = str(item.source.path), item.read, item.file_hash
+        path, data, file_hash = item.source.text, item.read, item.file_hash
         assert file_hash is not None  # set by _prepare for every file read
         seen = self._seen(file_hash)
         decision = decide(seen, lambda: self._result(item), self.ing.named_athlete(item.source),

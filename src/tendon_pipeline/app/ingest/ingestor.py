@@ -47,7 +47,7 @@ class Ingestor:
         data = self.read(source)
         if isinstance(data, FileOutcome):
             return data
-        path, file_hash = str(source.path), sha256(data)
+        path, file_hash = source.text, sha256(data)
         decision = decide(self.warehouse.file_status(file_hash), lambda: decode_job(data),
                           self.named_athlete(source), self.settings.athlete_for_serial, self.implausible)
         if isinstance(decision, OfferedForAnother):
