@@ -23,7 +23,7 @@ def evaluate_task(athletes: list[str] | None, db: str | None, config: str | None
                   as_of: date | None = None) -> EvaluationReport:
     """I/O task: holds the warehouse only while it evaluates."""
     settings = load_settings(config, db=db)
-    with open_warehouse(settings.location) as warehouse:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
         report = evaluate_athletes(warehouse, settings, athletes, as_of=as_of)
         report.due = due_count(warehouse, datetime.now(UTC).replace(tzinfo=None))
         if report.athletes:

@@ -173,16 +173,20 @@ def require_existing(location: WarehouseLocation) -> None:
 
 @contextmanager
 def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False,
-                   create: bool = True) -> Iterator[Warehouse]:
+                   create: bool = True, wait_s: float = 0.0) -> Iterator[Warehouse]:
     """Open (creating, unless ``create`` is false, and migrating when writable) and close the
-    warehouse: a DuckDB file (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
+    warehouse: a DuckDB file (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`.
+
+    ``wait_s``: while another process holds the DuckDB file (a watcher's batch, an analyst's
+    session, even read-only), try again with back-off for up to this long before raising
+    :class:`WarehouseLockedError` (``warehouse.busy_wait_s`` for commands)."""
     if not create:
         require_existing(location)
     if isinstance(location, LakeLocation):
         with _open_lake(location, read_only) as warehouse:
             yield warehouse
         return
-    con = _connect(str(location), read_only)
+    con = _connect_waiting(str(location), read_only, wait_s)
     try:
         warehouse = Warehouse(con)
         if not read_only:
@@ -190,6 +194,26 @@ def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = Fa
         yield warehouse
     finally:
         con.close()
+
+
+def _connect_waiting(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return _connect(path, read_only)
+        except WarehouseLockedError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if wait_s > 0:
+                    raise WarehouseLockedError(
+                        f"the warehouse {path} was in use by another process for {wait_s:g} s",
+                        hint="a watcher batch or an analyst's session holds it: retry when it is done, raise"
+                             " warehouse.busy_wait_s, or let readers use the published copy (docs/analysts.md)",
+                    ) from exc
+                raise
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
 
 
 @contextmanager
