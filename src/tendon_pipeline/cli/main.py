@@ -55,6 +55,13 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
     _print_ingest_summary(result.ingest)
     _print_holdings(settings)
     _print_new_alerts(result)
+    _print_redated(result.evaluation)
+
+
+def _print_redated(evaluation: Any) -> None:
+    """Runs that moved to other days because an athlete's time zone changed: said, never silent."""
+    for line in evaluation.redated() if evaluation is not None else []:
+        click.echo(line)
 
 
 @cli.command()

@@ -132,6 +132,8 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
                    f" {len(e.updated_alerts)} updated; "
                    f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km"
                    f" ({e.plan.status})")
+    for line in report.redated():
+        click.echo(line)
     for a in report.new_alerts() + report.updated_alerts():
         click.echo(alert_block(a))
 
