@@ -29,11 +29,13 @@ def _tendon(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProce
 
 def test_files_shows_no_nan(settings, tmp_path):
     write_activity(settings.inbox / "ana" / "run.fit", ActivitySpec(start_utc=START, distance_m=5000, duration_s=900))
+    (settings.inbox / "ana" / "broken.fit").write_bytes(b"\x0e\x10garbage")  # a row with a reason, one without
     with open_warehouse(settings.db) as wh:
         ingest_paths(wh, settings, [settings.inbox])
     result = _tendon("--db", str(settings.db), "files", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "ingested" in result.stdout and "(nan)" not in result.stdout and " nan " not in result.stdout
+    assert "ingested" in result.stdout and "quarantined" in result.stdout
+    assert "(nan)" not in result.stdout and " nan " not in result.stdout
 
 
 @pytest.mark.parametrize("count", [3, bulk.BULK_MIN_FILES + 4], ids=["per-file", "bulk"])
