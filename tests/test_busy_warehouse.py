@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
 
 pytestmark = pytest.mark.prefect
-START = datetime(2026, 5, 4, 6, tzinfo=timezone.utc)
+START = datetime(2026, 5, 4, 6, tzinfo=UTC)
 
 HOLD = """
 import sys, time, duckdb

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from tendon_pipeline.app.ingest import bulk, ingest_paths
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
 
-START = datetime(2026, 5, 4, 6, tzinfo=timezone.utc)
+START = datetime(2026, 5, 4, 6, tzinfo=UTC)
 LATIN1_NAME = b"caf\xe9-run.fit"  # "café" in Latin-1: not UTF-8
 
 
@@ -78,8 +78,8 @@ def test_the_shown_path_of_such_a_file_names_it_again(settings, tmp_path):
     """An event (server mode) or `tendon files` carries the escaped text; ingesting that text
     reads the real file."""
     from tendon_pipeline.app.ingest.discover import path_text
+    from tendon_pipeline.connectors.sources.base import Arrival
     from tendon_pipeline.orchestration.events import file_received_event
-    from tendon_pipeline.connectors.sources.base import Arrival  # noqa: F401
 
     inbox = _inbox(tmp_path / "inbox", 0)
     odd = next((inbox / "ana").iterdir())

@@ -4,12 +4,13 @@ the watcher's child processes (Prefect's API) die with it, however it is stopped
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tendon_pipeline.app.ingest import bulk, ingest_paths
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
 
-START = datetime(2026, 5, 3, 23, 30, tzinfo=timezone.utc)  # Sunday night UTC: in Tokyo, Monday: another week
+START = datetime(2026, 5, 3, 23, 30, tzinfo=UTC)  # Sunday night UTC: in Tokyo, Monday: another week
 
 
 def _tendon(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -86,10 +87,8 @@ def test_a_time_zone_change_that_moves_runs_is_said(tmp_path):
 def _children(pid: int) -> set[int]:
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             found |= {int(p) for p in (task / "children").read_text().split()}
-        except OSError:
-            pass
     return found
 
 

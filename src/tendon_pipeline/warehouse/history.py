@@ -196,8 +196,8 @@ def log_max(warehouse: Warehouse, test: MaxTest) -> str:
     entry_id = uuid.uuid4().hex[:16]
     with warehouse.transaction():
         warehouse.con.execute(
-            "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps, logged_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps,"
+            " logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [entry_id, test.athlete_id, test.local_date, test.exercise, test.variant, test.load_kg, test.reps, _now()])
         warehouse.needs_evaluation(test.athlete_id, "strength_max_log")
     return entry_id
