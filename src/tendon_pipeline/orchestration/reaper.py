@@ -6,8 +6,9 @@ killer or an unhandled SIGTERM skip that, and the children were left running (is
 
 :func:`reap_children_on_exit` starts one small guardian process that holds the read end of
 a pipe from this process. A thread here tells it, every ``POLL_S``, which children this
-process has (pid and start time, from ``/proc``). When this process ends, in any way, the
-kernel closes the pipe; the guardian then sends SIGTERM to each child that is still the
+process has (pid and start time, from ``/proc``). When this process ends, in any way (the
+guardian watches the process itself: a forked child, such as a decode worker, may keep the
+pipe open), the guardian sends SIGTERM to each child that is still the
 same process (same start time), waits up to ``GRACE_S`` and sends SIGKILL. Linux only (it
 reads ``/proc``); elsewhere it does nothing.
 """
@@ -24,17 +25,27 @@ POLL_S = 0.2  # how often the children are reported to the guardian
 GRACE_S = 5.0  # SIGTERM, then SIGKILL after this long
 
 _GUARDIAN = r"""
-import os, signal, sys, time
+import os, select, signal, sys, time
+parent, parent_start = int(sys.argv[1]), sys.argv[2]
 children = {}
-for line in sys.stdin:
-    pid, start = line.split()
-    children[int(pid)] = start
 def alive(pid, start):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[19] == start
     except (OSError, IndexError):
         return False
+buffer = b""
+while alive(parent, parent_start):  # a forked child may hold the pipe open: watch the parent itself
+    ready, _, _ = select.select([0], [], [], 0.2)
+    if ready:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            pid, start = line.split()
+            children[int(pid)] = start.decode()
 for sig, wait in ((signal.SIGTERM, %(grace)r), (signal.SIGKILL, 0)):
     left = [pid for pid, start in children.items() if alive(pid, start)]
     for pid in left:
@@ -61,7 +72,8 @@ def reap_children_on_exit() -> None:
         if _started_in == os.getpid():
             return
         guardian = subprocess.Popen(
-            [sys.executable, "-S", "-c", _GUARDIAN % {"grace": GRACE_S}], stdin=subprocess.PIPE,
+            [sys.executable, "-S", "-c", _GUARDIAN % {"grace": GRACE_S}, str(os.getpid()),
+             start_time(os.getpid()) or ""], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
         _started_in = os.getpid()
     thread = threading.Thread(target=_report_children, args=(guardian,), name="tendon-child-reaper", daemon=True)

@@ -14,6 +14,7 @@ from tendon_pipeline.app.batch import BatchResult, process_files
 from tendon_pipeline.app.ingest.discover import path_text
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.orchestration.embedded import one_shot_flow_run, run_flow_embedded
+from tendon_pipeline.orchestration.reaper import reap_children_on_exit
 
 
 def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
@@ -24,6 +25,7 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     if flow_run is None:
         flow_run = one_shot_flow_run(settings)
     if not flow_run:
+        reap_children_on_exit()  # the decode workers must not outlive this process, even after a SIGKILL
         return process_files(paths, settings, athlete=athlete, console_to_stderr=console_to_stderr)
     # imported here, not at the top: importing a flow imports Prefect (~1 s), which a direct run never needs
     from tendon_pipeline.flows.pipeline import process_files_flow
