@@ -38,7 +38,9 @@ def outcome(db: Path) -> dict:
         run_loads = int(wh.query("SELECT count(*) AS n FROM run_loads").iloc[0].n)
     outbox = db.parent / "notifications.jsonl"
     lines = [json.loads(line) for line in outbox.read_text().splitlines()] if outbox.exists() else []
-    sent = sorted((a["alert_key"], line["idempotency_key"]) for line in lines for a in line["tendon"]["alerts"])
+    # each message's alerts (which alerts travel together); its key holds the evaluation id, new each run
+    sent = sorted(tuple(sorted(a["alert_key"] for a in line["tendon"]["alerts"])) for line in lines
+                  if line["tendon"]["alerts"])
     return {"alerts": alerts, "deliveries": deliveries, "pending": pending, "run_loads": run_loads,
             "outbox_alerts": sent}
 
