@@ -29,7 +29,7 @@ def retry_if_transient(task, task_run, state) -> bool:
 def ingest_batch(paths: list[str], athlete: str | None, db: str | None, config: str | None) -> IngestReport:
     """I/O task: opens the warehouse for the batch only, then releases it."""
     settings = load_settings(config, db=db)
-    with open_warehouse(settings.location) as warehouse:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
         return ingest_paths(warehouse, settings, paths, athlete=athlete)
 
 

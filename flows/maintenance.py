@@ -21,7 +21,7 @@ from tendon_pipeline.warehouse.store import open_warehouse
 def maintain_task(db: str | None, config: str | None, keep_days: float) -> dict[str, Any]:
     """I/O task: opens the warehouse for the housekeeping only."""
     settings = load_settings(config, db=db)
-    with open_warehouse(settings.location) as warehouse:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
         return warehouse.maintain(keep_days=keep_days)
 
 

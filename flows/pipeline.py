@@ -9,6 +9,8 @@ from __future__ import annotations
 from prefect import flow
 
 from tendon_pipeline.app.batch import BatchResult
+from tendon_pipeline.app.ingest.report import IngestReport, new_ingest_id
+from tendon_pipeline.faults import fault_point
 from tendon_pipeline.flows.evaluate import evaluate_task
 from tendon_pipeline.flows.ingest import ingest_batch
 from tendon_pipeline.flows.notify import deliver_task
@@ -17,9 +19,13 @@ from tendon_pipeline.flows.notify import deliver_task
 @flow(name="process-fit-files")
 def process_files_flow(paths: list[str], athlete: str | None = None, db: str | None = None,
                        config: str | None = None, console_to_stderr: bool = False) -> BatchResult:
-    """Ingest FIT files and folders, evaluate every athlete whose data changed, notify."""
-    ingest = ingest_batch(paths, athlete, db, config)
-    changed = ingest.athletes_changed()
-    evaluation = evaluate_task(changed, db, config) if changed else None
-    delivery = deliver_task(db, config, console_to_stderr) if evaluation else None
-    return BatchResult(ingest=ingest, evaluation=evaluation, delivery=delivery)
+    """Ingest FIT files and folders, evaluate every athlete whose data changed (and any whose
+    evaluation an earlier run did not finish: ``pending_evaluations``), notify what is due.
+    No paths: only that catching up (what a watcher does when it starts)."""
+    ingest = ingest_batch(paths, athlete, db, config) if paths else IngestReport(new_ingest_id())
+    if ingest.athletes_changed():
+        fault_point("after_store")
+    evaluation = evaluate_task(ingest.athletes_changed(), db, config)
+    fault_point("after_evaluate")
+    delivery = deliver_task(db, config, console_to_stderr) if evaluation.athletes or evaluation.due else None
+    return BatchResult(ingest=ingest, evaluation=evaluation if evaluation.athletes else None, delivery=delivery)

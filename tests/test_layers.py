@@ -34,7 +34,7 @@ LAYERS: list[list[str]] = [
     ["warehouse", "connectors"],  # DuckDB/DuckLake storage | sources and notifiers
     ["fit"],  # FIT decoding
     ["domain"],  # pure domain core
-    ["errors", "fileio"],  # cross-cutting
+    ["errors", "fileio", "faults"],  # cross-cutting
 ]
 
 

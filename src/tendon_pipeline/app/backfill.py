@@ -160,12 +160,12 @@ def backfill_athlete(settings: Settings, batch: AthleteBatch, *, as_of: date | N
     counts: Counter[str] = Counter()
     changed: set[str] = set()
     for chunk in batch.chunks:
-        with open_warehouse(settings.location) as warehouse:
+        with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
             report = ingest_paths(warehouse, settings, list(chunk), athlete=batch.athlete)
         counts.update(report.counts())
         changed.update(report.athletes_changed())
     ingest_seconds = time.perf_counter() - start
-    with open_warehouse(settings.location) as warehouse:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
         known = set(athlete_ids(warehouse))
         wanted = [batch.athlete] if batch.athlete else sorted(changed)
         evaluation = evaluate_athletes(warehouse, settings, [a for a in wanted if a in known], as_of=as_of)

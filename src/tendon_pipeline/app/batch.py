@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tendon_pipeline.app.delivery import DeliveryReport, notify_command
 from tendon_pipeline.app.evaluate import EvaluationReport, evaluate_athletes
 from tendon_pipeline.app.ingest import IngestReport, discover, forked_decode_pool, ingest_paths
+from tendon_pipeline.app.ingest.report import new_ingest_id
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import Alert
+from tendon_pipeline.faults import fault_point
+from tendon_pipeline.warehouse.outbox import due_count
 from tendon_pipeline.warehouse.store import open_warehouse
 
 
@@ -40,12 +44,17 @@ def process_files(paths: list[str | Path], settings: Settings, *, athlete: str |
     being retried by the flow's tasks."""
     redirect = contextlib.redirect_stdout(sys.stderr) if console_to_stderr else contextlib.nullcontext()
     sources = discover(paths)
-    with forked_decode_pool(settings, len(sources)) as pool, open_warehouse(settings.location) as warehouse:
-        ingest = ingest_paths(warehouse, settings, paths, athlete=athlete, sources=sources, pool=pool)
-        changed = ingest.athletes_changed()
-        evaluation = evaluate_athletes(warehouse, settings, changed) if changed else None
+    with forked_decode_pool(settings, len(sources)) as pool, \
+            open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
+        ingest = (ingest_paths(warehouse, settings, paths, athlete=athlete, sources=sources, pool=pool)
+                  if paths else IngestReport(new_ingest_id()))
+        if ingest.athletes_changed():
+            fault_point("after_store")
+        # the athletes this batch changed, and any an earlier run stored but did not evaluate
+        evaluation = evaluate_athletes(warehouse, settings, ingest.athletes_changed())
+        fault_point("after_evaluate")
         delivery = None
-        if evaluation is not None:
+        if evaluation.athletes or due_count(warehouse, datetime.now(UTC).replace(tzinfo=None)):
             with redirect:
                 delivery = notify_command(settings, warehouse=warehouse)
-    return BatchResult(ingest=ingest, evaluation=evaluation, delivery=delivery)
+    return BatchResult(ingest=ingest, evaluation=evaluation if evaluation.athletes else None, delivery=delivery)

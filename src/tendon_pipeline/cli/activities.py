@@ -39,7 +39,7 @@ def reassign(ctx: click.Context, activity_id: str, to_athlete: str) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.location, create=False) as wh:
+    with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
         _report(activities.reassign(wh, settings, activity_id, check_athlete_id(to_athlete)))
 
 
@@ -52,7 +52,7 @@ def delete(ctx: click.Context, activity_id: str) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = _settings(ctx)
-    with open_warehouse(settings.location, create=False) as wh:
+    with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
         _report(activities.delete(wh, settings, activity_id))
 
 

@@ -55,6 +55,13 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
     _print_ingest_summary(result.ingest)
     _print_holdings(settings)
     _print_new_alerts(result)
+    _print_redated(result.evaluation)
+
+
+def _print_redated(evaluation: Any) -> None:
+    """Runs that moved to other days because an athlete's time zone changed: said, never silent."""
+    for line in evaluation.redated() if evaluation is not None else []:
+        click.echo(line)
 
 
 @cli.command()
@@ -99,7 +106,7 @@ def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
 
     settings = settings_of(ctx)
-    with open_warehouse(settings.location, create=False) as wh:
+    with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
         report = wh.maintain(keep_days=keep_days)
     if as_json:
         click.echo(json.dumps(report))
@@ -113,7 +120,7 @@ def _check_warehouse_writable(settings: Settings) -> None:
     """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    with open_warehouse(settings.location):
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s):
         pass
 
 
@@ -185,7 +192,7 @@ def _print_holdings(settings: Settings) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import holdings
 
-    with open_warehouse(settings.location, read_only=True) as wh:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
         counts = wh.table_counts()
         per_athlete = holdings(wh)
     click.echo(f"warehouse {settings.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
@@ -211,7 +218,8 @@ def files(ctx: click.Context, status: str | None, reason_code: str | None, as_js
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import source_files
 
-    with open_warehouse(settings_of(ctx).location, read_only=True) as wh:
+    settings = settings_of(ctx)
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
         rows = source_files(wh, status, reason_code)
     if as_json:
         click.echo(json.dumps(rows, default=str))

@@ -21,14 +21,15 @@ VARIANT_CHOICE = click.Choice([v.replace("_", "-") for v in VARIANTS])
 def _read_only(ctx: click.Context):
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    return open_warehouse(settings_of(ctx).location, read_only=True)
+    settings = settings_of(ctx)
+    return open_warehouse(settings.location, read_only=True, wait_s=settings.warehouse.busy_wait_s)
 
 
 def _existing(settings):
     """The warehouse opened for writing, refused when its file does not exist (no ghost warehouse)."""
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    return open_warehouse(settings.location, create=False)
+    return open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s)
 
 
 def _valid_id(ctx: click.Context, param: click.Parameter, value):
@@ -131,6 +132,8 @@ def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
                    f" {len(e.updated_alerts)} updated; "
                    f"plan for {e.plan.week_start}: {e.plan.target_km_low:.1f}-{e.plan.target_km_high:.1f} km"
                    f" ({e.plan.status})")
+    for line in report.redated():
+        click.echo(line)
     for a in report.new_alerts() + report.updated_alerts():
         click.echo(alert_block(a))
 

@@ -106,7 +106,8 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
     if watch_folder and not land_only:
         sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
                                     poll_interval_ms=settings.watch.poll_interval_ms))
-    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
+    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only,
+                      recover=not land_only)
     click.echo(f"upload endpoint {http.url}/v1/files -> {settings.inbox}"
                + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
     watcher.run_forever()

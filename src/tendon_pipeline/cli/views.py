@@ -37,7 +37,7 @@ def report(ctx: click.Context, athlete: str, out: str, as_of, weeks: int, stored
 
     settings = settings_of(ctx)
     day = as_of.date() if as_of else today_for(settings, athlete)
-    with open_warehouse(settings.location, read_only=stored) as wh:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=stored) as wh:
         if athlete not in known_athletes(wh):
             raise ConfigError(f"athlete '{athlete}' is not in the warehouse",
                               hint="ingest their files first (tendon ingest), or check the id with `tendon summary`")
@@ -62,7 +62,7 @@ def coach(ctx: click.Context, coach_name: str, as_of, as_json: bool) -> None:
 
     settings = settings_of(ctx)
     find_coach(settings, coach_name)  # a wrong name fails before the warehouse is opened
-    with open_warehouse(settings.location, read_only=True) as wh:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
         rows = coach_board(wh, settings, coach_name, as_of=as_of.date() if as_of else None)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in rows], indent=1))
@@ -84,7 +84,7 @@ def export(ctx: click.Context, fmt: str, out: str, no_gps: bool, replace: bool) 
     from tendon_pipeline.warehouse.views import export_parquet
 
     settings = settings_of(ctx)
-    with open_warehouse(settings.location, read_only=True) as wh:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
         summary = export_parquet(wh, out, drop_gps=no_gps, replace=replace)
     tables = [o for o in summary.objects if o.kind == "table"]
     views = [o for o in summary.objects if o.kind == "view"]

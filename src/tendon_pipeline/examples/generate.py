@@ -142,6 +142,8 @@ class ActivitySpec(BaseModel):
 
     start_utc: datetime
     utc_offset_s: int = Field(0, ge=-14 * 3600, le=14 * 3600)
+    local_time: bool = Field(True, description="write the activity's local_timestamp (some apps do not:"
+                                               " the athlete's configured time zone then dates the run)")
     sport: str = "running"
     sub_sport: str = "generic"
     distance_m: float = Field(ge=0)
@@ -453,7 +455,7 @@ def _activity_mesg(spec: ActivitySpec) -> dict[str, Any]:
     end = _fit_ts(spec.start_utc) + spec.duration_s
     return _mesg(
         "activity", timestamp=end, total_timer_time=spec.duration_s, num_sessions=1, type="manual",
-        event="activity", event_type="stop", local_timestamp=end + spec.utc_offset_s,
+        event="activity", event_type="stop", local_timestamp=end + spec.utc_offset_s if spec.local_time else None,
     )
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from tendon_pipeline.config.settings import Settings
 
+from tendon_pipeline.orchestration.reaper import reap_children_on_exit
+
 QUIET_PREFECT_ENV = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -45,6 +47,7 @@ def run_flow_embedded(flow: Callable[..., Any], **parameters: Any) -> Any:
     with one set, the run is reported to that server as usual.
     """
     quiet_prefect_env()
+    reap_children_on_exit()  # the embedded API (a child process) must not outlive this process
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

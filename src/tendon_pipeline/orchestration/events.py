@@ -138,10 +138,12 @@ def _related(athlete_id: str | None) -> list[dict[str, str]]:
 
 # -- the three events ---------------------------------------------------------------
 def file_received_event(arrival: Arrival) -> PipelineEvent:
+    from tendon_pipeline.app.ingest.discover import path_text  # UTF-8 always: a file name may not be
+
     resource = {
         "prefect.resource.id": f"tendon.fit-file.{arrival.arrival_id}",
-        "prefect.resource.name": arrival.path.name,
-        "tendon.path": str(arrival.path),
+        "prefect.resource.name": path_text(arrival.path.name),
+        "tendon.path": path_text(arrival.path),
         "tendon.athlete": arrival.athlete_id or "",
         "tendon.source": arrival.source,
         "tendon.size": str(arrival.size),
@@ -150,7 +152,7 @@ def file_received_event(arrival: Arrival) -> PipelineEvent:
         resource["tendon.sha256"] = arrival.sha256
     if arrival.device:
         resource["tendon.device"] = arrival.device
-    payload = {"arrival_id": arrival.arrival_id, "path": str(arrival.path), "athlete": arrival.athlete_id,
+    payload = {"arrival_id": arrival.arrival_id, "path": path_text(arrival.path), "athlete": arrival.athlete_id,
                "size": arrival.size, "source": arrival.source, "sha256": arrival.sha256,
                "received_at": arrival.received_at.isoformat()}
     return PipelineEvent(FILE_RECEIVED, resource, _related(arrival.athlete_id), payload,

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tendon_pipeline.app.batch import BatchResult, process_files
+from tendon_pipeline.app.ingest.discover import path_text
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.orchestration.embedded import one_shot_flow_run, run_flow_embedded
+from tendon_pipeline.orchestration.reaper import reap_children_on_exit
 
 
 def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
@@ -23,10 +25,18 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     if flow_run is None:
         flow_run = one_shot_flow_run(settings)
     if not flow_run:
+        reap_children_on_exit()  # the decode workers must not outlive this process, even after a SIGKILL
         return process_files(paths, settings, athlete=athlete, console_to_stderr=console_to_stderr)
     # imported here, not at the top: importing a flow imports Prefect (~1 s), which a direct run never needs
     from tendon_pipeline.flows.pipeline import process_files_flow
 
-    return run_flow_embedded(process_files_flow, paths=[str(p) for p in paths], athlete=athlete,
+    # flow parameters are JSON: a file name that is not UTF-8 travels escaped (discover reads it back)
+    return run_flow_embedded(process_files_flow, paths=[path_text(p) for p in paths], athlete=athlete,
                              db=str(settings.db), config=str(config) if config else None,
                              console_to_stderr=console_to_stderr)
+
+
+def catch_up_pending(settings: Settings, *, config: str | Path | None = None) -> BatchResult:
+    """Evaluate every athlete an earlier run stored data for but did not evaluate (it crashed,
+    or was stopped), and send what is due: a batch of no files. Watchers run it at start."""
+    return run_batch([], settings, config=config)

@@ -43,10 +43,11 @@ from tendon_pipeline.connectors.sources.folder import FolderSource
 from tendon_pipeline.connectors.sources.upload_files import release_uploads
 from tendon_pipeline.orchestration import events
 from tendon_pipeline.orchestration.embedded import quiet_prefect_env
-from tendon_pipeline.runtime.batch import run_batch
+from tendon_pipeline.orchestration.reaper import reap_children_on_exit
+from tendon_pipeline.runtime.batch import catch_up_pending, run_batch
 
 _log = logging.getLogger(__name__)
-_TRANSIENT_RETRIES = 5
+_MAX_RETRY_DELAY_S = 30  # back-off cap between retries of a batch that failed with a transient error
 
 
 # -- the one seam to the pipeline ------------------------------------------------------
@@ -76,6 +77,7 @@ def warm_up_prefect() -> float:
     """
     started = time.monotonic()
     quiet_prefect_env()
+    reap_children_on_exit()  # the API process must not outlive the watcher, even after a SIGKILL
     # a long-running service can wait for it: Prefect's 20 s default fails on a loaded machine
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from prefect.client.orchestration import get_client
@@ -129,7 +131,7 @@ class Watcher:
                  batch_window_s: float | None = None, max_batch: int | None = None,
                  on_batch: Callable[[BatchRecord], None] | None = None,
                  processor: Callable[..., Any] = process_batch, warm_up: bool = True,
-                 process: bool = True) -> None:
+                 process: bool = True, recover: Callable[..., Any] | None | bool = True) -> None:
         self.settings = settings
         self.config = config
         self.sources = list(sources)
@@ -139,9 +141,15 @@ class Watcher:
         self.processor = processor
         self.warm_up = warm_up
         self.process = process  # False: server mode, emit fit.file.received only (triggers do the rest)
+        # at start, evaluate what an earlier run stored but did not evaluate (and send what is due);
+        # True: the pipeline's own catch-up when batches go through the pipeline (process_batch)
+        if recover is True:
+            recover = catch_up_pending if processor is process_batch else None
+        self.recover = recover if process and callable(recover) else None
         self.stop_event = threading.Event()
         self.batches: list[BatchRecord] = []
         self._queue: queue.Queue[_Item] = queue.Queue()
+        self._alone: queue.Queue[_Item] = queue.Queue()  # files retried in a batch of their own
         self._seen: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         self._seen_lock = threading.Lock()
         self._busy = threading.Event()
@@ -175,6 +183,9 @@ class Watcher:
     def start(self) -> Watcher:
         if self.warm_up:
             warm_up_prefect()
+        if self.recover is not None:
+            with self._pending_lock:  # wait_idle() and stop() wait for the catch-up as for a batch
+                self._pending += 1
         self._worker = threading.Thread(target=self._work, name="tendon-batch-writer", daemon=True)
         self._worker.start()
         for source in self.sources:
@@ -246,26 +257,59 @@ class Watcher:
                 signal.signal(sig, handler)
 
     # -- the single writer -----------------------------------------------------------------
-    def _work(self) -> None:
+    def _catch_up(self) -> None:
+        """The first job of the writer thread: what an earlier run left pending (retried like a
+        batch while the warehouse is held by another process)."""
+        delay = 1.0
         while not self._worker_stop.is_set():
             try:
-                first = self._queue.get(timeout=0.2)
-            except queue.Empty:
+                self.recover(self.settings, config=self.config)
+                return
+            except Exception as exc:  # noqa: BLE001 - the watcher keeps running; a batch retries it too
+                if not getattr(exc, "transient", False):
+                    _log.error("catching up pending evaluations failed (%s); the next batch tries again", exc)
+                    return
+                _log.warning("catching up pending evaluations: %s; retrying in %.0f s", exc, delay)
+                self._worker_stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _work(self) -> None:
+        if self.recover is not None:
+            try:
+                self._catch_up()
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+        while not self._worker_stop.is_set():
+            items = self._next_batch()
+            if not items:
                 continue
-            items = [first]
-            deadline = time.monotonic() + self.batch_window_s
-            while len(items) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                try:
-                    items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
-                except queue.Empty:
-                    break
             try:
                 self._process(items)
             finally:
                 with self._idle:
                     self._pending -= len(items)
                     self._idle.notify_all()
+
+    def _next_batch(self) -> list[_Item]:
+        """A file to retry alone, else what arrives within the batch window (up to max_batch)."""
+        try:
+            return [self._alone.get_nowait()]
+        except queue.Empty:
+            pass
+        try:
+            items = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_window_s
+        while len(items) < self.max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
 
     def _process(self, items: list[_Item]) -> None:
         record = BatchRecord(len(self.batches) + 1, [i.arrival for i in items], time.time())
@@ -298,21 +342,42 @@ class Watcher:
                 _log.exception("on_batch callback failed")
 
     def _retry_later(self, group: list[_Item], exc: Exception) -> None:
-        transient = getattr(exc, "transient", False)
-        attempt = group[0].attempt + 1
-        if not transient or attempt > _TRANSIENT_RETRIES or self.stop_event.is_set():
-            _log.error("batch of %d files failed (%s); they stay in the inbox for the next start", len(group), exc)
+        """A transient failure (the warehouse held by a reader or another writer, the catalog
+        down) is retried with back-off for as long as the watcher runs: nothing is given up.
+        Any other failure of several files is retried file by file once, so that one file that
+        breaks its batch does not hold back the others; a single file that still fails stays in
+        the inbox (logged) for the next start."""
+        if self.stop_event.is_set():
+            _log.error("batch of %d files failed (%s) while stopping; they are caught up on the next start",
+                       len(group), exc)
             return
-        delay = min(2 ** attempt, 30)
-        _log.warning("batch failed with a transient error (%s); retrying in %d s", exc, delay)
-
-        def again() -> None:
+        if getattr(exc, "transient", False):
+            attempt = group[0].attempt + 1
+            delay = min(2 ** attempt, _MAX_RETRY_DELAY_S)
+            _log.warning("batch of %d files failed with a transient error (%s); retry %d in %d s",
+                         len(group), exc, attempt, delay)
+            self._later(delay, [_Item(item.arrival, attempt) for item in group])
+        elif len(group) > 1:
+            _log.warning("batch of %d files failed (%s); retrying them one by one", len(group), exc)
             for item in group:
-                self._enqueue(_Item(item.arrival, attempt))
+                self._enqueue_alone(_Item(item.arrival, item.attempt))
+        else:
+            _log.error("%s failed (%s); it stays in the inbox for the next start", group[0].arrival.path, exc)
+
+    def _later(self, delay: float, items: list[_Item]) -> None:
+        def again() -> None:
+            for item in items:
+                self._enqueue(item)
 
         timer = threading.Timer(delay, again)
         timer.daemon = True
         timer.start()
+
+    def _enqueue_alone(self, item: _Item) -> None:
+        """Queue a file to be processed in a batch of its own."""
+        with self._pending_lock:
+            self._pending += 1
+        self._alone.put(item)
 
 
 def catch_up_once(settings: Settings, inbox: Path | None = None, *, config: str | None = None,

@@ -182,20 +182,24 @@ def correct_sets(warehouse: Warehouse, athlete_id: str, activity_id: str, set_in
 # -- the runner's own logs ----------------------------------------------------------
 def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
     entry_id = uuid.uuid4().hex[:16]
-    warehouse.con.execute(
-        "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg,"
-        " variant, reps_in_reserve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [entry_id, entry.athlete_id, entry.local_date, entry.exercise, entry.kind, entry.sets,
-         entry.reps, entry.seconds, entry.load_kg, entry.variant, entry.reps_in_reserve])
+    with warehouse.transaction():
+        warehouse.con.execute(
+            "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg,"
+            " variant, reps_in_reserve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [entry_id, entry.athlete_id, entry.local_date, entry.exercise, entry.kind, entry.sets,
+             entry.reps, entry.seconds, entry.load_kg, entry.variant, entry.reps_in_reserve])
+        warehouse.needs_evaluation(entry.athlete_id, "strength_log")
     return entry_id
 
 
 def log_max(warehouse: Warehouse, test: MaxTest) -> str:
     entry_id = uuid.uuid4().hex[:16]
-    warehouse.con.execute(
-        "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps, logged_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [entry_id, test.athlete_id, test.local_date, test.exercise, test.variant, test.load_kg, test.reps, _now()])
+    with warehouse.transaction():
+        warehouse.con.execute(
+            "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps,"
+            " logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [entry_id, test.athlete_id, test.local_date, test.exercise, test.variant, test.load_kg, test.reps, _now()])
+        warehouse.needs_evaluation(test.athlete_id, "strength_max_log")
     return entry_id
 
 
@@ -208,6 +212,7 @@ def _replace_day(warehouse: Warehouse, table: str, athlete_id: str, day: date, c
         warehouse.con.execute(
             f"INSERT INTO {table} (athlete_id, local_date, {', '.join(columns)})"
             f" VALUES (?, ?, {', '.join('?' for _ in columns)})", [athlete_id, day, *values])
+        warehouse.needs_evaluation(athlete_id, table)
 
 
 def log_pain(warehouse: Warehouse, entry: PainEntry) -> None:

@@ -11,7 +11,7 @@ per-leg averages and the athlete's local date.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -100,6 +100,13 @@ def curve_parameters(th: RuleThresholds, calibration: AchillesCalibration | None
         "spm_a": th.step_rate_intercept_spm, "spm_b": th.step_rate_slope_spm_per_mps,
         "spm_min": th.step_rate_min_spm, "spm_max": th.step_rate_max_spm,
     }
+
+
+def stored_run_dates(warehouse: Warehouse, athlete_id: str) -> dict[str, date]:
+    """run_id -> local_date of the athlete's run loads as last computed."""
+    rows = warehouse.con.execute("SELECT run_id, local_date FROM run_loads WHERE athlete_id = ?",
+                                 [athlete_id]).fetchall()
+    return {run_id: day for run_id, day in rows}
 
 
 def compute_run_loads(

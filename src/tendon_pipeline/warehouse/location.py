@@ -38,6 +38,11 @@ class WarehouseSettings(BaseModel):
                                   " never logged")
     lock_timeout_s: float = Field(
         default=600.0, gt=0, description="how long a writer waits for another writer of the same athlete")
+    busy_wait_s: float = Field(
+        default=30.0, ge=0,
+        description="DuckDB file: how long a command (and each step of a watcher's batch) waits while another"
+                    " process holds the file (a watcher batch, an analyst's connection, even read-only) before"
+                    " giving up with exit code 3; a watcher then retries the batch with back-off while it runs")
     s3_endpoint: str | None = Field(
         default=None, description="host:port of an S3-compatible store (MinIO, Ceph, R2) for an s3:// data_path;"
                                   " unset = AWS")

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -125,9 +126,24 @@ def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> 
     every escalation of one (a worsened alert goes out again as an update, superseding an unsent
     older version); an alert that did not worsen is never routed twice. Without a digest, the
     alerts of one athlete and evaluation routed together share one message."""
-    if not route.severities:
+    return _route_alerts(wh, route, since, now, keys=None, in_transaction=False)
+
+
+def enqueue_alerts(wh: Warehouse, route: Route, keys: Iterable[str], *, since: date, now: datetime) -> int:
+    """:func:`route_alerts` for these alerts only, inside the caller's transaction: the
+    evaluation that stores (or escalates) alerts queues their deliveries in the same commit (the
+    caller holds ``OUTBOX_LOCK``), so no crash can leave an alert stored and never routed."""
+    return _route_alerts(wh, route, since, now, keys=sorted(set(keys)), in_transaction=True)
+
+
+def _route_alerts(wh: Warehouse, route: Route, since: date, now: datetime, *, keys: list[str] | None,
+                  in_transaction: bool) -> int:
+    if not route.severities or keys == []:
         return 0
     where, params = _athlete_filter(route)
+    if keys is not None:
+        where += " AND list_contains(?, alert_key)"
+        params = [*params, keys]
     rows = wh.con.execute(
         "SELECT item_key, alert_key, athlete_id, period, severity, coalesce(evaluation_id, '') FROM ("
         " SELECT CASE WHEN coalesce(escalation, 0) = 0 THEN alert_key"
@@ -146,7 +162,7 @@ def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> 
               athlete_message_key(route.recipient, route.channel, athlete, evaluation, route.send_at)
               if per_message[(athlete, evaluation)] > 1 else None)
              for item_key, _, athlete, period, severity, evaluation in rows]
-    with wh.transaction():
+    with nullcontext() if in_transaction else wh.transaction():
         for item_key, alert_key, *_ in rows:
             if item_key != alert_key:  # an escalation: an unsent older version is not sent any more
                 wh.con.execute(
@@ -155,6 +171,13 @@ def route_alerts(wh: Warehouse, route: Route, *, since: date, now: datetime) -> 
                     f" AND (item_key = ? OR starts_with(item_key, ? || '{ESCALATION_MARK}')) AND item_key <> ?",
                     [route.recipient, route.channel, alert_key, alert_key, item_key])
         return _insert(wh, route, items, now, in_transaction=True)
+
+
+def due_count(wh: Warehouse, now: datetime) -> int:
+    """Pending deliveries due by ``now`` (a run after a crash sends them)."""
+    row = wh.con.execute("SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?",
+                         [now]).fetchone()
+    return int(row[0]) if row else 0
 
 
 @_retry_on_conflict

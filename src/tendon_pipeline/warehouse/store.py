@@ -75,6 +75,16 @@ class FileRow:
 
 
 @dataclass(frozen=True)
+class PendingEvaluation:
+    """A ``pending_evaluations`` row: an athlete whose stored data has not been evaluated yet."""
+
+    athlete_id: str
+    reason: str
+    since: datetime
+    ingest_id: str | None
+
+
+@dataclass(frozen=True)
 class PendingActivity:
     """A decoded activity waiting for :meth:`Warehouse.store_batch`."""
 
@@ -163,16 +173,20 @@ def require_existing(location: WarehouseLocation) -> None:
 
 @contextmanager
 def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = False,
-                   create: bool = True) -> Iterator[Warehouse]:
+                   create: bool = True, wait_s: float = 0.0) -> Iterator[Warehouse]:
     """Open (creating, unless ``create`` is false, and migrating when writable) and close the
-    warehouse: a DuckDB file (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`."""
+    warehouse: a DuckDB file (or ``:memory:``), or a DuckLake given as a :class:`LakeLocation`.
+
+    ``wait_s``: while another process holds the DuckDB file (a watcher's batch, an analyst's
+    session, even read-only), try again with back-off for up to this long before raising
+    :class:`WarehouseLockedError` (``warehouse.busy_wait_s`` for commands)."""
     if not create:
         require_existing(location)
     if isinstance(location, LakeLocation):
         with _open_lake(location, read_only) as warehouse:
             yield warehouse
         return
-    con = _connect(str(location), read_only)
+    con = _connect_waiting(str(location), read_only, wait_s)
     try:
         warehouse = Warehouse(con)
         if not read_only:
@@ -180,6 +194,26 @@ def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = Fa
         yield warehouse
     finally:
         con.close()
+
+
+def _connect_waiting(path: str, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return _connect(path, read_only)
+        except WarehouseLockedError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if wait_s > 0:
+                    raise WarehouseLockedError(
+                        f"the warehouse {path} was in use by another process for {wait_s:g} s",
+                        hint="a watcher batch or an analyst's session holds it: retry when it is done, raise"
+                             " warehouse.busy_wait_s, or let readers use the published copy (docs/analysts.md)",
+                    ) from exc
+                raise
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 1.0)
 
 
 @contextmanager
@@ -506,6 +540,8 @@ class Warehouse:
                 status=status, athlete_id=athlete_id, reason_code=code,
                 reason=reason, activity_id=activity_id, ingest_id=ingest_id,
             )
+            self.needs_evaluation(athlete_id, "replaced_activity" if verdict.action == "replace" else "new_activity",
+                                  ingest_id)
         return StoredActivity(status, activity_id, code, reason)
 
     def _stored_matches(self, device_keys: Iterable[str]) -> dict[str, list[StoredMatch]]:
@@ -696,6 +732,8 @@ class Warehouse:
                 self._insert_frames(table, [(athlete_activity_key(a.athlete_id, a.decoded.activity_key)[:16],
                                              getattr(a.decoded, attr)) for a in to_insert])
             self._insert_file_rows(rows, ingest_id)
+            for athlete_id in sorted({a.athlete_id for a in to_insert}):
+                self.needs_evaluation(athlete_id, "new_activity", ingest_id)
         return results
 
     def _insert_arrow(self, table: str, data: pa.Table, sql: str) -> None:
@@ -787,6 +825,34 @@ class Warehouse:
                 " offered_at) SELECT v.* FROM (SELECT DISTINCT ON (path) * FROM {view}) v"
                 " WHERE NOT EXISTS (SELECT 1 FROM source_files s WHERE s.path = v.path)"
                 " AND NOT EXISTS (SELECT 1 FROM file_offers f WHERE f.path = v.path)")
+
+    # -- pending evaluations (migration 0008) -----------------------------------
+    def needs_evaluation(self, athlete_id: str, reason: str, ingest_id: str | None = None) -> None:
+        """Record that ``athlete_id`` must be evaluated: call it inside the transaction that
+        stores the data that makes it so, so that a crash right after the commit cannot lose it."""
+        if not self._in_transaction:
+            raise AssertionError("needs_evaluation belongs in the transaction that stores the data")
+        self.con.execute("INSERT INTO pending_evaluations (athlete_id, reason, since, ingest_id) VALUES (?, ?, ?, ?)",
+                         [athlete_id, reason, _now(), ingest_id])
+
+    def pending_evaluations(self, athlete_id: str | None = None) -> list[PendingEvaluation]:
+        """What is waiting for an evaluation (every athlete, or one), oldest first."""
+        rows = self.con.execute(
+            "SELECT athlete_id, reason, since, ingest_id FROM pending_evaluations"
+            " WHERE ? IS NULL OR athlete_id = ? ORDER BY since, athlete_id", [athlete_id, athlete_id]).fetchall()
+        return [PendingEvaluation(*row) for row in rows]
+
+    def clear_pending(self, athlete_id: str, consumed: Sequence[PendingEvaluation]) -> None:
+        """Delete the pending rows an evaluation read (call inside that evaluation's transaction);
+        a row written since, by a concurrent ingest, stays for the next evaluation."""
+        if not self._in_transaction:
+            raise AssertionError("clear_pending belongs in the evaluation's transaction")
+        if not consumed:
+            return
+        self.con.execute(
+            "DELETE FROM pending_evaluations WHERE athlete_id = ? AND since <= ?"
+            " AND since IN (SELECT unnest(?::TIMESTAMP[]))",
+            [athlete_id, max(p.since for p in consumed), sorted({p.since for p in consumed})])
 
     # -- ingest runs ----------------------------------------------------------
     @retry_on_conflict

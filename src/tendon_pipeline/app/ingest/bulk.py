@@ -35,7 +35,7 @@ from tendon_pipeline.app.ingest.decision import (
     decide,
 )
 from tendon_pipeline.app.ingest.discover import SourceFile
-from tendon_pipeline.app.ingest.ingestor import Ingestor, sha256, stored_outcome
+from tendon_pipeline.app.ingest.ingestor import Ingestor, file_identity, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import FileStatus
@@ -193,7 +193,7 @@ class BulkRun:
         for source in self.sources:
             read = self.ing.read(source)
             if not isinstance(read, FileOutcome):
-                hashes.append(sha256(read))
+                hashes.append(file_identity(source, read))
         self.hashed = set(hashes)
         self.db_seen = self.wh.file_statuses(hashes)
         return sum(1 for h in set(hashes)
@@ -211,7 +211,7 @@ class BulkRun:
         item = _Item(source, self.ing.read(source))
         if isinstance(item.read, FileOutcome):
             return item
-        item.file_hash = sha256(item.read)
+        item.file_hash = file_identity(source, item.read)
         seen = self._seen(item.file_hash)
         if (seen is None or seen[0] == FileStatus.QUARANTINED) and self.pool is not None:
             try:
@@ -235,7 +235,7 @@ class BulkRun:
         if isinstance(item.read, FileOutcome):
             batch.outcomes.append(item.read)
             return
-        path, data, file_hash = str(item.source.path), item.read, item.file_hash
+        path, data, file_hash = item.source.text, item.read, item.file_hash
         assert file_hash is not None  # set by _prepare for every file read
         seen = self._seen(file_hash)
         decision = decide(seen, lambda: self._result(item), self.ing.named_athlete(item.source),

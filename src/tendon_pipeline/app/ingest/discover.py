@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +19,34 @@ class SourceFile:
     path: Path
     root: Path | None = None
 
+    @property
+    def text(self) -> str:
+        """The path as stored and shown (see :func:`path_text`)."""
+        return path_text(self.path)
+
+
+def path_text(path: Path | str) -> str:
+    """A path as the warehouse stores it and reports show it: always valid UTF-8. Bytes of a
+    file name that are not UTF-8 (a Latin-1 name from an old sync tool, a mangled copy) are
+    shown as ``\\xNN`` escapes; the file itself is read by its real name."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def path_from_text(text: str | Path) -> Path:
+    """The file a :func:`path_text` names (an event, a report, ``tendon files``): the path
+    itself when it exists, else with its ``\\xNN`` escapes turned back into bytes."""
+    path = Path(text).expanduser()
+    if path.exists() or "\\x" not in str(text):
+        return path
+    raw = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), os.fsencode(path))
+    return Path(os.fsdecode(raw))
+
 
 def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
     """Files named directly, and ``*.fit`` files under folders (recursive, hidden skipped)."""
     found: dict[Path, SourceFile] = {}
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = path_from_text(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.suffix.lower() == ".fit" and not _hidden(child, path):
@@ -38,7 +62,7 @@ def _hidden(child: Path, root: Path) -> bool:
 
 def read_source(source: SourceFile, max_file_mb: float) -> bytes | FileOutcome:
     """The file's bytes, or its outcome when it is too large (quarantined) or unreadable (skipped)."""
-    path = str(source.path)
+    path = source.text
     limit = int(max_file_mb * 1024 * 1024)
     try:
         size = source.path.stat().st_size

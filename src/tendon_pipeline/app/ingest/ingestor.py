@@ -25,6 +25,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_identity(source: SourceFile, data: bytes) -> str:
+    """What tells one file from another in ``source_files``: its content hash. An empty file
+    has no content to tell it apart (every empty file has the same hash), so it is known by
+    its path: twenty empty files are twenty quarantined files, each with its reason, not one
+    quarantined and nineteen "duplicates"; the same empty file offered again is seen before,
+    and once it has content it is a new file."""
+    return sha256(data) if data else sha256(b"empty-file\0" + source.text.encode("utf-8"))
+
+
 class Ingestor:
     """Runs files through decode and store against one open warehouse."""
 
@@ -47,7 +56,7 @@ class Ingestor:
         data = self.read(source)
         if isinstance(data, FileOutcome):
             return data
-        path, file_hash = str(source.path), sha256(data)
+        path, file_hash = source.text, file_identity(source, data)
         decision = decide(self.warehouse.file_status(file_hash), lambda: decode_job(data),
                           self.named_athlete(source), self.settings.athlete_for_serial, self.implausible)
         if isinstance(decision, OfferedForAnother):
