@@ -153,13 +153,12 @@ def loads_once(evaluate_module) -> Iterator[bool]:
     if original is None:
         yield False
         return
-    done: set[str] = set()
+    done: dict[str, object] = {}
 
     def once(warehouse, athlete_id: str, *args, **kwargs):
-        if athlete_id not in done:
-            done.add(athlete_id)
-            return original(warehouse, athlete_id, *args, **kwargs)
-        return None
+        if athlete_id not in done:  # the first result is returned again: the same rows
+            done[athlete_id] = original(warehouse, athlete_id, *args, **kwargs)
+        return done[athlete_id]
 
     evaluate_module.compute_run_loads = once
     try:
