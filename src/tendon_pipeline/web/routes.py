@@ -99,15 +99,19 @@ def register(app: FastAPI, pages: WebPages) -> None:
         return Response(plotly_js(), media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
-    # -- coach ---------------------------------------------------------------------
-    def coach_session(request: Request):
+    def session_for(request: Request, role: str, refusal: str):
+        """(session, user) of a signed-in person in ``role``, else the response that refuses."""
         found = pages.session_of(request)
         if found is None:
             return None, login_redirect(request)
         session, user = found
-        if user.role != "coach":
-            return None, forbidden(session, "this page is for coaches")
+        if user.role != role:
+            return None, forbidden(session, refusal)
         return found, None
+
+    # -- coach ---------------------------------------------------------------------
+    def coach_session(request: Request):
+        return session_for(request, "coach", "this page is for coaches")
 
     def coach_athletes(user) -> list[str]:
         return list(dict.fromkeys(find_coach(settings, user.coach).athletes))
@@ -174,13 +178,7 @@ def register(app: FastAPI, pages: WebPages) -> None:
 
     # -- runner ----------------------------------------------------------------------
     def runner_session(request: Request):
-        found = pages.session_of(request)
-        if found is None:
-            return None, login_redirect(request)
-        session, user = found
-        if user.role != "runner":
-            return None, forbidden(session, "this page is for runners: coaches see their athletes under /coach")
-        return found, None
+        return session_for(request, "runner", "this page is for runners: coaches see their athletes under /coach")
 
     def runner_view(wh, athlete: str) -> dict[str, Any]:
         from tendon_pipeline.web.pages import athlete_page as gather
