@@ -34,6 +34,11 @@ class WarehouseError(TendonError):
     exit_code = 3
 
 
+class WarehouseSchemaError(WarehouseError):
+    """The warehouse was made by an older version and a read-only open cannot migrate it.
+    Terminal until it is migrated (``tendon migrate``); retrying as is does not help."""
+
+
 class WarehouseLockedError(WarehouseError):
     """Another process holds the warehouse file. Transient: retry when it is released."""
 

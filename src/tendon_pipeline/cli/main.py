@@ -116,6 +116,19 @@ def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
         click.echo(f"warehouse {settings.location}: {report['files_before']} data files -> {report['files_after']}")
 
 
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring a warehouse an older version made up to this version's schema (every write command
+    does it too; read-only commands refuse an old warehouse and point here). Keeps every row."""
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    settings = settings_of(ctx)
+    with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
+        version = wh.schema_version()
+    click.echo(f"warehouse {settings.location}: schema {version}")
+
+
 def _check_warehouse_writable(settings: Settings) -> None:
     """Fail fast, before Prefect starts, when the warehouse cannot be opened for writing."""
     from tendon_pipeline.warehouse.store import open_warehouse

@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
-from tendon_pipeline.errors import WarehouseConflictError, WarehouseError, WarehouseLockedError
+from tendon_pipeline.errors import (
+    WarehouseConflictError,
+    WarehouseError,
+    WarehouseLockedError,
+    WarehouseSchemaError,
+)
 from tendon_pipeline.warehouse.identity import (
     StoredMatch,
     athlete_activity_key,
@@ -189,7 +194,9 @@ def open_warehouse(location: WarehouseLocation = MEMORY, *, read_only: bool = Fa
     con = _connect_waiting(str(location), read_only, wait_s)
     try:
         warehouse = Warehouse(con)
-        if not read_only:
+        if read_only:
+            warehouse.require_current_schema(str(location))
+        else:
             warehouse.migrate()
         yield warehouse
     finally:
@@ -223,7 +230,9 @@ def _open_lake(location: LakeLocation, read_only: bool) -> Iterator[Warehouse]:
     if read_only:
         con = connect_lake(location, read_only=True)
         try:
-            yield Warehouse(con, lake=True)
+            warehouse = Warehouse(con, lake=True)
+            warehouse.require_current_schema(str(location))
+            yield warehouse
         finally:
             con.close()
         return
@@ -340,18 +349,14 @@ class Warehouse:
     # -- schema -------------------------------------------------------------
     def migrate(self) -> list[int]:
         """Apply migrations not yet applied, each in its own transaction."""
-        exists = self.one(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-            " AND schema_name = 'main' AND table_name = 'schema_migrations'"
-        )[0]
-        if not exists:  # opening an up-to-date warehouse writes nothing
+        if not self._has_migrations_table():  # opening an up-to-date warehouse writes nothing
             self.con.execute(self._dialect(
                 "CREATE TABLE schema_migrations ("
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
             ))
             self.con.execute("COMMENT ON TABLE schema_migrations IS 'Applied schema migrations (version = file"
                              " number).'")
-        done = {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+        done = self._applied_versions()
         applied = []
         for version, name, sql in migrations():
             if version in done:
@@ -383,6 +388,29 @@ class Warehouse:
 
     def schema_version(self) -> int:
         return int(self.one("SELECT max(version) FROM schema_migrations")[0] or 0)
+
+    def _has_migrations_table(self) -> bool:
+        return bool(self.one(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'main' AND table_name = 'schema_migrations'"
+        )[0])
+
+    def _applied_versions(self) -> set[int]:
+        if not self._has_migrations_table():
+            return set()
+        return {row[0] for row in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+    def require_current_schema(self, where: str) -> None:
+        """Refuse to read a warehouse an older version made (a read-only open cannot migrate it):
+        the queries of this version would fail on missing tables and columns with an SQL error."""
+        applied = self._applied_versions()
+        missing = sorted(version for version, _, _ in migrations() if version not in applied)
+        if missing:
+            raise WarehouseSchemaError(
+                f"the warehouse {where} is at schema {max(applied, default=0)}, this version of tendon-pipeline"
+                f" needs {migrations()[-1][0]} (migrations {', '.join(map(str, missing))} are not applied)",
+                hint="run `tendon migrate` (or any command that writes, such as `tendon evaluate`) once to"
+                     " bring it up to date, then this command again; the migrations keep every stored row")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
