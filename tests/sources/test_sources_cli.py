@@ -72,3 +72,12 @@ def test_serve_api_refuses_to_start_without_tokens(tmp_path, monkeypatch):
     monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "w.duckdb"), "serve-api", "--port", "0"])
     assert isinstance(result.exception, TendonError) and "no upload tokens" in str(result.exception)
+
+
+def test_serve_and_serve_api_take_the_same_server_options():
+    """One decorator (cli/sources.upload_server_options) for both: names, defaults and types alike."""
+    def options(name):
+        return {p.name: (tuple(p.opts), p.default, p.type.name) for p in cli.commands[name].params}
+
+    assert options("serve") == options("serve-api")
+    assert set(options("serve")) == {"host", "port", "watch_folder", "land_only", "verbose"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,24 +79,54 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
     click.echo("stopped")
 
 
+def upload_server_options(land_only_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options ``tendon serve`` and ``tendon serve-api`` share: --host, --port, --watch/--no-watch,
+    --land-only (its help says what still works in that command) and --verbose."""
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on."),
+        click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port)."),
+        click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
+                     help="Also watch the inbox folder in this process (sync tools writing files)."),
+        click.option("--land-only", is_flag=True, help=land_only_help),
+        click.option("-v", "--verbose", is_flag=True),
+    ]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def serve_uploads(ctx: click.Context, settings: Any, http: Any, *, watch_folder: bool, land_only: bool,
+                  banner: str, recover: bool = True) -> None:
+    """Run the upload server ``http`` (plus the inbox folder, unless ``--no-watch`` or
+    ``--land-only``) under one watcher until Ctrl-C; ``banner`` is printed once it listens."""
+    from tendon_pipeline.connectors.sources.folder import FolderSource
+    from tendon_pipeline.runtime.watch import Watcher
+
+    sources: list = [http]
+    if watch_folder and not land_only:
+        sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
+                                    poll_interval_ms=settings.watch.poll_interval_ms))
+    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only,
+                      recover=recover)
+    click.echo(banner + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
+    watcher.run_forever()
+    click.echo("stopped")
+
+
 @click.command("serve-api")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
-@click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
-              help="Also watch the inbox folder in this process (sync tools writing files).")
-@click.option("--land-only", is_flag=True,
-              help="Only land uploads in the inbox; a separate `tendon watch` processes them.")
-@click.option("-v", "--verbose", is_flag=True)
+@upload_server_options("Only land uploads in the inbox; a separate `tendon watch` processes them.")
 @click.pass_context
 def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land_only: bool, verbose: bool) -> None:
     """Serve the authenticated FIT upload endpoint (POST /v1/files) and process what arrives.
 
     Tokens come from the configuration ([[upload.tokens]], per athlete or per device).
     """
-    from tendon_pipeline.connectors.sources.folder import FolderSource
     from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
     from tendon_pipeline.errors import ConfigError
-    from tendon_pipeline.runtime.watch import Watcher
 
     _logging(verbose)
     settings = settings_of(ctx)
@@ -102,13 +134,5 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
         raise ConfigError("no upload tokens configured, so every upload would be refused",
                           hint="add [[upload.tokens]] entries (athlete, token) to the config; see docs/event-driven.md")
     http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only)
-    sources: list = [http]
-    if watch_folder and not land_only:
-        sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
-                                    poll_interval_ms=settings.watch.poll_interval_ms))
-    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only,
-                      recover=not land_only)
-    click.echo(f"upload endpoint {http.url}/v1/files -> {settings.inbox}"
-               + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
-    watcher.run_forever()
-    click.echo("stopped")
+    serve_uploads(ctx, settings, http, watch_folder=watch_folder, land_only=land_only, recover=not land_only,
+                  banner=f"upload endpoint {http.url}/v1/files -> {settings.inbox}")

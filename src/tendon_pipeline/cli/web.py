@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import click
 
-from tendon_pipeline.cli.context import config_path, settings_of
+from tendon_pipeline.cli.context import settings_of
+from tendon_pipeline.cli.sources import _logging, serve_uploads, upload_server_options
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free port).")
-@click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
-              help="Also watch the inbox folder in this process (sync tools writing files).")
-@click.option("--land-only", is_flag=True,
-              help="Uploads only land in the inbox (a separate `tendon watch` processes them); the pages still work.")
-@click.option("-v", "--verbose", is_flag=True)
+@upload_server_options("Uploads only land in the inbox (a separate `tendon watch` processes them); the pages still"
+                       " work.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, land_only: bool, verbose: bool) -> None:
     """Serve the web pages (coaches: their athletes, worst first, and feedback on alerts; runners:
     plan, charts and a check-in) and the FIT upload API (POST /v1/files) on one port, and
     process what arrives. Users are [[web.users]], upload tokens [[upload.tokens]]."""
-    from tendon_pipeline.cli.sources import _echo_batch, _logging
-    from tendon_pipeline.connectors.sources.folder import FolderSource
     from tendon_pipeline.connectors.sources.http_upload import HttpUploadSource
     from tendon_pipeline.errors import ConfigError
-    from tendon_pipeline.runtime.watch import Watcher
     from tendon_pipeline.web.app import check_users
     from tendon_pipeline.web.server import add_web_pages
 
@@ -37,16 +30,9 @@ def serve(ctx: click.Context, host: str, port: int, watch_folder: bool, land_onl
     check_users(settings)  # a wrong coach name fails before the port is opened
     http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only,
                             extend=lambda app: add_web_pages(app, settings))
-    sources: list = [http]
-    if watch_folder and not land_only:
-        sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
-                                    poll_interval_ms=settings.watch.poll_interval_ms))
-    watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only)
-    click.echo(f"open {http.url}/ in a browser (sign in as a [[web.users]] entry); uploads: {http.url}/v1/files"
-               f" -> {settings.inbox}" + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)",
-               )
-    watcher.run_forever()
-    click.echo("stopped")
+    serve_uploads(ctx, settings, http, watch_folder=watch_folder, land_only=land_only,
+                  banner=f"open {http.url}/ in a browser (sign in as a [[web.users]] entry); uploads:"
+                         f" {http.url}/v1/files -> {settings.inbox}")
 
 
 @click.command("hash-password")
