@@ -68,6 +68,18 @@ def _alert(
     )
 
 
+def _week_alert(history: AthleteHistory, rule_id: str, severity: Severity, monday: date, message: str,
+                evidence: dict[str, EvidenceValue]) -> Alert:
+    """An alert about the ISO week that starts on ``monday`` (its period: the week label)."""
+    return _alert(history, rule_id, severity, monday, iso_week_label(monday), message, evidence)
+
+
+def _day_alert(history: AthleteHistory, rule_id: str, severity: Severity, day: date, message: str,
+               evidence: dict[str, EvidenceValue]) -> Alert:
+    """An alert about one reported day (its period: the ISO date)."""
+    return _alert(history, rule_id, severity, day, day.isoformat(), message, evidence)
+
+
 def _band(increase: float, bands: Iterable[tuple[float, Severity]]) -> Severity | None:
     """The highest severity whose line the increase is strictly above."""
     for line, severity in sorted(bands, reverse=True):
@@ -78,6 +90,11 @@ def _band(increase: float, bands: Iterable[tuple[float, Severity]]) -> Severity 
 
 def _pct(fraction: float) -> float:
     return round(fraction * 100.0, 1)
+
+
+def _ladder_evidence(th: RuleThresholds, ladder: str) -> dict[str, EvidenceValue]:
+    """The lines of a fractional ladder as evidence: ``caution_above_pct``, ``warning_above_pct``."""
+    return {f"{severity}_above_pct": _pct(line) for line, severity in th.ladder(ladder)}
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
@@ -147,13 +164,20 @@ def progression(facts: HistoryFacts, monday: date, th: RuleThresholds) -> Progre
     ramp_km = view.ramp_level.km if view.ramp_level is not None else None
     ramp = _rise(view.km, ramp_km, th.volume_min_base_km, th.volume_min_increase_km)
     load_step = _rise(view.load_bw, view.level.load_bw, th.tendon_load_min_base_bw, th.tendon_load_min_increase_bw)
-    severity = _band(step or 0.0, [(th.volume_increase_caution, Severity.CAUTION),
-                                   (th.volume_increase_warning, Severity.WARNING)])
+    severity = _band(step or 0.0, th.ladder("volume_increase"))
     if ramp is not None and ramp > th.volume_increase_warning:
         severity = Severity.WARNING
     if severity is not None and view.race is not None:
         severity = Severity.INFO  # the race week: a planned effort
     return Progression(view, step or 0.0, ramp, load_step, severity)
+
+
+def _level_evidence(found: Progression, load_method: str) -> dict[str, EvidenceValue]:
+    """The week against the usual level, as the progression rules' evidence shows it."""
+    view, level = found.view, found.view.level
+    assert level is not None
+    return {"week_km": _r(view.km), "usual_km": _r(level.km), "week_load_bw": round(view.load_bw),
+            "usual_load_bw": None if level.load_bw is None else round(level.load_bw), "load_method": load_method}
 
 
 def _acwr_at(facts: HistoryFacts, monday: date, th: RuleThresholds) -> float | None:
@@ -202,24 +226,19 @@ def weekly_volume_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> l
         )
         runs = facts.runs_in_week(monday)
         evidence: dict[str, EvidenceValue] = {
-            "week_km": _r(view.km),
-            "usual_km": _r(level.km),
+            **_level_evidence(found, load_method_text(runs)),
             "usual_basis": level.basis,
             "previous_week_km": _r(facts.week_km(monday - WEEK)),
             "increase_pct": _pct(found.step),
             "two_week_ramp_pct": None if found.ramp is None else _pct(found.ramp),
-            "week_load_bw": round(view.load_bw),
-            "usual_load_bw": None if level.load_bw is None else round(level.load_bw),
             "load_increase_pct": None if found.load_step is None else _pct(found.load_step),
-            "load_method": load_method_text(runs),
             "acwr": _acwr_at(facts, monday, th),
             "acwr_method": th.acwr_method,
             "race_km": view.race.distance_km if view.race else None,
-            "caution_above_pct": _pct(th.volume_increase_caution),
-            "warning_above_pct": _pct(th.volume_increase_warning),
+            **_ladder_evidence(th, "volume_increase"),
         }
         assert found.severity is not None
-        return _alert(history, WEEKLY_VOLUME_INCREASE, found.severity, monday, week, message, evidence)
+        return _week_alert(history, WEEKLY_VOLUME_INCREASE, found.severity, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -250,7 +269,7 @@ def session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
     history = facts.history
     th = thresholds
     runs = facts.running
-    bands: list[tuple[float, Severity]] = [(th.spike_caution, Severity.CAUTION), (th.spike_high, Severity.HIGH)]
+    bands = th.ladder("spike")
     alerts = []
     for index, run in enumerate(runs):
         if (run.local_date - runs[0].local_date).days < th.spike_min_history_days:
@@ -321,33 +340,24 @@ def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> lis
         if found.severity is not None and found.severity != "info":
             return None  # one cause, one alert: the distance progression carries the load
         divergence = found.load_step - found.step
-        severity = _band(found.load_step, [(th.tendon_load_increase_caution, Severity.CAUTION),
-                                           (th.tendon_load_increase_warning, Severity.WARNING)])
+        severity = _band(found.load_step, th.ladder("tendon_load_increase"))
         if severity is None or divergence <= th.tendon_load_divergence or found.view.race is not None:
             return None
-        view, level = found.view, found.view.level
-        runs = facts.runs_in_week(monday)
-        method = load_method_text(runs)
+        method = load_method_text(facts.runs_in_week(monday))
         week = iso_week_label(monday)
         message = (
             f"Week {week}: your estimated Achilles load rose {_pct(found.load_step):.0f} % on your "
             f"usual level while distance rose {_pct(found.step):.0f} %: more load per km (more "
             f"steps per km or slower running). Load from {method}."
         )
-        assert level.load_bw is not None
         evidence: dict[str, EvidenceValue] = {
-            "week_load_bw": round(view.load_bw),
-            "usual_load_bw": round(level.load_bw),
+            **_level_evidence(found, method),
             "load_increase_pct": _pct(found.load_step),
-            "week_km": _r(view.km),
-            "usual_km": _r(level.km),
             "distance_increase_pct": _pct(found.step),
             "divergence_pct_points": _pct(divergence),
-            "load_method": method,
-            "caution_above_pct": _pct(th.tendon_load_increase_caution),
-            "warning_above_pct": _pct(th.tendon_load_increase_warning),
+            **_ladder_evidence(th, "tendon_load_increase"),
         }
-        return _alert(history, TENDON_LOAD_INCREASE, severity, monday, week, message, evidence)
+        return _week_alert(history, TENDON_LOAD_INCREASE, severity, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -412,7 +422,7 @@ def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
             "weeks_in_a_row": len(streak),
             "line": th.monotony_warning,
         }
-        return _alert(history, MONOTONY, Severity.CAUTION, monday, week, message, evidence)
+        return _week_alert(history, MONOTONY, Severity.CAUTION, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -462,7 +472,7 @@ def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert
         ratio = ratios[th.acwr_method]
         if ratio is None:
             return None
-        band = _band(ratio, [(th.acwr_caution, Severity.CAUTION), (th.acwr_warning, Severity.WARNING)])
+        band = _band(ratio, th.ladder("acwr"))
         if band is None:
             return None
         view = week_view(facts, monday, th)
@@ -491,7 +501,7 @@ def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert
             "load_method": load_method_text(facts.runs_in_week(monday)),
             "corroborated_by": ",".join(pain) or None,
         }
-        return _alert(history, ACWR, severity, monday, week, message, evidence)
+        return _week_alert(history, ACWR, severity, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -554,7 +564,7 @@ def tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) ->
             "target": th.tendon_sessions_target_per_week,
             "program_week": program_week(start, monday),
         }
-        alerts.append(_alert(history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, week, message, evidence))
+        alerts.append(_week_alert(history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, message, evidence))
     return alerts
 
 
@@ -566,7 +576,6 @@ def _never_started(facts: HistoryFacts, th: RuleThresholds) -> list[Alert]:
     for count, monday in enumerate(running_weeks, start=1):
         if count % th.never_started_weeks:
             continue
-        week = iso_week_label(monday)
         message = (
             f"{count} weeks of running and no tendon work recorded. Load the Achilles 2-3 times a "
             f"week: calf holds, raises or heel drops (see the plan)."
@@ -579,7 +588,7 @@ def _never_started(facts: HistoryFacts, th: RuleThresholds) -> list[Alert]:
             "target": th.tendon_sessions_target_per_week,
         }
         alerts.append(
-            _alert(facts.history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, week, message, evidence)
+            _week_alert(facts.history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, message, evidence)
         )
     return alerts
 
@@ -649,7 +658,7 @@ def _still_bodyweight(
         "estimate": "none needed: no added load",
         "line_pct": _pct(th.calf_intensity_min),
     }
-    return _alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, week, message, evidence)
+    return _week_alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, message, evidence)
 
 
 def _below_max(
@@ -690,7 +699,7 @@ def _below_max(
         "line_pct": _pct(th.calf_intensity_min),
         "body_mass_kg": history.body_mass_kg,
     }
-    return _alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, week, message, evidence)
+    return _week_alert(history, TENDON_LOADING_INTENSITY, Severity.CAUTION, monday, message, evidence)
 
 
 @rule(
@@ -724,7 +733,7 @@ def plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
             "ratio": _r(counts.plyometric / counts.strength) if counts.strength else None,
             "max_ratio": th.plyo_to_strength_max_ratio,
         }
-        return _alert(history, PLYOMETRIC_BALANCE, Severity.CAUTION, monday, week, message, evidence)
+        return _week_alert(history, PLYOMETRIC_BALANCE, Severity.CAUTION, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -751,7 +760,7 @@ def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
             f"until it settles."
         )
         evidence: dict[str, EvidenceValue] = {"pain_during": pain.during, "line": th.pain_during_max}
-        alerts.append(_alert(history, PAIN_DURING, Severity.WARNING, day, day.isoformat(), message, evidence))
+        alerts.append(_day_alert(history, PAIN_DURING, Severity.WARNING, day, message, evidence))
     return alerts
 
 
@@ -788,7 +797,7 @@ def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[A
                 f"{pain.during}/10): too much (above {th.pain_during_max}/10). Swap runs for "
                 f"cycling, swimming or deep-water running and ease the tendon work until it settles."
             )
-            alerts.append(_alert(history, PAIN_NEXT_MORNING, Severity.WARNING, day, day.isoformat(), message, evidence))
+            alerts.append(_day_alert(history, PAIN_NEXT_MORNING, Severity.WARNING, day, message, evidence))
             continue
         if usual is None or morning < usual[0] + th.pain_morning_worse_points:
             continue  # 3-5 and not worse than usual: acceptable, carry on
@@ -798,7 +807,7 @@ def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[A
             f"not settled. Hold running and tendon loads where they are until mornings are back "
             f"to your usual level."
         )
-        alerts.append(_alert(history, PAIN_NEXT_MORNING, Severity.CAUTION, day, day.isoformat(), message, evidence))
+        alerts.append(_day_alert(history, PAIN_NEXT_MORNING, Severity.CAUTION, day, message, evidence))
     return alerts
 
 
@@ -832,7 +841,7 @@ def pain_rising(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
             "days_reported": now[1],
             "min_rise_points": th.pain_rise_min_points,
         }
-        return _alert(history, PAIN_RISING, Severity.CAUTION, monday, week, message, evidence)
+        return _week_alert(history, PAIN_RISING, Severity.CAUTION, monday, message, evidence)
 
     return _weekly(facts, check)
 
@@ -872,7 +881,7 @@ def visa_a_drop(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
             "caution_drop_points": th.visa_a_drop_caution,
             "warning_drop_points": th.visa_a_drop_warning,
         }
-        alerts.append(_alert(history, VISA_A_DROP, severity, day, day.isoformat(), message, evidence))
+        alerts.append(_day_alert(history, VISA_A_DROP, severity, day, message, evidence))
     return alerts
 
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .models import Severity
+
 # Citations of the load model and the program. Each rule declares its own source with its
 # id (``domain.registry``); ``domain.registry.sources()`` lists them.
 MODEL_SOURCES: dict[str, str] = {
@@ -54,13 +56,20 @@ class AchillesCalibration(BaseModel):
     scale: float = Field(default=1.0, gt=0, description="Factor applied to the whole curve")
 
 
+# The severity ladders, each declared once: rising lines, each with the severity that a value
+# strictly above it earns (``RuleThresholds.ladder``); a ladder's lines must rise strictly.
+SEVERITY_LADDERS: dict[str, tuple[tuple[str, Severity], ...]] = {
+    "volume_increase": (("volume_increase_caution", Severity.CAUTION), ("volume_increase_warning", Severity.WARNING)),
+    "spike": (("spike_caution", Severity.CAUTION), ("spike_high", Severity.HIGH)),
+    "acwr": (("acwr_caution", Severity.CAUTION), ("acwr_warning", Severity.WARNING)),
+    "tendon_load_increase": (("tendon_load_increase_caution", Severity.CAUTION),
+                             ("tendon_load_increase_warning", Severity.WARNING)),
+    "visa_a_drop": (("visa_a_drop_caution", Severity.CAUTION), ("visa_a_drop_warning", Severity.WARNING)),
+}
+
 # Pairs (lower, higher) that must rise strictly: the severity ladders and the min/max clamps.
 ORDERED_THRESHOLDS: tuple[tuple[str, str], ...] = (
-    ("volume_increase_caution", "volume_increase_warning"),
-    ("spike_caution", "spike_high"),
-    ("acwr_caution", "acwr_warning"),
-    ("tendon_load_increase_caution", "tendon_load_increase_warning"),
-    ("visa_a_drop_caution", "visa_a_drop_warning"),
+    *((low, high) for ladder in SEVERITY_LADDERS.values() for (low, _), (high, _) in zip(ladder, ladder[1:])),
     ("step_rate_min_spm", "step_rate_max_spm"),
 )
 
@@ -469,6 +478,10 @@ class RuleThresholds(BaseModel):
         if wrong:
             raise ValueError("thresholds out of order: " + "; ".join(wrong))
         return self
+
+    def ladder(self, name: str) -> list[tuple[float, Severity]]:
+        """(line, severity) of a ladder of SEVERITY_LADDERS with this configuration's values."""
+        return [(getattr(self, field), severity) for field, severity in SEVERITY_LADDERS[name]]
 
     def calibration_for(self, athlete_id: str) -> AchillesCalibration | None:
         """The athlete's Achilles calibration, if one is configured."""
