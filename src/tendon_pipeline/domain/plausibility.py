@@ -95,19 +95,25 @@ def _check(s: SessionClaim, now: datetime, limits: PlausibilitySettings) -> Find
         return Finding(reason=Implausible.IN_THE_FUTURE, detail=(
             f"starts {s.start_utc:%Y-%m-%d %H:%M} UTC, more than {limits.max_future_hours:g} h from now"
             " (plausibility.max_future_hours): check the watch's date"))
+    return _over_a_limit(s, limits)
+
+
+def _over_a_limit(s: SessionClaim, limits: PlausibilitySettings) -> Finding | None:
+    """The first of duration, distance and on-foot speed above its ``[plausibility]`` limit."""
     hours = (s.elapsed_s or 0.0) / 3600
-    if hours > limits.max_session_hours:
-        return Finding(reason=Implausible.TOO_LONG, detail=(
-            f"a {s.sport} session of {hours / 24:.1f} days ({hours:.0f} h), over {limits.max_session_hours:g} h"
-            " (plausibility.max_session_hours)"))
     km = (s.distance_m or 0.0) / 1000
-    if km > limits.max_session_km:
-        return Finding(reason=Implausible.TOO_FAR, detail=(
-            f"a {s.sport} session of {km:,.0f} km, over {limits.max_session_km:g} km (plausibility.max_session_km)"))
     speed = (s.distance_m or 0.0) / s.elapsed_s if s.elapsed_s else 0.0
-    if (s.sport in ON_FOOT_SPORTS and (s.distance_m or 0.0) >= limits.speed_check_min_m
-            and speed > limits.max_on_foot_speed_mps):
-        return Finding(reason=Implausible.TOO_FAST, detail=(
-            f"{s.sport} at {speed:.1f} m/s on average, over"
-            f" {limits.max_on_foot_speed_mps:g} m/s (plausibility.max_on_foot_speed_mps)"))
+    speed_checked = s.sport in ON_FOOT_SPORTS and (s.distance_m or 0.0) >= limits.speed_check_min_m
+    checks = (
+        (Implausible.TOO_LONG, hours, limits.max_session_hours, "max_session_hours",
+         f"a {s.sport} session of {hours / 24:.1f} days ({hours:.0f} h), over {limits.max_session_hours:g} h"),
+        (Implausible.TOO_FAR, km, limits.max_session_km, "max_session_km",
+         f"a {s.sport} session of {km:,.0f} km, over {limits.max_session_km:g} km"),
+        (Implausible.TOO_FAST, speed if speed_checked else 0.0, limits.max_on_foot_speed_mps,
+         "max_on_foot_speed_mps",
+         f"{s.sport} at {speed:.1f} m/s on average, over {limits.max_on_foot_speed_mps:g} m/s"),
+    )
+    for reason, value, limit, setting, detail in checks:
+        if value > limit:
+            return Finding(reason=reason, detail=f"{detail} (plausibility.{setting})")
     return None
