@@ -180,27 +180,29 @@ def correct_sets(warehouse: Warehouse, athlete_id: str, activity_id: str, set_in
 
 
 # -- the runner's own logs ----------------------------------------------------------
-def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
+def _insert_entry(warehouse: Warehouse, table: str, athlete_id: str, values: dict[str, Any]) -> str:
+    """A new row of a log kept entry by entry, under a fresh ``entry_id``, and the athlete marked
+    for evaluation, in one transaction; returns the entry id."""
     entry_id = uuid.uuid4().hex[:16]
     with warehouse.transaction():
         warehouse.con.execute(
-            "INSERT INTO strength_log (entry_id, athlete_id, local_date, exercise, kind, sets, reps, seconds, load_kg,"
-            " variant, reps_in_reserve) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entry_id, entry.athlete_id, entry.local_date, entry.exercise, entry.kind, entry.sets,
-             entry.reps, entry.seconds, entry.load_kg, entry.variant, entry.reps_in_reserve])
-        warehouse.needs_evaluation(entry.athlete_id, "strength_log")
+            f"INSERT INTO {table} (entry_id, athlete_id, {', '.join(values)})"
+            f" VALUES (?, ?, {', '.join('?' for _ in values)})", [entry_id, athlete_id, *values.values()])
+        warehouse.needs_evaluation(athlete_id, table)
     return entry_id
+
+
+def log_strength(warehouse: Warehouse, entry: StrengthEntry) -> str:
+    return _insert_entry(warehouse, "strength_log", entry.athlete_id, {
+        "local_date": entry.local_date, "exercise": entry.exercise, "kind": entry.kind, "sets": entry.sets,
+        "reps": entry.reps, "seconds": entry.seconds, "load_kg": entry.load_kg, "variant": entry.variant,
+        "reps_in_reserve": entry.reps_in_reserve})
 
 
 def log_max(warehouse: Warehouse, test: MaxTest) -> str:
-    entry_id = uuid.uuid4().hex[:16]
-    with warehouse.transaction():
-        warehouse.con.execute(
-            "INSERT INTO strength_max_log (entry_id, athlete_id, local_date, exercise, variant, load_kg, reps,"
-            " logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [entry_id, test.athlete_id, test.local_date, test.exercise, test.variant, test.load_kg, test.reps, _now()])
-        warehouse.needs_evaluation(test.athlete_id, "strength_max_log")
-    return entry_id
+    return _insert_entry(warehouse, "strength_max_log", test.athlete_id, {
+        "local_date": test.local_date, "exercise": test.exercise, "variant": test.variant, "load_kg": test.load_kg,
+        "reps": test.reps, "logged_at": _now()})
 
 
 @retry_on_conflict
