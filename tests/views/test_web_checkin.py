@@ -93,6 +93,75 @@ def test_the_limits_are_declared_once_for_the_cli_and_the_form(settings):
         parse_checkin({}, "ana", settings)
 
 
+RACE_REFUSED = [  # form, the field named, the same values given to tendon log race
+    ({"race_day": "2026-07-01", "distance_km": "0"}, "distance_km", ["--date", "2026-07-01", "--distance-km", "0"]),
+    ({"race_day": "2026-07-01", "distance_km": "401"}, "distance_km",
+     ["--date", "2026-07-01", "--distance-km", "401"]),
+    ({"race_day": "2026-07-01", "distance_km": "ten"}, "distance_km",
+     ["--date", "2026-07-01", "--distance-km", "ten"]),
+    ({"race_day": "2026-07-01", "distance_km": "10", "priority": "D"}, "priority",
+     ["--date", "2026-07-01", "--distance-km", "10", "--priority", "D"]),
+    ({"race_day": "2026-13-01", "distance_km": "10"}, "race_day", ["--date", "2026-13-01", "--distance-km", "10"]),
+    ({"distance_km": "10"}, "race_day", ["--distance-km", "10"]),  # tendon log race needs --date
+    ({"race_day": "2026-07-01"}, "distance_km", ["--date", "2026-07-01"]),  # and --distance-km
+    ({"race_day": "2026-07-01", "distance_km": "10", "race_name": "x" * 101}, "race_name",
+     ["--date", "2026-07-01", "--distance-km", "10", "--name", "x" * 101]),
+]
+
+
+@pytest.mark.parametrize(("form", "field", "cli_args"), RACE_REFUSED)
+def test_a_race_the_cli_refuses_is_refused_by_the_form(tmp_path, settings, form, field, cli_args):
+    with pytest.raises(CheckInError) as caught:
+        parse_checkin(form, "ana", settings)
+    assert field in caught.value.errors, caught.value.errors
+    cli_db = tmp_path / "cli.duckdb"
+    with open_warehouse(cli_db) as wh:
+        wh.ensure_athlete("ana")
+    cli = _cli(cli_db, "race", "--athlete", "ana", *cli_args)
+    assert cli.exit_code == 2, cli.output
+    assert _count(cli_db, "race_log") == 0  # nothing stored
+
+
+def test_the_race_limits_are_declared_once_for_the_cli_and_the_form():
+    from tendon_pipeline.cli.rules import log_race
+    from tendon_pipeline.domain import logbook
+
+    options = {p.name: p.type for p in log_race.params}
+    assert (options["distance_km"].min, options["distance_km"].max) == logbook.RACE_KM
+    assert options["distance_km"].min_open and not options["distance_km"].max_open
+    assert tuple(options["priority"].choices) == logbook.RACE_PRIORITIES
+
+
+def test_a_race_from_the_check_in_stores_what_tendon_log_race_stores(tmp_path, settings):
+    race_day = (date.fromisoformat(DAY) + timedelta(days=25)).isoformat()  # ahead: allowed for a race
+    cli_db = tmp_path / "cli.duckdb"
+    for db in (cli_db, settings.db):
+        with open_warehouse(db) as wh:
+            wh.ensure_athlete("ana")
+    cli = _cli(cli_db, "race", "--athlete", "ana", "--date", race_day, "--distance-km", "21.1", "--priority", "b",
+               "--name", "  Oslo half ")
+    assert cli.exit_code == 0, cli.output
+    checkin = parse_checkin({"day": DAY, "race_day": race_day, "distance_km": "21.1", "priority": "b",
+                             "race_name": "  Oslo half "}, "ana", settings)
+    with open_warehouse(settings.db) as wh:
+        result = record_checkin(wh, settings, checkin)
+        web_rows = _races(wh)
+    with open_warehouse(cli_db) as wh:
+        cli_rows = _races(wh)
+    assert web_rows == cli_rows == [("ana", date.fromisoformat(race_day), 21.1, "B", "Oslo half")]
+    assert result.evaluation.plan.athlete_id == "ana"  # evaluated at once, as the CLI does
+    assert checkin.summary() == [f"B race on {race_day}: 21.1 km (Oslo half)"]
+
+
+def test_the_priority_select_alone_is_no_race(settings):
+    with pytest.raises(CheckInError, match="nothing to save"):
+        parse_checkin({"priority": "A"}, "ana", settings)  # the select always posts a value
+
+
+def _races(wh):
+    return wh.con.execute("SELECT athlete_id, local_date, distance_km, priority, name FROM race_log").fetchall()
+
+
 def _count(db, table: str) -> int:
     with open_warehouse(db) as wh:
         return wh.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -12,7 +12,16 @@ import click
 from tendon_pipeline.cli.context import settings_of
 from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
 from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS, exercise_name
-from tendon_pipeline.domain.logbook import LOAD_KG, PAIN, REPS, REPS_IN_RESERVE, SECONDS, SETS
+from tendon_pipeline.domain.logbook import (
+    LOAD_KG,
+    PAIN,
+    RACE_KM,
+    RACE_PRIORITIES,
+    REPS,
+    REPS_IN_RESERVE,
+    SECONDS,
+    SETS,
+)
 from tendon_pipeline.errors import ConfigError
 
 VARIANT_CHOICE = click.Choice([v.replace("_", "-") for v in VARIANTS])
@@ -183,9 +192,10 @@ def _as_options(message: str) -> str:
                   lambda m: "--" + m.group(1).replace("_", "-"), message)
 
 
-def _record(ctx: click.Context, athlete: str, build, **kind):
+def _record(ctx: click.Context, athlete: str, build, *, ahead_ok: bool = False, **kind):
     """Build the entry with the library's checks (a mistake is a usage error naming the option), store
-    it and evaluate the athlete again, as the runner's check-in page does (app/logbook.py)."""
+    it and evaluate the athlete again, as the runner's check-in page does (app/logbook.py). Its day
+    must not be after the athlete's today unless ``ahead_ok`` (a race)."""
     from tendon_pipeline.app.logbook import record_entries
     from tendon_pipeline.domain.logbook import LogEntryError
 
@@ -198,7 +208,8 @@ def _record(ctx: click.Context, athlete: str, build, **kind):
     settings = settings_of(ctx)
     with _existing(settings) as wh:
         require_known_athlete(wh, settings, athlete)
-        check_log_day(settings, athlete, entry.local_date)
+        if not ahead_ok:
+            check_log_day(settings, athlete, entry.local_date)
         result = record_entries(wh, settings, athlete, **{next(iter(kind)): entry})
     for a in result.evaluation.new_alerts:
         click.echo(alert_block(a))
@@ -285,22 +296,20 @@ def log_visa_a(ctx, athlete, score, day) -> None:
 @log.command("race")
 @click.option("--athlete", required=True, callback=_valid_id)
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Race day (may be ahead).")
-@click.option("--distance-km", type=click.FloatRange(0, 400, min_open=True), required=True)
-@click.option("--priority", type=click.Choice(["A", "B", "C"], case_sensitive=False), default="A", show_default=True,
+@click.option("--distance-km", type=click.FloatRange(*RACE_KM, min_open=True), required=True)
+@click.option("--priority", type=click.Choice(RACE_PRIORITIES, case_sensitive=False), default="A", show_default=True,
               help="A: goal race (taper, recovery week after a long one); B: light taper; C: training race.")
 @click.option("--name", help="e.g. 'Oslo marathon'.")
 @click.pass_context
 def log_race(ctx, athlete, day, distance_km, priority, name) -> None:
     """Enter a race or planned hard effort: the plan tapers and recovers around it and the race
     itself is info, not a warning."""
-    from tendon_pipeline.domain.models import RaceEntry
-    from tendon_pipeline.warehouse.history import log_race as store
+    from tendon_pipeline.domain.logbook import race_entry
 
-    entry = RaceEntry(athlete_id=athlete, local_date=day.date(), distance_km=distance_km,
-                      priority=priority.upper(), name=name)
-    _store(ctx, athlete, None, lambda wh: store(wh, entry))  # a race may be ahead: no future check
+    entry = _record(ctx, athlete, lambda: race_entry(athlete, day.date(), distance_km, priority, name),
+                    ahead_ok=True, race=True)  # a race may be ahead: no future check
     click.echo(f"logged {entry.priority} race for {athlete} on {entry.local_date}: {distance_km:g} km"
-               + (f" ({name})" if name else ""))
+               + (f" ({entry.name})" if entry.name else ""))
 
 
 @click.group()

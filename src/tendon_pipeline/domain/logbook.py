@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from tendon_pipeline.domain.exercises import VARIANTS, exercise_name, kind_of
-from tendon_pipeline.domain.models import PainEntry, StrengthEntry
+from tendon_pipeline.domain.models import PainEntry, RaceEntry, StrengthEntry
 
 # The limits of each logged number, inclusive (tendon log's option ranges are these).
 SETS = (1, 50)
@@ -18,6 +18,9 @@ SECONDS = (1.0, 3600.0)  # hold or work time per set
 LOAD_KG = (0.0, 500.0)  # external load; body weight is implied
 PAIN = (0, 10)
 REPS_IN_RESERVE = (0, 20)  # reps that could still have been done
+RACE_KM = (0.0, 400.0)  # above 0 (exclusive), up to the longest single-stage ultras
+RACE_PRIORITIES = ("A", "B", "C")  # A: goal race (tapered for); B: light taper; C: training race
+RACE_NAME_MAX_CHARS = 100  # project choice: a label for the plan and the coach, not a document
 
 
 class LogEntryError(ValueError):
@@ -64,3 +67,21 @@ def pain_entry(athlete_id: str, day: date, during: int, next_morning: int | None
     _within("during", during, PAIN, "pain during")
     _within("next_morning", next_morning, PAIN, "pain next morning")
     return PainEntry(athlete_id=athlete_id, local_date=day, during=during, next_morning=next_morning)
+
+
+def race_entry(athlete_id: str, day: date, distance_km: float, priority: str = "A",
+               name: str | None = None) -> RaceEntry:
+    """A race or planned hard effort, checked: a distance above 0 and up to 400 km, priority A, B or
+    C (either case), an optional name of at most RACE_NAME_MAX_CHARS characters. The day may be ahead."""
+    low, high = RACE_KM
+    if not low < distance_km <= high:
+        raise LogEntryError("distance_km", f"race distance (km) must be above {low:g} and at most {high:g}"
+                                           f" (got {distance_km:g})")
+    if (priority or "").upper() not in RACE_PRIORITIES:
+        raise LogEntryError("priority", f"priority must be one of {', '.join(RACE_PRIORITIES)} (got {priority!r})")
+    label = (name or "").strip() or None
+    if label is not None and len(label) > RACE_NAME_MAX_CHARS:
+        raise LogEntryError("name", f"the race name must be at most {RACE_NAME_MAX_CHARS} characters"
+                                    f" (got {len(label)})")
+    return RaceEntry(athlete_id=athlete_id, local_date=day, distance_km=distance_km, priority=priority.upper(),
+                     name=label)

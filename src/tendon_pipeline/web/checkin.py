@@ -1,8 +1,8 @@
-"""The runner's check-in from a phone: pain, the tendon session done, feeling unwell.
+"""The runner's check-in from a phone: pain, the tendon session done, a race ahead, feeling unwell.
 
 The form's text becomes numbers and dates here; the entries are then built and checked by
-the same functions as ``tendon log strength`` / ``tendon log pain`` (``domain/logbook.py``: the
-limits the CLI's options use too) and stored with ``app/logbook.record_entries``, which
+the same functions as ``tendon log strength`` / ``tendon log pain`` / ``tendon log race``
+(``domain/logbook.py``: the limits the CLI's options use too) and stored with ``app/logbook.record_entries``, which
 evaluates the athlete again at once.
 """
 
@@ -14,12 +14,14 @@ from datetime import date
 from tendon_pipeline.app.evaluate import today_for
 from tendon_pipeline.app.logbook import LogResult, record_entries
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.domain.logbook import LogEntryError, pain_entry, strength_entry
-from tendon_pipeline.domain.models import PainEntry, StrengthEntry
+from tendon_pipeline.domain.logbook import LogEntryError, pain_entry, race_entry, strength_entry
+from tendon_pipeline.domain.models import PainEntry, RaceEntry, StrengthEntry
 from tendon_pipeline.warehouse.store import Warehouse
 
 STRENGTH_FIELDS = ("exercise", "sets", "reps", "seconds", "load_kg", "variant")
 TEXT_FIELDS = ("exercise", "variant")
+# The race's form fields; LogEntryError names the library's field (``name``), shown at ``race_name``.
+RACE_FIELD_OF_ERROR = {"distance_km": "distance_km", "priority": "priority", "name": "race_name"}
 
 
 class CheckInError(ValueError):
@@ -36,6 +38,7 @@ class CheckIn:
     day: date
     pain: PainEntry | None = None
     strength: StrengthEntry | None = None
+    race: RaceEntry | None = None
     unwell: bool = False
 
     def summary(self) -> list[str]:
@@ -48,6 +51,10 @@ class CheckIn:
             out.append(f"{s.exercise.replace('_', ' ')}: {s.sets} x {s.reps or f'{s.seconds:g} s'}"
                        + (f" + {s.load_kg:g} kg" if s.load_kg else "")
                        + (f" ({s.variant.replace('_', ' ')})" if s.variant else ""))
+        if self.race:
+            r = self.race
+            out.append(f"{r.priority} race on {r.local_date}: {r.distance_km:g} km"
+                       + (f" ({r.name})" if r.name else ""))
         if self.unwell:
             out.append("feeling unwell")
         return out
@@ -112,21 +119,42 @@ def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> 
                 seconds=strength["seconds"], load_kg=strength["load_kg"],
                 variant=None if strength["variant"] is None else str(strength["variant"])),
                 lambda entry: setattr(checkin, "strength", entry))
-    if not errors and not (checkin.pain or checkin.strength or checkin.unwell):
-        errors["form"] = "nothing to save: give your pain, a tendon session or tick 'feeling unwell'"
+    _parse_race(fields, checkin, errors)
+    if not errors and not (checkin.pain or checkin.strength or checkin.race or checkin.unwell):
+        errors["form"] = "nothing to save: give your pain, a tendon session, a race or tick 'feeling unwell'"
     if errors:
         raise CheckInError(errors)
     return checkin
 
 
-def _build(errors: dict[str, str], build, keep) -> None:
+def _parse_race(fields: _Fields, checkin: CheckIn, errors: dict[str, str]) -> None:
+    """The race fields, as ``tendon log race`` takes them: a day (may be ahead) and a distance, both
+    needed once any race field is given; priority A by default; an optional name."""
+    distance, race_day = fields.number("distance_km", float), fields.day("race_day")
+    name, priority = fields.text("race_name"), fields.text("priority")
+    if fields.errors:
+        errors.update(fields.errors)
+        return
+    if distance is None and race_day is None and name is None:
+        return  # the priority select alone (it always posts a value) is no race
+    if race_day is None:
+        errors["race_day"] = "which day is the race? (tendon log race needs --date)"
+    if distance is None:
+        errors["distance_km"] = "how far is the race, in km? (tendon log race needs --distance-km)"
+    if race_day is None or distance is None:
+        return
+    _build(errors, lambda: race_entry(checkin.athlete_id, race_day, distance, priority or "A", name),
+           lambda entry: setattr(checkin, "race", entry), RACE_FIELD_OF_ERROR)
+
+
+def _build(errors: dict[str, str], build, keep, field_of: dict[str, str] | None = None) -> None:
     try:
         keep(build())
     except LogEntryError as exc:
-        errors[exc.field] = exc.message
+        errors[(field_of or {}).get(exc.field, exc.field)] = exc.message
 
 
 def record_checkin(warehouse: Warehouse, settings: Settings, checkin: CheckIn) -> LogResult:
     """Store the check-in and evaluate the athlete again (``app/logbook.record_entries``)."""
     return record_entries(warehouse, settings, checkin.athlete_id, pain=checkin.pain, strength=checkin.strength,
-                          unwell_on=checkin.day if checkin.unwell else None)
+                          race=checkin.race, unwell_on=checkin.day if checkin.unwell else None)
