@@ -212,3 +212,37 @@ def test_midweek_plan_builds_on_the_last_completed_week():
     plan = plan_for(eight_weeks(), as_of=wednesday)
     assert plan.week_start == WEEK8_SUNDAY + timedelta(days=8)
     assert plan.target_km_low == pytest.approx(down(block_week_km(7)))
+
+
+# --------------------------------------------------------------------------- feeling unwell
+
+
+def test_a_recent_unwell_check_in_holds_the_plan_below_the_usual_level():
+    """RULES.md: after illness, restart below the previous level. No progression, no alert."""
+    clean = eight_weeks()
+    sick = eight_weeks(unwell_days=[WEEK8_SUNDAY - timedelta(days=2)])
+    assert evaluate(sick, TH, WEEK8_SUNDAY) == evaluate(clean, TH, WEEK8_SUNDAY)  # no rule reads it
+    plan = plan_for(sick)
+    week8_km = block_week_km(7)
+    assert plan.status == "unwell"
+    assert (plan.target_km_low, plan.target_km_high) == (0.0, down(week8_km * TH.plan_unwell_run_factor))
+    assert plan.target_km_high < plan_for(clean).target_km_low  # below the previous level
+    assert plan.long_run_cap_km == pytest.approx(down(0.35 * week8_km * TH.long_run_cap_factor_cut))
+    assert "feeling unwell" in plan.reasons[0] and "RULES.md" in plan.reasons[0]
+    assert (WEEK8_SUNDAY - timedelta(days=2)).isoformat() in plan.reasons[0]
+    sessions, usual = by_exercise(plan), by_exercise(plan_for(clean))
+    assert sessions["isometric_calf_raise_hold"].load_kg == 37.5 < usual["isometric_calf_raise_hold"].load_kg
+    assert "feeling unwell recently" in " ".join(plan.reasons)  # why the doses hold
+    assert_every_change_has_a_reason(plan)
+
+
+def test_an_unwell_check_in_older_than_the_lookback_changes_nothing():
+    old = WEEK8_SUNDAY - timedelta(days=TH.plan_unwell_lookback_days)
+    assert plan_for(eight_weeks(unwell_days=[old])) == plan_for(eight_weeks())
+    later = eight_weeks(unwell_days=[WEEK8_SUNDAY + timedelta(days=1)])  # after as_of: not known yet
+    assert plan_for(later) == plan_for(eight_weeks())
+
+
+def test_pain_above_the_line_still_comes_first_when_unwell():
+    h = eight_weeks(pain=[pain(WEEK8_SUNDAY - timedelta(days=1), 7)], unwell_days=[WEEK8_SUNDAY])
+    assert plan_for(h).status == "pain"

@@ -243,3 +243,20 @@ def test_a_runner_who_feels_unwell_shows_on_the_coach_page(built, writable_db):
     assert entries["ben"].unwell == [built.as_of - timedelta(days=1)] and entries["ana"].unwell == []
     assert [a.rule for a in entries["ben"].alerts][0] == "session_spike"  # with the numbers, worst first
     assert entries["ben"].alerts[0].evidence["increase_pct"] > 100
+
+
+def test_feeling_unwell_from_the_check_in_holds_next_weeks_plan(built, writable_db):
+    """The check-in's unwell day reaches the plan (status unwell, below the usual level, the reason
+    citing RULES.md) and raises no alert."""
+    settings = built.settings(writable_db)
+    with open_warehouse(writable_db) as wh:
+        before = record_checkin(wh, settings, parse_checkin({"during": "1"}, "ana", settings)).evaluation
+        assert before.plan.status not in ("unwell", "pain", "restart")
+        after = record_checkin(wh, settings, parse_checkin({"unwell": "on"}, "ana", settings)).evaluation
+        stored = wh.con.execute("SELECT status FROM plans WHERE athlete_id = 'ana' AND week_start = ?",
+                                [after.plan.week_start]).fetchone()
+    assert after.plan.status == "unwell" and stored == ("unwell",)
+    assert after.new_alerts == [] and after.alerts == before.alerts
+    assert after.plan.target_km_low == 0.0
+    assert after.plan.target_km_high < max(before.plan.target_km_low, 0.1)
+    assert "feeling unwell" in after.plan.reasons[0] and "RULES.md" in after.plan.reasons[0]

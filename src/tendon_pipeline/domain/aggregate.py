@@ -46,6 +46,7 @@ def up_to(history: AthleteHistory, as_of: date) -> AthleteHistory:
             "pain": [p for p in history.pain if p.local_date <= as_of],
             "visa_a": [v for v in history.visa_a if v.local_date <= as_of],
             "max_tests": [m for m in history.max_tests if m.local_date <= as_of],
+            "unwell_days": [d for d in history.unwell_days if d <= as_of],
             # races stay: a planned race after as_of is known in advance (taper)
         }
     )

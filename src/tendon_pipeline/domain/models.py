@@ -177,6 +177,9 @@ class AthleteHistory(_Model):
     pain: list[PainEntry] = Field(default_factory=list)
     visa_a: list[VisaAEntry] = Field(default_factory=list)
     max_tests: list[MaxTest] = Field(default_factory=list)
+    unwell_days: list[date] = Field(
+        default_factory=list, description="Days the runner checked in as feeling unwell (web check-in)"
+    )
 
     @model_validator(mode="after")
     def _one_athlete(self) -> AthleteHistory:
@@ -234,10 +237,14 @@ class TendonSession(_Model):
     )
 
 
+# What next week's plan does (domain/plan.py says when each applies); stored in plans.status.
+PlanStatus = Literal["progress", "hold", "cut", "pain", "restart", "return", "taper", "recovery", "unwell"]
+
+
 class WeekPlan(_Model):
     athlete_id: str
     week_start: date
-    status: Literal["progress", "hold", "cut", "pain", "restart", "return", "taper", "recovery"]
+    status: PlanStatus
     target_km_low: float
     target_km_high: float
     long_run_cap_km: float

@@ -15,6 +15,9 @@ that week's Monday (or the last 7 days, whichever starts earlier) up to ``as_of`
 * an A/B race in the plan week (or a long A race the week after): taper around it;
 * warning/high from a load rule: running cut 20-30 %, long run at most 80 % of the 30-day
   longest;
+* feeling unwell (a check-in in the last ``plan_unwell_lookback_days``): no progression, running
+  from 0 (rest until well) up to ``plan_unwell_run_factor`` of the usual level (RULES.md: after
+  illness, restart below the previous level), long run capped as after a warning; no alert;
 * caution from a load rule, or pain rising / VISA-A falling: hold (90-100 %);
 * back from a break and still below the pre-break level: build back toward it, never below
   what the runner just ran;
@@ -49,7 +52,7 @@ from .aggregate import (
 from .baseline import race_in_week, reference, usual_level
 from .exercises import CALF_HOLD, HEEL_DROP, POGO_HOPS, legs
 from .load import week_monday
-from .models import SEVERITY_RANK, Alert, AthleteHistory, RaceEntry, TendonSession, WeekPlan
+from .models import SEVERITY_RANK, Alert, AthleteHistory, PlanStatus, RaceEntry, TendonSession, WeekPlan
 from .progression import Dose, Gate, prescribe_hops, prescribe_load
 from .rules import (
     ACWR,
@@ -61,7 +64,7 @@ from .rules import (
 )
 from .thresholds import RuleThresholds
 
-Status = Literal["progress", "hold", "cut", "pain", "restart", "return", "taper", "recovery"]
+Status = PlanStatus
 Stage = Literal["pain", "early", "loaded", "advanced"]
 CROSS_TRAINING = "cycling, swimming, deep-water running or rowing"
 # Rules that can hold or cut the plan; monotony and the ACWR are context.
@@ -77,6 +80,7 @@ class Situation(NamedTuple):
     context_acwr: Alert | None  # ACWR at caution that changed nothing
     also: tuple[str, ...] = ()  # other rules (caution or worse) behind the decision
     program: tuple[Alert, ...] = ()  # tendon-program alerts to echo in the reasons
+    unwell: tuple[date, ...] = ()  # 'feeling unwell' check-ins in the last plan_unwell_lookback_days
 
 
 def next_monday(as_of: date) -> date:
@@ -114,9 +118,10 @@ def assess(
     recent_km: float,
     calendar: RaceCalendar | None = None,
 ) -> Situation:
-    """Classify the coming week: pain, restart, recovery (after a long race), taper (before a
-    race), cut, hold, return (after a break) or progress. Monotony and the ACWR are context:
-    alone they never hold the plan; race-day and race-week alerts are info and change nothing."""
+    """Classify the coming week: pain, restart, recovery (after a long race), unwell (a recent
+    'feeling unwell' check-in), taper (before a race), cut, hold, return (after a break) or
+    progress. Monotony and the ACWR are context: alone they never hold the plan; race-day and
+    race-week alerts are info and change nothing."""
     th = thresholds
     calendar = calendar or RaceCalendar()
     mine = [a for a in alerts if a.athlete_id == history.athlete_id and a.date <= as_of]
@@ -131,6 +136,8 @@ def assess(
     worst = _worst(load)
     acwr_only = _worst([a for a in mine if a.date >= window_start and a.rule == ACWR
                         and a.rank < SEVERITY_RANK["warning"]])
+    unwell_since = as_of - timedelta(days=th.plan_unwell_lookback_days - 1)
+    unwell = tuple(sorted(d for d in history.unwell_days if unwell_since <= d <= as_of))
     status: Status
     trigger: Alert | None = None
     if pain_now is not None:
@@ -139,6 +146,8 @@ def assess(
         status = "restart"
     elif calendar.recovering_from is not None:
         status = "recovery"
+    elif unwell:
+        status = "unwell"
     elif calendar.race_in_plan_week is not None or calendar.race_next_week is not None:
         status = "taper"
     elif worst is not None:
@@ -150,7 +159,7 @@ def assess(
         status = "progress"
     also = tuple(sorted({a.rule for a in load if trigger and a.rule != trigger.rule}))
     program = tuple(a for a in recent if a.rule in PROGRAM_RULES)
-    return Situation(status, trigger, recent_pain, acwr_only, also, program)
+    return Situation(status, trigger, recent_pain, acwr_only, also, program, unwell)
 
 
 # --------------------------------------------------------------------------- running
@@ -220,7 +229,7 @@ def base_km(status: Status, ref: Reference, th: RuleThresholds) -> tuple[float, 
     """Progress, return and taper build on the usual level; hold, cut and pain on it capped at
     the level last week was judged on + one progression step, so a week that overshot is not
     the base for the next."""
-    if status in ("hold", "cut", "pain") and ref.ceiling_km is not None and ref.km > ref.ceiling_km:
+    if status in ("hold", "cut", "pain", "unwell") and ref.ceiling_km is not None and ref.km > ref.ceiling_km:
         return ref.ceiling_km, (
             f"your usual level + {th.plan_progression * 100:.0f} % ({ref.ceiling_km:.1f} km; last week "
             f"{ref.last_km:.1f} km overshot)"
@@ -249,6 +258,7 @@ def running_targets(
         "hold": (base * th.plan_hold_low, base),
         "cut": (base * th.plan_cut_low, base * th.plan_cut_high),
         "pain": (0.0, base * th.plan_pain_run_factor),
+        "unwell": (0.0, base * th.plan_unwell_run_factor),
         "restart": (0.0, th.plan_restart_week_km),
         "return": (min(last, back), back),
         "taper": (race_km + base * taper[0], race_km + base * taper[1]),
@@ -283,6 +293,14 @@ def running_reason(
         return (
             f"Pain above the line: running at most {high:.1f} km "
             f"({th.plan_pain_run_factor * 100:.0f} % of {reference_text}) after {trigger}"
+        )
+    if status == "unwell":
+        days = ", ".join(d.isoformat() for d in situation.unwell)
+        return (
+            f"You checked in as feeling unwell ({days}): no progression. Rest until you are well, then restart "
+            f"below your previous level: at most {high:.1f} km ({th.plan_unwell_run_factor * 100:.0f} % of "
+            f"{reference_text}). After illness, clinical guidance restarts below the previous level and builds "
+            f"back over some weeks (RULES.md; no trial-grade threshold)."
         )
     if status == "return":
         return (
@@ -357,6 +375,7 @@ def long_run_cap(
         "cut": th.long_run_cap_factor_cut,
         "pain": th.long_run_cap_factor_cut,
         "recovery": th.long_run_cap_factor_cut,
+        "unwell": th.long_run_cap_factor_cut,
     }[status]
     cap = _floor1(min(longest * factor, target_high))
     left_out = [w for w, flag in (("flagged spikes", spikes), ("races", race_days)) if flag]
@@ -401,6 +420,7 @@ def tendon_gate(situation: Situation, race_recovery_week: bool) -> Gate:
         "restart": "restarting after weeks without running",
         "return": "building back after a break",
         "taper": "tapering for a race",
+        "unwell": "feeling unwell recently",
         "progress": "",
     }.get(situation.status, f"plan status {situation.status}")
     if race_recovery_week:

@@ -376,6 +376,22 @@ class RuleThresholds(BaseModel):
         0.50, ge=0, le=1, description="Share of last week's runs swapped for cross-training in pain"
     )
     plan_pain_lookback_days: int = Field(7, gt=0, description="Pain this recent shapes the next plan")
+    plan_unwell_lookback_days: int = Field(
+        7, gt=0,
+        description=(
+            "Project choice: a 'feeling unwell' check-in this recent (days up to the evaluation day) "
+            "holds the next plan below the usual level, with no progression (RULES.md: after a break "
+            "for illness, clinical guidance restarts below the previous level; no trial-grade threshold)"
+        ),
+    )
+    plan_unwell_run_factor: float = Field(
+        0.80, gt=0, lt=1,
+        description=(
+            "Project choice: after feeling unwell, next week's running at most this fraction of the usual "
+            "level, from 0 (rest until well), long run capped as after a warning (RULES.md: restart below "
+            "the previous level; no trial-grade threshold, so the cut's upper end is reused)"
+        ),
+    )
     plan_pogo_return_days: int = Field(
         14, gt=0,
         description=(

@@ -72,6 +72,8 @@ def load_history(warehouse: Warehouse, athlete_id: str, *, tz_name: str | None =
             [athlete_id]).df().to_dict("records")],
         baseline_weekly_km=baseline_weekly_km,
         races=_races(warehouse, athlete_id, races or []),
+        unwell_days=[r[0] for r in warehouse.con.execute(
+            "SELECT local_date FROM unwell_log WHERE athlete_id = ? ORDER BY 1", [athlete_id]).fetchall()],
     )
 
 
