@@ -75,6 +75,47 @@ def test_strength_work_is_what_the_rules_count(wh, athlete):
         assert {"isometric", "strength"} <= {g[2] for g in got}
 
 
+@pytest.mark.parametrize("athlete", ["ana", "ben"])
+def test_strength_work_variant_is_what_the_rules_read(wh, athlete):
+    history = load_history(wh, athlete)
+    expected = sorted((s.local_date, s.exercise, s.variant or "", s.sets, s.source) for s in history.strength)
+    got = sorted(wh.con.execute("SELECT local_date, exercise, coalesce(variant, ''), sets, source FROM strength_work"
+                                " WHERE athlete_id = ?", [athlete]).fetchall())
+    assert got == expected and any(g[2] for g in got)
+
+
+def test_strength_work_variant_follows_the_fit_subtypes_and_corrections(tmp_path):
+    """The view's CASE on category_subtype is domain/exercises.FIT_CALF_SUBTYPES (declared in Python):
+    every subtype the FIT profile numbers gives the same variant; a correction wins."""
+    from tendon_pipeline.domain.exercises import fit_variant
+
+    subtypes = list(range(25))
+    with open_warehouse(tmp_path / "w.duckdb") as w:
+        w.con.execute("INSERT INTO activities (activity_id, activity_key, athlete_id, file_hash, start_utc)"
+                      " VALUES ('act1', 'k1', 'ana', 'h1', '2026-03-02 06:30:00')")
+        for i in subtypes:  # one set per subtype, each on its own day so that each is its own row
+            w.con.execute("INSERT INTO strength_sets (activity_id, set_index, start_utc, category, category_subtype,"
+                          " repetitions, set_type) VALUES ('act1', ?, ?, 'calf_raise', ?, 12, 'active')",
+                          [i, f"2026-03-{i + 2:02d} 07:00:00", i])
+        w.con.execute("INSERT INTO strength_set_corrections (activity_id, set_index, athlete_id, variant, corrected_at)"
+                      " VALUES ('act1', 18, 'ana', 'seated_single_leg', now())")
+        got = dict(w.con.execute("SELECT day(local_date) - 2, variant FROM strength_work").fetchall())
+    expected = {i: fit_variant("calf_raise", i) for i in subtypes} | {18: "seated_single_leg"}
+    assert got == expected and None in got.values()
+
+
+def test_weekly_load_names_how_the_load_was_obtained(wh):
+    per_run = wh.query("SELECT athlete_id, CAST(date_trunc('week', local_date) AS DATE) AS week_start,"
+                       " list(DISTINCT load_method) AS methods FROM run_summary WHERE is_running GROUP BY ALL")
+    weeks = {(r.athlete_id, r.week_start.date()): r.load_method
+             for r in wh.query("SELECT athlete_id, week_start, load_method FROM weekly_load").itertuples()}
+    assert len(per_run) > 0
+    for row in per_run.itertuples():
+        methods = list(row.methods)
+        assert weeks[(row.athlete_id, row.week_start.date())] == (methods[0] if len(methods) == 1 else "mixed")
+    assert set(weeks.values()) <= {"measured_dynamics", "cadence_only", "estimated", "mixed", None}
+
+
 def test_pain_daily_levels_and_seven_day_mean(built, wh):
     rows = wh.query("SELECT local_date, pain_level, pain_level_7d_mean, visa_a_score FROM pain_daily"
                     " WHERE athlete_id = 'ben' ORDER BY local_date")
