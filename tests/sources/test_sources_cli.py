@@ -81,3 +81,22 @@ def test_serve_and_serve_api_take_the_same_server_options():
 
     assert options("serve") == options("serve-api")
     assert set(options("serve")) == {"host", "port", "watch_folder", "land_only", "verbose"}
+
+
+@pytest.mark.parametrize("command", ["serve", "serve-api"])
+def test_land_only_servers_leave_the_warehouse_to_the_watcher(command, tmp_path, monkeypatch):
+    """With --land-only a separate `tendon watch` owns the warehouse: neither server catches up
+    pending evaluations at start (`serve` did, and would contend for the watcher's lock)."""
+    from tendon_pipeline.runtime.watch import Watcher
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    config = tmp_path / "tendon.toml"
+    config.write_text('[[upload.tokens]]\nathlete = "ana"\ntoken = "a-long-random-upload-token"\n')
+    started: list[Watcher] = []
+    monkeypatch.setattr(Watcher, "run_forever", lambda self: started.append(self))  # do not block
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", str(tmp_path / "w.duckdb"), command,
+                                      "--port", "0", "--land-only"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1 and started[0].recover is None
+    assert not (tmp_path / "w.duckdb").exists()

@@ -100,9 +100,11 @@ def upload_server_options(land_only_help: str) -> Callable[[Callable[..., Any]],
 
 
 def serve_uploads(ctx: click.Context, settings: Any, http: Any, *, watch_folder: bool, land_only: bool,
-                  banner: str, recover: bool = True) -> None:
+                  banner: str) -> None:
     """Run the upload server ``http`` (plus the inbox folder, unless ``--no-watch`` or
-    ``--land-only``) under one watcher until Ctrl-C; ``banner`` is printed once it listens."""
+    ``--land-only``) under one watcher until Ctrl-C; ``banner`` is printed once it listens.
+    With ``--land-only`` another process (``tendon watch``) owns the warehouse, so this one does
+    not catch up pending evaluations at start either."""
     from tendon_pipeline.connectors.sources.folder import FolderSource
     from tendon_pipeline.runtime.watch import Watcher
 
@@ -111,7 +113,7 @@ def serve_uploads(ctx: click.Context, settings: Any, http: Any, *, watch_folder:
         sources.append(FolderSource(settings.inbox, settle_s=settings.watch.settle_s, poll=settings.watch.poll,
                                     poll_interval_ms=settings.watch.poll_interval_ms))
     watcher = Watcher(settings, config=config_path(ctx), sources=sources, on_batch=_echo_batch, warm_up=not land_only,
-                      recover=recover)
+                      recover=not land_only)
     click.echo(banner + ("" if land_only else f" -> {settings.location}") + " (Ctrl-C to stop)")
     watcher.run_forever()
     click.echo("stopped")
@@ -134,5 +136,5 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
         raise ConfigError("no upload tokens configured, so every upload would be refused",
                           hint="add [[upload.tokens]] entries (athlete, token) to the config; see docs/event-driven.md")
     http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only)
-    serve_uploads(ctx, settings, http, watch_folder=watch_folder, land_only=land_only, recover=not land_only,
+    serve_uploads(ctx, settings, http, watch_folder=watch_folder, land_only=land_only,
                   banner=f"upload endpoint {http.url}/v1/files -> {settings.inbox}")
