@@ -260,3 +260,21 @@ def test_feeling_unwell_from_the_check_in_holds_next_weeks_plan(built, writable_
     assert after.plan.target_km_low == 0.0
     assert after.plan.target_km_high < max(before.plan.target_km_low, 0.1)
     assert "feeling unwell" in after.plan.reasons[0] and "RULES.md" in after.plan.reasons[0]
+
+
+def test_a_day_after_today_is_refused_by_the_form_as_by_tendon_log(settings):
+    """Pain, a tendon session or feeling unwell happened up to today (`tendon log` refuses a later
+    --date through the same domain.logbook.logged_day); a race may be ahead."""
+    from tendon_pipeline.app.evaluate import today_for
+
+    today = today_for(settings, "ana")
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    for form in ({"during": "3", "day": tomorrow},
+                 {"exercise": "calf_raise", "sets": "3", "reps": "12", "day": tomorrow},
+                 {"unwell": "on", "day": tomorrow}):
+        with pytest.raises(CheckInError) as caught:
+            parse_checkin(form, "ana", settings)
+        assert "in the future" in caught.value.errors.get("day", ""), (form, caught.value.errors)
+    assert parse_checkin({"during": "3", "day": today.isoformat()}, "ana", settings).pain is not None
+    race = parse_checkin({"race_day": tomorrow, "distance_km": "10"}, "ana", settings).race
+    assert race is not None and race.local_date.isoformat() == tomorrow

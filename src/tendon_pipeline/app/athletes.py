@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from tendon_pipeline.app.evaluate import today_for
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.ids import athlete_id_problem
+from tendon_pipeline.domain.logbook import LogEntryError, logged_day
 from tendon_pipeline.errors import NotFound, UsageError
 from tendon_pipeline.warehouse.history import athlete_ids, first_data_day
 from tendon_pipeline.warehouse.store import Warehouse
@@ -61,9 +62,10 @@ def check_as_of(warehouse: Warehouse, settings: Settings, athlete_id: str, as_of
 
 
 def check_log_day(settings: Settings, athlete_id: str, day: date) -> date:
-    """A logged day (pain, VISA-A, strength) cannot be after the athlete's today."""
+    """A logged day (pain, VISA-A, strength) cannot be after the athlete's today (domain.logbook.logged_day)."""
     today = today_for(settings, athlete_id)
-    if day > today:
+    try:
+        return logged_day(day, today)
+    except LogEntryError:
         raise UsageError(f"--date {day} is in the future for '{athlete_id}' (today there is {today})",
-                         hint="log what happened, up to today")
-    return day
+                         hint="log what happened, up to today") from None

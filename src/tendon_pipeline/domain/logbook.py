@@ -38,6 +38,14 @@ def _within(field: str, value: float | None, limits: tuple[float, float], what: 
         raise LogEntryError(field, f"{what} must be between {low:g} and {high:g} (got {value:g})")
 
 
+def logged_day(day: date, today: date) -> date:
+    """A day something happened (pain, a tendon session, feeling unwell): not after the athlete's
+    today. Races are entered ahead and do not pass through here."""
+    if day > today:
+        raise LogEntryError("day", f"{day} is in the future (today there is {today}): log what happened, up to today")
+    return day
+
+
 def strength_entry(athlete_id: str, day: date, exercise: str, sets: int, *, reps: int | None = None,
                    seconds: float | None = None, load_kg: float | None = None, variant: str | None = None,
                    reps_in_reserve: int | None = None) -> StrengthEntry:

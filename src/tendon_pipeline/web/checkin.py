@@ -14,7 +14,7 @@ from datetime import date
 from tendon_pipeline.app.evaluate import today_for
 from tendon_pipeline.app.logbook import LogResult, record_entries
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.domain.logbook import LogEntryError, pain_entry, race_entry, strength_entry
+from tendon_pipeline.domain.logbook import LogEntryError, logged_day, pain_entry, race_entry, strength_entry
 from tendon_pipeline.domain.models import PainEntry, RaceEntry, StrengthEntry
 from tendon_pipeline.warehouse.store import Warehouse
 
@@ -95,7 +95,8 @@ class _Fields:
 def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> CheckIn:
     """A CheckIn from the posted form, or CheckInError naming each wrong field."""
     fields = _Fields(form)
-    day = fields.day("day") or today_for(settings, athlete_id)
+    today = today_for(settings, athlete_id)
+    day = fields.day("day") or today
     checkin = CheckIn(athlete_id, day, unwell=form.get("unwell") in ("on", "1", "true", "yes"))
     during, morning = fields.number("during", int), fields.number("next_morning", int)
     strength = {n: fields.text(n) if n in TEXT_FIELDS else fields.number(n, int if n in ("sets", "reps") else float)
@@ -103,6 +104,7 @@ def parse_checkin(form: dict[str, str], athlete_id: str, settings: Settings) -> 
     if fields.errors:
         raise CheckInError(fields.errors)
     errors: dict[str, str] = {}
+    _build(errors, lambda: logged_day(day, today), lambda _: None)  # as tendon log: nothing after today
     if morning is not None and during is None:
         errors["during"] = "give the pain during the run too (tendon log pain needs --during)"
     elif during is not None:
