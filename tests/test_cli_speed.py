@@ -1,5 +1,6 @@
 """Issue 17: what a one-shot command loads and starts. Behaviour, not timings (those are in
-bench/latency.py): read commands and --help import no Prefect, pandas or plotly; a one-shot
+bench/latency.py): read commands and --help import no Prefect, pandas or plotly (--help, --version,
+summary and files not even pydantic: no settings to validate, config/reading.py); a one-shot
 ingest with no Prefect API configured runs the flow's steps directly (no Prefect import,
 alerts printed and delivered), and with one configured it is a flow run."""
 
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tendon_pipeline.config.reading import read_target
 from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.errors import ConfigError
 from tendon_pipeline.examples.generate import _file_names, example_histories, write_activity
 from tendon_pipeline.orchestration.embedded import configured_api_url, one_shot_flow_run
 
-HEAVY = ("prefect", "pandas", "plotly", "pyarrow", "fitparse", "jinja2")
+HEAVY = ("prefect", "pandas", "plotly", "pyarrow", "fitparse", "jinja2", "pydantic")
 # Run the CLI in a fresh interpreter, then print which heavy top-level packages it imported.
 PROBE = ("import json, sys\n"
          "from tendon_pipeline.cli import main\n"
@@ -72,11 +75,13 @@ def test_one_shot_ingest_without_a_prefect_api_runs_the_steps_directly(env, spik
     outbox = Path(env["TENDON_HOME"]) / "notifications.jsonl"
     assert outbox.exists() and outbox.read_text().strip()
 
-    for command in (["alerts", "--athlete", "ben"], ["plan", "--athlete", "ben"], ["summary"]):
+    for command in (["alerts", "--athlete", "ben"], ["plan", "--athlete", "ben"], ["summary"], ["files"]):
         read, text, err = probe(*command, env=env)
         assert read["code"] == 0, err
         assert text.strip()
         assert not {"prefect", "plotly", "fitparse", "jinja2"} & set(read["heavy"]), (command, read["heavy"])
+        if command[0] in ("summary", "files"):  # no config file, no setting in the environment: nothing to
+            assert read["heavy"] == [], (command, read["heavy"])  # validate, so no pydantic either
 
 
 @pytest.mark.prefect
@@ -114,3 +119,60 @@ def test_one_shot_flow_run_follows_the_api_and_the_setting(tmp_path, monkeypatch
     assert one_shot_flow_run(settings.model_copy(update={"flow_runs": "always"}))
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert one_shot_flow_run(settings)
+
+
+# -- config/reading.py: the warehouse a read command opens, as the settings give it ---------------------------
+@pytest.fixture
+def no_settings(tmp_path, monkeypatch):
+    """No config file and no TENDON_* variable but TENDON_HOME (the defaults, in a fresh home)."""
+    for key in [k for k in os.environ if k.upper().startswith("TENDON_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("env, db", [({}, None), ({}, "~/w.duckdb"), ({"TENDON_DB": "~/env.duckdb"}, None),
+                                     ({"tendon_db": "/data/lower.duckdb"}, None),
+                                     ({"TENDON_DB": "/data/env.duckdb"}, "/data/option.duckdb")])
+def test_read_target_without_settings_to_validate_is_what_the_settings_give(no_settings, monkeypatch, env, db):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    target = read_target(None, db=db)
+    assert target == load_settings(None, db=db).read_target
+    assert target.busy_wait_s == 30.0 and str(target.location).endswith(".duckdb")
+
+
+@pytest.mark.parametrize("config, env, location", [
+    ('db = "~/from-file.duckdb"\n[warehouse]\nbusy_wait_s = 4\n', {}, "user/from-file.duckdb"),
+    ('db = "/data/file.duckdb"\n', {"TENDON_DB": "/data/env-wins.duckdb", "TENDON_WAREHOUSE__BUSY_WAIT_S": "7"},
+     "/data/env-wins.duckdb"),
+    (None, {"TENDON_WAREHOUSE__BUSY_WAIT_S": "2.5"}, "home/warehouse.duckdb"),
+])
+def test_read_target_with_a_config_file_or_a_setting_in_the_environment_is_the_settings(
+        no_settings, monkeypatch, config, env, location):
+    path = None
+    if config is not None:
+        path = no_settings / "config.toml"
+        path.write_text(config)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    target = read_target(path)
+    assert target == load_settings(path).read_target
+    assert str(target.location).endswith(location)
+    assert target.busy_wait_s == float(env.get("TENDON_WAREHOUSE__BUSY_WAIT_S", 4 if config and "busy" in config
+                                               else 30))
+
+
+@pytest.mark.parametrize("config, env", [('max_file_mb = "lots"\n', {}), (None, {"TENDON_MAX_FILE_MB": "lots"}),
+                                         (None, {"tendon_warehouse__url": "postgres:dbname=x"})])
+def test_read_target_refuses_a_wrong_setting_as_every_command_does(no_settings, monkeypatch, config, env):
+    path = None
+    if config is not None:
+        path = no_settings / "config.toml"
+        path.write_text(config)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match="max_file_mb|warehouse.url"):
+        read_target(path)

@@ -29,10 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tendon_pipeline.connectors.notifiers import secret_ref
 from tendon_pipeline.connectors.sources.config import ATHLETE_PATTERN
+from tendon_pipeline.connectors.sources.providers import PROVIDERS as PROVIDERS
+from tendon_pipeline.connectors.sources.providers import Provider
 from tendon_pipeline.errors import ConfigError, SourceError
-
-Provider = Literal["intervals", "garmin"]
-PROVIDERS: tuple[str, ...] = ("intervals", "garmin")
 
 
 def write_json_atomic(path: Path, payload: object, *, mode: int = 0o600) -> None:

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tendon_pipeline.cli.context import config_path, settings_of
-from tendon_pipeline.domain.models import FileStatus
+from tendon_pipeline.cli.context import config_path, read_target_of, settings_of
+from tendon_pipeline.domain.statuses import FileStatus
 from tendon_pipeline.errors import TendonError
 
 if TYPE_CHECKING:  # imported by the commands that need it: `tendon --help` stays light
+    from tendon_pipeline.config.paths import ReadTarget
     from tendon_pipeline.config.settings import Settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -53,7 +54,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
         click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
         return
     _print_ingest_summary(result.ingest)
-    _print_holdings(settings)
+    _print_holdings(settings.read_target)
     _print_new_alerts(result)
     _print_redated(result.evaluation)
 
@@ -92,7 +93,7 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, wo
     click.echo(f"backfill: {report.files} files for {len(report.athletes)} athletes in {report.seconds:.1f} s"
                f" ({report.files_per_second:.1f} files/s, {report.writers} writer(s)): {counts or 'nothing new'};"
                f" {len(report.new_alerts())} new alerts")
-    _print_holdings(settings)
+    _print_holdings(settings.read_target)
 
 
 @cli.command()
@@ -201,14 +202,14 @@ def _print_ingest_summary(report: Any) -> None:
         click.echo(f"  {o.status:<11} {o.path}: {o.reason}")
 
 
-def _print_holdings(settings: Settings) -> None:
+def _print_holdings(target: ReadTarget) -> None:
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import holdings
 
-    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
+    with open_warehouse(target.location, wait_s=target.busy_wait_s, read_only=True) as wh:
         counts = wh.table_counts()
         per_athlete = holdings(wh)
-    click.echo(f"warehouse {settings.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    click.echo(f"warehouse {target.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     for row in per_athlete:
         click.echo(f"  {row['athlete_id']:<16} {row['activities']:>5} activities  {row['runs']:>5} runs"
                    f"  {row['run_km']:>8} km run")
@@ -218,7 +219,7 @@ def _print_holdings(settings: Settings) -> None:
 @click.pass_context
 def summary(ctx: click.Context) -> None:
     """Show what the warehouse holds."""
-    _print_holdings(settings_of(ctx))
+    _print_holdings(read_target_of(ctx))
 
 
 @cli.command()
@@ -231,8 +232,8 @@ def files(ctx: click.Context, status: str | None, reason_code: str | None, as_js
     from tendon_pipeline.warehouse.store import open_warehouse
     from tendon_pipeline.warehouse.views import source_files
 
-    settings = settings_of(ctx)
-    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s, read_only=True) as wh:
+    target = read_target_of(ctx)
+    with open_warehouse(target.location, wait_s=target.busy_wait_s, read_only=True) as wh:
         rows = source_files(wh, status, reason_code)
     if as_json:
         click.echo(json.dumps(rows, default=str))
@@ -332,7 +333,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     with _progress_on_stderr():
         result = process_example_inbox(settings, inbox, config=config_path(ctx))
     _print_ingest_summary(result.ingest)
-    _print_holdings(settings)
+    _print_holdings(settings.read_target)
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
     _print_new_alerts(result)
     click.echo("==> next week's plans")

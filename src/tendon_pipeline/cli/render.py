@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tendon_pipeline.domain.models import Alert, Severity, WeekPlan
+from tendon_pipeline.domain.statuses import Severity
 
-if TYPE_CHECKING:  # the CLI starts without importing the library behind its commands
+if TYPE_CHECKING:  # the CLI starts without importing the library behind its commands (nor pydantic)
     from tendon_pipeline.app.status import AthleteStatus
+    from tendon_pipeline.domain.models import Alert, WeekPlan
     from tendon_pipeline.warehouse.views import Freshness
 
 SEVERITY_MARK = {Severity.INFO: "i", Severity.CAUTION: "!", Severity.WARNING: "!!", Severity.HIGH: "!!!"}

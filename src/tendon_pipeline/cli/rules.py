@@ -12,7 +12,7 @@ import click
 from tendon_pipeline.cli.context import settings_of
 from tendon_pipeline.cli.render import alert_block, alert_json, plan_text, status_text
 from tendon_pipeline.domain.exercises import EXERCISE_KINDS, VARIANTS, exercise_name
-from tendon_pipeline.domain.logbook import (
+from tendon_pipeline.domain.log_limits import (
     LOAD_KG,
     PAIN,
     RACE_KM,

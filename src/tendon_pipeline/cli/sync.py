@@ -11,18 +11,24 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from tendon_pipeline.cli.context import config_path, settings_of
-from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.connectors.sources.accounts import state_dir, sync_all
-from tendon_pipeline.connectors.sources.remote import SyncResult
-from tendon_pipeline.connectors.sources.sync_state import PROVIDERS, Link, LinkStore
+from tendon_pipeline.connectors.sources.providers import PROVIDERS
 from tendon_pipeline.errors import SourceError
+
+if TYPE_CHECKING:  # imported by the commands: `tendon --help` and the read commands stay light
+    from tendon_pipeline.config.settings import Settings
+    from tendon_pipeline.connectors.sources.remote import SyncResult
+    from tendon_pipeline.connectors.sources.sync_state import LinkStore
 
 
 def _store(settings: Settings) -> LinkStore:
+    from tendon_pipeline.connectors.sources.accounts import state_dir
+    from tendon_pipeline.connectors.sources.sync_state import LinkStore
+
     return LinkStore(state_dir(settings.sync, settings.db))
 
 
@@ -45,6 +51,7 @@ def link_intervals(ctx: click.Context, athlete: str, intervals_id: str, credenti
                    save_secret: bool, oauth: bool) -> None:
     """Check the credential against intervals.icu, then remember the link (a reference, never the key)."""
     from tendon_pipeline.connectors.sources.intervals_icu import IntervalsAccount
+    from tendon_pipeline.connectors.sources.sync_state import Link
     from tendon_pipeline.errors import ConfigError
 
     settings = settings_of(ctx)
@@ -80,7 +87,7 @@ def link_garmin(ctx: click.Context, athlete: str, email: str | None, password_re
     from pathlib import Path
 
     from tendon_pipeline.connectors.sources.garmin_connect import import_tokens, login_with_password
-    from tendon_pipeline.connectors.sources.sync_state import resolve_reference
+    from tendon_pipeline.connectors.sources.sync_state import Link, resolve_reference
     from tendon_pipeline.errors import ConfigError
 
     settings = settings_of(ctx)
@@ -135,6 +142,7 @@ def _utc_date(value: datetime | None) -> datetime | None:
 def sync(ctx: click.Context, athlete: str | None, provider: str | None, since: datetime | None,
          land_only: bool, as_json: bool) -> None:
     """Fetch new activities from every linked account, land them in the inbox and process them."""
+    from tendon_pipeline.connectors.sources.accounts import sync_all
     from tendon_pipeline.orchestration import events
 
     settings = settings_of(ctx)

@@ -21,6 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from tendon_pipeline.config.paths import (
+    ENV_PREFIX,
+    ReadTarget,
+    data_home,
+    default_db,
+    resolve_config_path,
+)
 from tendon_pipeline.config.web import WebSettings
 from tendon_pipeline.connectors.notifiers.config import Coaches, NotifySettings, Runners
 from tendon_pipeline.connectors.sources.config import SyncSettings, UploadSettings, WatchSettings
@@ -29,23 +36,10 @@ from tendon_pipeline.domain.plausibility import PlausibilitySettings
 from tendon_pipeline.domain.privacy import PrivacySettings
 from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.errors import ConfigError
-from tendon_pipeline.warehouse.location import WarehouseLocation, WarehouseSettings, location_of
+from tendon_pipeline.warehouse.location import WarehouseLocation
+from tendon_pipeline.warehouse.settings import WarehouseSettings, location_of
 
-ENV_PREFIX = "TENDON_"
 _toml_path: ContextVar[Path | None] = ContextVar("tendon_toml_path", default=None)
-
-
-def data_home() -> Path:
-    """Where the embedded default keeps its warehouse: ``$TENDON_HOME`` or the XDG data dir."""
-    if os.environ.get("TENDON_HOME"):
-        return Path(os.environ["TENDON_HOME"]).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "tendon-pipeline"
-
-
-def default_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "tendon-pipeline" / "config.toml"
 
 
 class RaceConfig(BaseModel):
@@ -95,7 +89,7 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True,
     )
 
-    db: Path = Field(default_factory=lambda: data_home() / "warehouse.duckdb",
+    db: Path = Field(default_factory=default_db,
                      description="the DuckDB warehouse file; default $TENDON_HOME/warehouse.duckdb, TENDON_HOME"
                                  " defaulting to ~/.local/share/tendon-pipeline")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings,
@@ -177,6 +171,11 @@ class Settings(BaseSettings):
         """What :func:`open_warehouse` opens: the DuckLake when ``warehouse.url`` is set, else ``db``."""
         return location_of(self.warehouse, self.db)
 
+    @property
+    def read_target(self) -> ReadTarget:
+        """What a read-only command opens (``config/reading.py: read_target`` finds it without these settings)."""
+        return ReadTarget(self.location, self.warehouse.busy_wait_s)
+
     def athlete(self, athlete_id: str) -> AthleteConfig | None:
         return next((a for a in self.athletes if a.id == athlete_id), None)
 
@@ -184,16 +183,6 @@ class Settings(BaseSettings):
         if serial is None:
             return None
         return next((a.id for a in self.athletes if serial in a.devices), None)
-
-
-def resolve_config_path(explicit: str | Path | None) -> Path | None:
-    """``--config``, else ``TENDON_CONFIG``, else the default path if it exists."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get("TENDON_CONFIG"):
-        return Path(os.environ["TENDON_CONFIG"]).expanduser()
-    default = default_config_path()
-    return default if default.exists() else None
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:

@@ -1,6 +1,6 @@
 """The runner's own log, what the watch does not record: the checks every way in shares.
 
-``tendon log`` (its options' ranges are these limits) and the runner's check-in page build
+``tendon log`` (its options' ranges are the limits in ``log_limits.py``) and the runner's check-in page build
 their entries here; ``app/logbook.py`` stores them and evaluates the athlete again.
 """
 
@@ -9,18 +9,18 @@ from __future__ import annotations
 from datetime import date
 
 from tendon_pipeline.domain.exercises import VARIANTS, exercise_name, kind_of
+from tendon_pipeline.domain.log_limits import (
+    LOAD_KG,
+    PAIN,
+    RACE_KM,
+    RACE_NAME_MAX_CHARS,
+    RACE_PRIORITIES,
+    REPS,
+    REPS_IN_RESERVE,
+    SECONDS,
+    SETS,
+)
 from tendon_pipeline.domain.models import PainEntry, RaceEntry, StrengthEntry
-
-# The limits of each logged number, inclusive (tendon log's option ranges are these).
-SETS = (1, 50)
-REPS = (1, 500)
-SECONDS = (1.0, 3600.0)  # hold or work time per set
-LOAD_KG = (0.0, 500.0)  # external load; body weight is implied
-PAIN = (0, 10)
-REPS_IN_RESERVE = (0, 20)  # reps that could still have been done
-RACE_KM = (0.0, 400.0)  # above 0 (exclusive), up to the longest single-stage ultras
-RACE_PRIORITIES = ("A", "B", "C")  # A: goal race (tapered for); B: light taper; C: training race
-RACE_NAME_MAX_CHARS = 100  # project choice: a label for the plan and the coach, not a document
 
 
 class LogEntryError(ValueError):

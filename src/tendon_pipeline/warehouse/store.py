@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from tendon_pipeline.domain.models import STORED_STATUSES, FileStatus
+from tendon_pipeline.domain.statuses import STORED_STATUSES, FileStatus
 from tendon_pipeline.errors import (
     WarehouseConflictError,
     WarehouseError,

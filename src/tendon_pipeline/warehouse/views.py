@@ -13,10 +13,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tendon_pipeline.domain.models import WeekPlan
 from tendon_pipeline.errors import ConfigError, WarehouseError
 from tendon_pipeline.warehouse.store import Warehouse
+
+if TYPE_CHECKING:  # the models (pydantic) are imported by the readers that build them: `tendon summary`
+    from tendon_pipeline.domain.models import WeekPlan  # reads counts and starts fast (issue 17)
 
 # The stable analyst views, in the order docs/analysts.md presents them.
 VIEWS: tuple[str, ...] = (
@@ -36,6 +39,8 @@ _GPS_COLUMN = re.compile(r"(^|_)(lat|lon|latitude|longitude)(_|$)")
 
 def read_plans(warehouse: Warehouse, athlete_id: str) -> list[WeekPlan]:
     """Every stored weekly plan of the athlete, oldest first."""
+    from tendon_pipeline.domain.models import WeekPlan
+
     rows = warehouse.con.execute(
         "SELECT plan FROM plans WHERE athlete_id = ? ORDER BY week_start", [athlete_id]).fetchall()
     return [WeekPlan.model_validate_json(r[0]) for r in rows]
