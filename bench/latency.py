@@ -24,6 +24,10 @@ its package is laid out under a temporary folder put first on PYTHONPATH.
     .venv/bin/python bench/latency.py --quick                  # ~2 min: repeat 3, no decade
     .venv/bin/python bench/latency.py --before /tmp/before     # before and after, same run
     .venv/bin/python bench/latency.py --save-baseline          # replace bench/latency_baseline.json
+    .venv/bin/python bench/latency.py --only reads,one-shot    # a subset of the scenarios
+
+Each variant's package is byte-compiled first (as an installed package is): with
+PYTHONDONTWRITEBYTECODE set, a checkout would compile its modules from source in every command.
 
 Results: printed, written to bench/results/latency-<UTC time>.json (git-ignored) and compared
 with bench/latency_baseline.json.
@@ -59,6 +63,9 @@ QUERY = ("import sys, duckdb\n"
          "con = duckdb.connect(sys.argv[1], read_only=True)\n"
          "rows = con.execute(sys.argv[2], sys.argv[3:]).fetchall()\n"
          "print(len(rows))\n")
+COMPILE = ("import compileall, tendon_pipeline as p, tendon_pipeline.connectors as c, tendon_pipeline.flows as f\n"
+           "for m in (p, c, f):\n"
+           "    compileall.compile_dir(m.__path__[0], quiet=1)\n")
 READS = {  # command -> (arguments, the reference query and its parameters)
     "alerts": (["alerts", "--athlete", "ben"],
                "SELECT athlete_id, rule, severity, alert_date, period, message, evidence, source FROM alerts"
@@ -135,6 +142,12 @@ class Variant:
     def tendon(self, home: Path, *args: str) -> float:
         return _timed([sys.executable, "-m", "tendon_pipeline.cli", *args], self.env(home))
 
+    def compile(self, home: Path) -> None:
+        """Write the package's bytecode cache first, as an installed package has it: with
+        PYTHONDONTWRITEBYTECODE set (as here) a checkout compiles its ~90 modules from source in every
+        command, 0.3-1 s that a user pays once (site-packages, the references' fitparse, has it)."""
+        _timed([sys.executable, "-c", COMPILE], self.env(home))
+
 
 def overlay(checkout: Path, into: Path) -> str:
     """An older checkout's package laid out as installed (flows/ and connectors/ inside it)."""
@@ -177,9 +190,9 @@ def _paired(rows: list[tuple[float, float]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- scenarios
 
 
-def one_shot(variant: Variant, tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> dict[str, Any]:
+def one_shot(variant: Variant, tmp: Path, newest: list[Path], repeat: int) -> dict[str, Any]:
+    """The newest files into a copy of the seed warehouse (the runner's history)."""
     seed_home = tmp / f"seed-{variant.name}"
-    variant.tendon(seed_home, "ingest", "--athlete", "ben", *map(str, history))
     rows = []
     for n in range(repeat):
         home = tmp / f"one-{variant.name}-{n}"
@@ -299,10 +312,14 @@ def main() -> None:
                    " (a snapshot, e.g. git archive HEAD: the working tree may change while the benchmark runs)")
     p.add_argument("--no-after", action="store_true", help="measure only --before (not this checkout)")
     p.add_argument("--quick", action="store_true", help="repeat 3, slow-repeat 1")
+    p.add_argument("--only", type=lambda v: set(v.split(",")), default={"one-shot", "year", "reads"},
+                   help="comma-separated: one-shot, year, reads, watcher (default: the first three;"
+                        " --decade and --watcher add theirs)")
     p.add_argument("--save-baseline", action="store_true")
     args = p.parse_args()
     if args.quick:
         args.repeat, args.slow_repeat = 3, 1
+    args.watcher = args.watcher or "watcher" in args.only
     result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                           "load_avg_start": os.getloadavg()},
@@ -310,7 +327,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tendon-latency-") as name:
         tmp = Path(name)
         history, newest = make_spike(tmp / "spike")
-        year = make_year(tmp / "year")
+        year = make_year(tmp / "year") if "year" in args.only else []
         result["files"] = {"year": len(year), "year_mb": round(sum(p.stat().st_size for p in year) / 1e6, 2),
                            "one_shot": len(newest)}
         decade: list[Path] = []
@@ -321,18 +338,26 @@ def main() -> None:
             result["variants"]["watcher"] = {"embedded file -> alert": watcher(tmp, history, newest, args.repeat)}
         after = overlay(args.after, tmp / "after-pkg") if args.after else None
         variants = [] if args.no_after else [Variant("after", after)]
+        if not args.only & {"one-shot", "year", "reads"} and not decade:  # e.g. --only watcher
+            variants, args.before = [], None
         if args.before:
             variants.insert(0, Variant("before", overlay(args.before, tmp / "before-pkg")))
         for variant in variants:
             print(f"== {variant.name}", flush=True)
-            rows: dict[str, Any] = {"one-shot ingest": one_shot(variant, tmp, history, newest, args.repeat)}
-            rows["year ingest"] = bulk(variant, tmp, year, tmp / "year", args.slow_repeat, "year")
+            variant.compile(tmp / f"seed-{variant.name}")
+            variant.tendon(tmp / f"seed-{variant.name}", "ingest", "--athlete", "ben", *map(str, history))
+            rows: dict[str, Any] = {}
+            if "one-shot" in args.only:
+                rows["one-shot ingest"] = one_shot(variant, tmp, newest, args.repeat)
+            if "year" in args.only:
+                rows["year ingest"] = bulk(variant, tmp, year, tmp / "year", args.slow_repeat, "year")
             if decade and variant.name == "after":  # the goal is absolute (under 20 s); before took minutes
                 rows["decade ingest"] = bulk(variant, tmp, decade, tmp / "decade", 1, "decade", with_reference=False)
-            home = tmp / f"reads-{variant.name}"
-            shutil.copytree(tmp / f"seed-{variant.name}", home, ignore=shutil.ignore_patterns("prefect"))
-            variant.tendon(home, "ingest", "--athlete", "ben", *map(str, newest))
-            rows["reads"] = reads(variant, home, args.repeat)
+            if "reads" in args.only:
+                home = tmp / f"reads-{variant.name}"
+                shutil.copytree(tmp / f"seed-{variant.name}", home, ignore=shutil.ignore_patterns("prefect"))
+                variant.tendon(home, "ingest", "--athlete", "ben", *map(str, newest))
+                rows["reads"] = reads(variant, home, args.repeat)
             result["variants"][variant.name] = rows
     result["machine"]["load_avg_end"] = os.getloadavg()
     show(result)
