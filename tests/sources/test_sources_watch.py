@@ -108,7 +108,15 @@ def test_file_to_alert_latency(settings, drop):
     for name, spec in history:
         write_activity(folder / name, spec)
     alerts: list[tuple[float, events.PipelineEvent]] = []
-    events.subscribe(lambda e: alerts.append((time.time(), e)) if e.event == "alert.raised" else None)
+    outbox = settings.db.parent / "notifications.jsonl"  # what the deliveries have written so far
+    sent_at_alert: list[int] = []
+
+    def on_alert(event: events.PipelineEvent) -> None:
+        if event.event == "alert.raised":
+            alerts.append((time.time(), event))
+            sent_at_alert.append(len(outbox.read_text().splitlines()) if outbox.exists() else 0)
+
+    events.subscribe(on_alert)
     watcher = folder_watcher(settings, batch_window_s=0.5)
     with watcher:
         assert watcher.wait_ready(30) and watcher.wait_idle(120)
@@ -124,6 +132,9 @@ def test_file_to_alert_latency(settings, drop):
     new = alerts[before:]
     rules = {e.payload["rule"] for _, e in new}
     assert "weekly_volume_increase" in rules, rules
+    assert len({e.id for _, e in alerts}) == len(alerts), "each alert.raised is emitted once"
+    # announced as soon as the evaluation committed, before the batch's deliveries were written
+    assert sent_at_alert[before] < len(outbox.read_text().splitlines()), (sent_at_alert, outbox.read_text())
     first_write = min(written.values())
     to_alert = [t - first_write for t, _ in new]
     finished = _finished_at(watcher)

@@ -24,6 +24,7 @@ class BatchResult:
     ingest: IngestReport
     evaluation: EvaluationReport | None
     delivery: DeliveryReport | None = None  # when notifications ran
+    events_emitted: bool = False  # the flow run sent athlete.data.changed and alert.raised itself
 
     def new_alerts(self) -> list[Alert]:
         return self.evaluation.new_alerts() if self.evaluation else []

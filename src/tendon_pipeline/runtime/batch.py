@@ -19,9 +19,11 @@ from tendon_pipeline.orchestration.reaper import reap_children_on_exit
 
 def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
               config: str | Path | None = None, console_to_stderr: bool = False,
-              flow_run: bool | None = None) -> BatchResult:
+              flow_run: bool | None = None, emit_events: bool = False) -> BatchResult:
     """Ingest ``paths``, evaluate the athletes they touched and notify: one flow run, or with
-    ``flow_run`` False the same steps called directly (None: :func:`one_shot_flow_run` decides)."""
+    ``flow_run`` False the same steps called directly (None: :func:`one_shot_flow_run` decides).
+    ``emit_events``: the flow run emits ``athlete.data.changed`` and ``alert.raised`` as each step
+    commits (``BatchResult.events_emitted``; the direct path leaves them to the caller)."""
     if flow_run is None:
         flow_run = one_shot_flow_run(settings)
     if not flow_run:
@@ -33,7 +35,7 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     # flow parameters are JSON: a file name that is not UTF-8 travels escaped (discover reads it back)
     return run_flow_embedded(process_files_flow, paths=[path_text(p) for p in paths], athlete=athlete,
                              db=str(settings.db), config=str(config) if config else None,
-                             console_to_stderr=console_to_stderr)
+                             console_to_stderr=console_to_stderr, emit_events=emit_events)
 
 
 def catch_up_pending(settings: Settings, *, config: str | Path | None = None) -> BatchResult:

@@ -54,8 +54,10 @@ _MAX_RETRY_DELAY_S = 30  # back-off cap between retries of a batch that failed w
 def process_batch(paths: list[str], settings: Settings, *, athlete: str | None = None,
                   config: str | None = None) -> BatchResult:
     """Run one batch (one athlete or none) through the pipeline (ingest + rules + notifications,
-    one flow run), in this process: a long-running watcher has started Prefect's API once."""
-    return run_batch(paths, settings, athlete=athlete, config=config, flow_run=True)
+    one flow run), in this process: a long-running watcher has started Prefect's API once. The
+    flow run emits ``athlete.data.changed`` and ``alert.raised`` as soon as each step has committed,
+    so an alert is announced before its deliveries are sent (issue 17: file -> alert)."""
+    return run_batch(paths, settings, athlete=athlete, config=config, flow_run=True, emit_events=True)
 
 
 def _ingest_report(result: Any) -> Any:
@@ -328,8 +330,9 @@ class Watcher:
             record.results.append(result)
             report = _ingest_report(result)
             release_uploads(getattr(report, "outcomes", []), self.settings.upload, self.settings.inbox)
-            events.emit_data_changed(report)
-            events.emit_alerts_raised(_new_alerts(result))
+            if not getattr(result, "events_emitted", False):  # a processor that does not emit them itself
+                events.emit_data_changed(report)
+                events.emit_alerts_raised(_new_alerts(result))
         record.finished = time.time()
         record.error = "; ".join(errors) or None
         self.batches.append(record)
