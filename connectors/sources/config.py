@@ -4,6 +4,7 @@ In the TOML config::
 
     [watch]
     batch_window_s = 0.5      # collect arrivals this long, then one flow run per batch
+    batch_quiet_s = 0.15      # ... or until nothing arrived for this long
     settle_s = 1.0            # a file whose FIT header does not prove it complete is taken
                               # once its size and mtime are unchanged this long
     poll = false              # poll instead of inotify (network / fuse mounts)
@@ -102,6 +103,11 @@ class WatchSettings(BaseModel):
 
     batch_window_s: float = Field(default=0.5, ge=0, le=60,
                                   description="arrivals within this window after the first go into one batch")
+    batch_quiet_s: float = Field(
+        default=0.15, ge=0, le=60,
+        description="the batch closes before the window ends once nothing arrived for this long: a burst"
+                    " still shares one flow run, a lone file does not wait the whole window (issue 17;"
+                    " 0 = always the whole window)")
     max_batch: int = Field(default=500, ge=1, description="at most this many files per batch")
     settle_s: float = Field(default=1.0, ge=0, le=600,
                             description="unchanged this long = complete, for files whose header does not prove it")

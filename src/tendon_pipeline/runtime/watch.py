@@ -131,13 +131,14 @@ class Watcher:
 
     def __init__(self, settings: Settings, *, config: str | None = None, sources: Iterable[Source] = (),
                  batch_window_s: float | None = None, max_batch: int | None = None,
-                 on_batch: Callable[[BatchRecord], None] | None = None,
+                 batch_quiet_s: float | None = None, on_batch: Callable[[BatchRecord], None] | None = None,
                  processor: Callable[..., Any] = process_batch, warm_up: bool = True,
                  process: bool = True, recover: Callable[..., Any] | None | bool = True) -> None:
         self.settings = settings
         self.config = config
         self.sources = list(sources)
         self.batch_window_s = settings.watch.batch_window_s if batch_window_s is None else batch_window_s
+        self.batch_quiet_s = settings.watch.batch_quiet_s if batch_quiet_s is None else batch_quiet_s
         self.max_batch = max_batch or settings.watch.max_batch
         self.on_batch = on_batch
         self.processor = processor
@@ -295,7 +296,8 @@ class Watcher:
                     self._idle.notify_all()
 
     def _next_batch(self) -> list[_Item]:
-        """A file to retry alone, else what arrives within the batch window (up to max_batch)."""
+        """A file to retry alone, else what arrives within the batch window (up to max_batch),
+        closed early once nothing arrived for ``batch_quiet_s``."""
         try:
             return [self._alone.get_nowait()]
         except queue.Empty:
@@ -307,6 +309,8 @@ class Watcher:
         deadline = time.monotonic() + self.batch_window_s
         while len(items) < self.max_batch:
             remaining = deadline - time.monotonic()
+            if remaining > 0 and self.batch_quiet_s > 0:
+                remaining = min(remaining, self.batch_quiet_s)
             try:
                 items.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
             except queue.Empty:
