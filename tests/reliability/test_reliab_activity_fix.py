@@ -3,6 +3,7 @@ wrong athlete, with both athletes' loads and alerts recomputed (alerts no longer
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pytest
@@ -14,21 +15,34 @@ from tendon_pipeline.config.settings import load_settings
 from tendon_pipeline.warehouse.store import open_warehouse
 
 
-@pytest.fixture
-def db(env):
-    """Five weeks of ana's 5 x 5 km; in week five a 21 km run that is really ben's sits in her folder."""
-    inbox, path = env / "inbox", env / "w.duckdb"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """Five weeks of ana's 5 x 5 km; in week five a 21 km run that is really ben's sits in her folder.
+    Built once for the module; each test changes its own copy (``db``)."""
+    root = tmp_path_factory.mktemp("activity-fix")
+    inbox, path = root / "inbox", root / "w.duckdb"
     for week in range(5):
         for day in (0, 1, 3, 4, 5):
             run_file(inbox / "ana" / f"w{week}d{day}.fit", 7 * week + day, distance_m=5000.0)
     run_file(inbox / "ana" / "long.fit", 7 * 4 + 6, distance_m=21000.0, duration_s=7200, serial_number=3_900_000_222)
     run_file(inbox / "ben" / "easy.fit", 3, distance_m=8000.0, serial_number=3_900_000_222)
-    settings = load_settings(None, db=path, inbox=inbox)
-    with open_warehouse(path) as wh:
-        ingest_paths(wh, settings, [inbox])
-        evaluate_athletes(wh, settings)
-        long_id = wh.con.execute("SELECT activity_id FROM source_files WHERE path LIKE '%long.fit'").fetchone()[0]
+    with pytest.MonkeyPatch.context() as mp:  # no user config or data leaks in (as the env fixture)
+        mp.setenv("XDG_CONFIG_HOME", str(root / "xdg-config"))
+        mp.setenv("TENDON_HOME", str(root / "home"))
+        settings = load_settings(None, db=path, inbox=inbox)
+        with open_warehouse(path) as wh:
+            ingest_paths(wh, settings, [inbox])
+            evaluate_athletes(wh, settings)
+            long_id = wh.con.execute("SELECT activity_id FROM source_files WHERE path LIKE '%long.fit'").fetchone()[0]
     return {"path": path, "long": long_id}
+
+
+@pytest.fixture
+def db(env, built):
+    """This test's copy of the built warehouse (closed, so the file is complete)."""
+    path = env / "w.duckdb"
+    shutil.copyfile(built["path"], path)
+    return {"path": path, "long": built["long"]}
 
 
 def _q(path, sql, params=None):
