@@ -45,12 +45,14 @@ def env(tmp_path) -> dict[str, str]:
             "PREFECT_HOME": str(tmp_path / "prefect")}
 
 
-@pytest.fixture
-def spike_week(tmp_path) -> tuple[list[Path], list[Path]]:
-    """ben's example history (spikes at the end): (all but the newest week's runs, those runs)."""
+@pytest.fixture(scope="module")
+def spike_week(tmp_path_factory) -> tuple[list[Path], list[Path]]:
+    """ben's example history (spikes at the end): (all but the newest week's runs, those runs).
+    Written once for the module: the tests only read them."""
     end = date(2025, 6, 2)
     specs = example_histories(weeks=6, end=end)["ben"]
-    paths = [write_activity(tmp_path / "files" / name, spec) for name, spec in zip(_file_names(specs), specs)]
+    folder = tmp_path_factory.mktemp("spike") / "files"
+    paths = [write_activity(folder / name, spec) for name, spec in zip(_file_names(specs), specs)]
     newest = [p for p, s in zip(paths, specs) if s.sport == "running" and (end - s.local_start.date()).days <= 7]
     return [p for p in paths if p not in newest], newest
 
@@ -87,7 +89,10 @@ def test_one_shot_ingest_without_a_prefect_api_runs_the_steps_directly(env, spik
 @pytest.mark.prefect
 def test_flow_runs_always_makes_the_one_shot_ingest_a_flow_run(env, spike_week):
     _, newest = spike_week
-    result, out, err = probe("ingest", "--athlete", "ben", *map(str, newest), env={**env, "TENDON_FLOW_RUNS": "always"})
+    # the xdist worker's Prefect home (conftest: no API configured), not a fresh one: the local API's
+    # database is then created once per worker, not once more for this test
+    shared = {k: v for k, v in env.items() if k != "PREFECT_HOME"} | {"TENDON_FLOW_RUNS": "always"}
+    result, out, err = probe("ingest", "--athlete", "ben", *map(str, newest), env=shared)
     assert result["code"] == 0, err
     assert "prefect" in result["heavy"]
     assert f"{len(newest)} ingested" in out
