@@ -59,3 +59,26 @@ def test_backfill_on_dask_into_a_lake_matches_the_file(lake, tmp_path):
     assert on_lake["loads"] == embedded["loads"]
     assert on_lake["alerts"] == embedded["alerts"] and on_lake["alerts"]
     assert on_lake["plans"] == embedded["plans"]
+
+
+
+def test_no_warehouse_connection_draws_duckdb_progress_bar(lake, tmp_path):
+    """DuckDB draws a progress bar on stdout for a query over 2 s by default: it went into
+    `tendon backfill --json`'s output (the test above failed on a busy machine). Checked in a fresh
+    process whose stdout is a pipe, as a CLI's is (pytest's own process reports another default)."""
+    from tendon_pipeline.warehouse.location import LakeLocation
+
+    with open_warehouse(lake):
+        pass  # the lake's first writer creates it
+    probe = ("import sys, pickle; from tendon_pipeline.warehouse.store import open_warehouse\n"
+             "for location, read_only in pickle.loads(bytes.fromhex(sys.argv[1])):\n"
+             "    with open_warehouse(location, read_only=read_only) as wh:\n"
+             "        print(wh.con.execute(\"SELECT current_setting('enable_progress_bar')\").fetchone()[0])\n")
+    import pickle
+
+    locations = [(str(tmp_path / "w.duckdb"), False), (lake, True)]
+    assert isinstance(lake, LakeLocation)
+    done = subprocess.run([sys.executable, "-c", probe, pickle.dumps(locations).hex()], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "False"]

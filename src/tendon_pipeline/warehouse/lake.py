@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from tendon_pipeline.errors import WarehouseError, WarehouseLockedError, WarehouseUnavailableError
-from tendon_pipeline.warehouse.location import LakeLocation, ObjectStore
+from tendon_pipeline.warehouse.location import QUIET_SESSION, LakeLocation, ObjectStore
 
 LAKE_ALIAS = "lake"
 _EXTENSIONS = ("postgres_scanner", "ducklake")
@@ -68,6 +68,7 @@ def connect_lake(location: LakeLocation, read_only: bool) -> duckdb.DuckDBPyConn
     """An in-memory DuckDB session with the lake attached as ``lake`` and in use."""
     con = duckdb.connect(":memory:")
     try:
+        con.execute(QUIET_SESSION)
         for name in _EXTENSIONS + (("httpfs",) if location.object_store else ()):
             con.execute(f"LOAD {_quote(str(extension_file(name)))}")
         if location.object_store:

@@ -16,6 +16,12 @@ OBJECT_STORE_PREFIX = "s3://"
 BUSY_WAIT_S = 30.0  # the default of warehouse.busy_wait_s (read commands use it without the settings model)
 
 
+# DuckDB draws a progress bar on stdout for a query over 2 s unless told not to: it broke
+# `--json` output (tendon backfill on a lake). Every connection of ours runs this first (it is a
+# session setting: DuckDB refuses it as a connect-time option).
+QUIET_SESSION = "SET enable_progress_bar = false"
+
+
 @dataclass(frozen=True)
 class ObjectStore:
     """Credentials and endpoint for an ``s3://`` data path. ``repr`` never shows the secret."""

@@ -41,7 +41,7 @@ from tendon_pipeline.warehouse.identity import (
     identity_verdict,
     session_fingerprint,
 )
-from tendon_pipeline.warehouse.location import LakeLocation, WarehouseLocation
+from tendon_pipeline.warehouse.location import QUIET_SESSION, LakeLocation, WarehouseLocation
 
 if TYPE_CHECKING:  # pandas, pyarrow and the decoder load only when a write needs them (fast reads)
     import pandas as pd
@@ -148,7 +148,7 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
                     hint="choose another location with --db or TENDON_DB",
                 ) from exc
     try:
-        return duckdb.connect(path, read_only=read_only)
+        con = duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -163,6 +163,8 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the warehouse {path}: {exc}",
                              hint="is this a DuckDB file? choose another with --db") from exc
+    con.execute(QUIET_SESSION)
+    return con
 
 
 def require_existing(location: WarehouseLocation) -> None:
