@@ -74,3 +74,17 @@ def test_the_readme_commands_are_found_and_a_wrong_option_would_be_caught(tmp_pa
     page.write_text("Run `tendon plan --athlete ana --weeks 3`.\n\n```bash\nTENDON_DB=x tendon sumary\n```\n")
     with pytest.raises(AssertionError, match=r"no option --weeks.*sumary: no such command"):
         test_every_command_shown_exists_with_its_options(page)
+
+
+def test_the_db_help_names_the_default_the_settings_use(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tendon_pipeline.config.settings import load_settings
+
+    monkeypatch.setenv("TENDON_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    for name in ("TENDON_DB", "TENDON_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings().db == tmp_path / "warehouse.duckdb"
+    shown = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    assert "else $TENDON_DB, else $TENDON_HOME/warehouse.duckdb" in shown

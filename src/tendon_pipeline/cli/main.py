@@ -31,7 +31,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (else $TENDON_CONFIG, else ~/.config/tendon-pipeline/config.toml).")
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-              help="DuckDB warehouse file (else $TENDON_DB, else ~/.local/share/tendon-pipeline/warehouse.duckdb).")
+              help="DuckDB warehouse file (else $TENDON_DB, else $TENDON_HOME/warehouse.duckdb,"
+                   " TENDON_HOME defaulting to ~/.local/share/tendon-pipeline).")
 @click.version_option(package_name="tendon-pipeline")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
