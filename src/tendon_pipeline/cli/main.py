@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
         return
     _print_ingest_summary(result.ingest)
     _print_holdings(settings.read_target)
-    _print_new_alerts(result)
+    _print_new_alerts(result, settings)
     _print_redated(result.evaluation)
 
 
@@ -165,10 +166,16 @@ def _progress_on_stderr(quiet: bool = False) -> Iterator[None]:
         progress_callback.reset(token)
 
 
-def _print_new_alerts(result: Any) -> None:
-    """The console notifier has shown each new alert; sum up and say where they went."""
+def _print_new_alerts(result: Any, settings: Settings) -> None:
+    """The console notifier has shown each new alert, but those older than the routing horizon
+    (``notify.max_age_days``, counted from now as the data just arrived); sum up and say so."""
     new = result.new_alerts()
-    click.echo(f"{len(new)} new alert(s); details: tendon alerts [--athlete ID]")
+    horizon = settings.notify.max_age_days
+    since = datetime.now(UTC).date() - timedelta(days=horizon)
+    older = sum(1 for alert in new if alert.date < since)
+    unsent = (f", {older} of them dated before {since} (notify.max_age_days = {horizon}): stored, not sent"
+              if older else "")
+    click.echo(f"{len(new)} new alert(s){unsent}; details: tendon alerts [--athlete ID]")
     if result.delivery is not None:
         click.echo(result.delivery.summary())
         for problem in result.delivery.problems():
@@ -336,7 +343,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     _print_ingest_summary(result.ingest)
     _print_holdings(settings.read_target)
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
-    _print_new_alerts(result)
+    _print_new_alerts(result, settings)
     click.echo("==> next week's plans")
     for athlete, found in next_week_plans(settings, inbox.athletes).items():
         click.echo(plan_text(found) if found else f"no plan for {athlete}")
