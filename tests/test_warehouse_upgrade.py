@@ -64,3 +64,16 @@ def test_tendon_migrate_brings_it_up_to_date_and_keeps_the_rows(old_warehouse):
     assert alerts.returncode == 0, alerts.stderr
     assert [a["rule"] for a in json.loads(alerts.stdout)] == ["x"]
     assert tendon(old_warehouse, "summary").returncode == 0
+
+
+def test_one_missing_migration_is_named_in_the_singular(tmp_path, monkeypatch):
+    every = store.migrations()
+    path = tmp_path / "one-behind.duckdb"
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "migrations", lambda: every[:-1])
+        with store.open_warehouse(path):
+            pass
+    with pytest.raises(WarehouseSchemaError) as caught, store.open_warehouse(path, read_only=True):
+        pass
+    assert f"(migration {every[-1][0]} is not applied)" in caught.value.message
+    assert "migrations" not in caught.value.message
