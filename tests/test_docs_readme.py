@@ -88,3 +88,20 @@ def test_the_db_help_names_the_default_the_settings_use(tmp_path, monkeypatch):
     assert load_settings().db == tmp_path / "warehouse.duckdb"
     shown = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
     assert "else $TENDON_DB, else $TENDON_HOME/warehouse.duckdb" in shown
+
+
+def _every_command(group: click.Group = cli, path: str = "tendon") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{path} {name}", command))
+        if isinstance(command, click.Group):
+            found += _every_command(command, f"{path} {name}")
+    return found
+
+
+def test_as_of_says_the_same_default_in_every_command():
+    """The day is the athlete's own (their time zone), in every command that takes --as-of."""
+    helps = {path: next(p.help for p in command.params if p.name == "as_of")
+             for path, command in _every_command() if any(p.name == "as_of" for p in command.params)}
+    assert len(helps) >= 4
+    assert all("athlete's today" in text for text in helps.values()), helps

@@ -103,7 +103,7 @@ def _export_plan(ctx: click.Context, athlete: str, folder: Path) -> None:
 
 @click.command()
 @click.option("--athlete", required=True, callback=_valid_id)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: today).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: the athlete's today).")
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
     """This week so far, load, ratio, program weeks, open alerts and next week's plan, as stored
@@ -120,8 +120,10 @@ def status(ctx: click.Context, athlete: str, as_of) -> None:
 
 
 @click.command()
-@click.option("--athlete", "athletes", multiple=True, callback=_valid_id, help="Athlete(s) to evaluate (default: all).")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of complete data (default: today).")
+@click.option("--athlete", "athletes", multiple=True, callback=_valid_id,
+              help="Athlete to evaluate; repeat for several (default: all).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day of complete data (default: each athlete's today).")
 @click.pass_context
 def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     """Recompute load, apply the rules, store alerts and next week's plans."""
