@@ -128,8 +128,10 @@ def migrate(ctx: click.Context) -> None:
 
     settings = settings_of(ctx)
     with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
-        version = wh.schema_version()
-    click.echo(f"warehouse {settings.location}: schema {version}")
+        version, applied = wh.schema_version(), wh.migrations_applied
+    done = (f"applied migration(s) {', '.join(map(str, applied))}, every row kept" if applied
+            else "already up to date, nothing to do")
+    click.echo(f"warehouse {settings.location}: schema {version} ({done})")
 
 
 def _check_warehouse_writable(settings: Settings) -> None:

@@ -340,6 +340,7 @@ class Warehouse:
         self.is_lake = lake
         self._in_transaction = False
         self._locks = locks  # lake.AdvisoryLocks on a writable lake; None: one writer per file anyway
+        self.migrations_applied: list[int] = []  # by the last migrate(), e.g. on opening for writing
 
     def lock(self, *keys: str) -> Any:
         """Hold these write locks (see :func:`athlete_lock`, :func:`file_lock`) for a block:
@@ -377,6 +378,7 @@ class Warehouse:
             # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
             # which would leave the warehouse unopenable after a kill during the first ingest.
             self._checkpoint()
+        self.migrations_applied = applied
         return applied
 
     def _checkpoint(self) -> None:
