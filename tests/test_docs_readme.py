@@ -105,3 +105,9 @@ def test_as_of_says_the_same_default_in_every_command():
              for path, command in _every_command() if any(p.name == "as_of" for p in command.params)}
     assert len(helps) >= 4
     assert all("athlete's today" in text for text in helps.values()), helps
+
+
+def test_every_option_says_what_it_is_for():
+    bare = [f"{path} {option.opts[-1]}" for path, command in _every_command() for option in command.params
+            if isinstance(option, click.Option) and not option.help]
+    assert not bare, f"options with no help text in `--help`: {bare}"

@@ -101,7 +101,7 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, wo
 @cli.command()
 @click.option("--keep-days", type=click.FloatRange(0), default=7.0, show_default=True,
               help="Keep snapshots (time travel) younger than this many days.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_context
 def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
     """Housekeeping: compact a DuckLake warehouse (merge small files, expire old snapshots,
@@ -233,9 +233,9 @@ def summary(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--status", type=click.Choice([s.value for s in FileStatus]))
+@click.option("--status", type=click.Choice([s.value for s in FileStatus]), help="Only files with this outcome.")
 @click.option("--reason-code", help="Only files with this reason code (e.g. athlete_conflict, replaced, implausible).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of file objects.")
 @click.pass_context
 def files(ctx: click.Context, status: str | None, reason_code: str | None, as_json: bool) -> None:
     """List source files and what became of them (with the activity id stored, if any)."""
@@ -311,7 +311,7 @@ def config_doc(out: str | None) -> None:
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--weeks", default=10, show_default=True, help="Weeks of history per athlete.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Random seed of the generated data.")
 def generate(out_dir: str, weeks: int, seed: int) -> None:
     """Write example FIT files (three athletes) into OUT_DIR/<athlete>/."""
     from tendon_pipeline.examples.generate import generate_example_inbox

@@ -91,7 +91,7 @@ def upload_server_options(land_only_help: str) -> Callable[[Callable[..., Any]],
         click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
                      help="Also watch the inbox folder in this process (sync tools writing files)."),
         click.option("--land-only", is_flag=True, help=land_only_help),
-        click.option("-v", "--verbose", is_flag=True),
+        click.option("-v", "--verbose", is_flag=True, help="Log every batch and event."),
     ]
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -71,7 +71,8 @@ def coach(ctx: click.Context, coach_name: str, as_of, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True,
+              help="Output format (Parquet only).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to create.")
 @click.option("--no-gps", is_flag=True, help="Leave out GPS positions (records.lat_deg / lon_deg).")
 @click.option("--replace", is_flag=True, help="Replace an existing export in --out (swapped in only when complete).")
