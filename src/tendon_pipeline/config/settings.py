@@ -115,7 +115,7 @@ class Settings(BaseSettings):
                                                description="what an activity may claim before it is quarantined")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings,
-                                   description="the HTTP upload endpoint (tendon serve-api)")
+                                   description="the HTTP upload endpoint (tendon serve-api, tendon serve)")
     sync: SyncSettings = Field(default_factory=SyncSettings,
                                description="intervals.icu / Garmin Connect sync (tendon link, tendon sync)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")
