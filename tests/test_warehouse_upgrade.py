@@ -59,8 +59,24 @@ def test_tendon_migrate_brings_it_up_to_date_and_keeps_the_rows(old_warehouse):
     newest = store.migrations()[-1][0]
     migrated = tendon(old_warehouse, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert f"schema {newest}" in migrated.stdout
+    missing = ", ".join(str(version) for version, _, _ in store.migrations() if version > 8)
+    assert f"schema {newest} (applied migration(s) {missing}, every row kept)" in migrated.stdout
+    again = tendon(old_warehouse, "migrate")
+    assert again.returncode == 0 and f"schema {newest} (already up to date, nothing to do)" in again.stdout
     alerts = tendon(old_warehouse, "alerts", "--athlete", "ana", "--json")
     assert alerts.returncode == 0, alerts.stderr
     assert [a["rule"] for a in json.loads(alerts.stdout)] == ["x"]
     assert tendon(old_warehouse, "summary").returncode == 0
+
+
+def test_one_missing_migration_is_named_in_the_singular(tmp_path, monkeypatch):
+    every = store.migrations()
+    path = tmp_path / "one-behind.duckdb"
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "migrations", lambda: every[:-1])
+        with store.open_warehouse(path):
+            pass
+    with pytest.raises(WarehouseSchemaError) as caught, store.open_warehouse(path, read_only=True):
+        pass
+    assert f"(migration {every[-1][0]} is not applied)" in caught.value.message
+    assert "migrations" not in caught.value.message

@@ -111,6 +111,7 @@ def test_killed_after_the_evaluation_sends_on_the_next_run(inbox, uninterrupted,
 
     again = tendon("--db", str(db), "watch", str(tmp_path / "nothing"), "--once", env=env)
     assert again.returncode == 0, again.stderr
+    assert f"there is no folder {tmp_path / 'nothing'}: no files taken in" in again.stderr  # a typo is said
     assert outcome(db) == {**uninterrupted, "pending": 0}
 
 

@@ -34,3 +34,13 @@ def test_example_query_runs_and_returns_rows(built, sql):
         rows = wh.query(sql)
     assert len(rows) > 0, "the example returns nothing on the generated data: is it still right?"
     assert not any(str(c).startswith("_") for c in rows.columns)
+
+
+@pytest.mark.parametrize("toml", re.findall(r"^ *```toml\n(.*?)^ *```", DOC.read_text(encoding="utf-8"), re.S | re.M))
+def test_the_privacy_example_is_a_valid_configuration(tmp_path, toml):
+    from tendon_pipeline.config.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(re.sub(r"^ +", "", toml, flags=re.M), encoding="utf-8")
+    settings = load_settings(config, db=tmp_path / "w.duckdb")
+    assert settings.privacy.gps != "keep" and settings.privacy.home_zones

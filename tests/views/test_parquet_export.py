@@ -121,3 +121,14 @@ def test_a_failed_export_leaves_nothing_behind(built, tmp_path, monkeypatch):
         views.export_parquet(wh, out)
     assert len(calls) == 4
     assert list((tmp_path / "exports").iterdir()) == []  # neither the export nor its work folder
+
+
+def test_the_listing_names_only_what_was_written(built, exported):
+    """Each line's path exists, but an empty partitioned table's, which says it has no folder."""
+    full, _, output = exported
+    listed = [line.split() for line in output.splitlines() if line.startswith("  ") and " rows" in line]
+    assert len(listed) == len(json.loads((full / "manifest.json").read_text())["objects"])
+    for path, rows, *rest in listed:
+        empty_partitioned = path.endswith("/") and int(rows) == 0
+        assert (full / path).exists() != empty_partitioned, (path, rows)
+        assert ("no folder" in " ".join(rest)) == empty_partitioned, (path, rows, rest)

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (else $TENDON_CONFIG, else ~/.config/tendon-pipeline/config.toml).")
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-              help="DuckDB warehouse file (else $TENDON_DB, else ~/.local/share/tendon-pipeline/warehouse.duckdb).")
+              help="DuckDB warehouse file (else $TENDON_DB, else $TENDON_HOME/warehouse.duckdb,"
+                   " TENDON_HOME defaulting to ~/.local/share/tendon-pipeline).")
 @click.version_option(package_name="tendon-pipeline")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, db: str | None) -> None:
@@ -55,7 +57,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
         return
     _print_ingest_summary(result.ingest)
     _print_holdings(settings.read_target)
-    _print_new_alerts(result)
+    _print_new_alerts(result, settings)
     _print_redated(result.evaluation)
 
 
@@ -99,7 +101,7 @@ def backfill(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, wo
 @cli.command()
 @click.option("--keep-days", type=click.FloatRange(0), default=7.0, show_default=True,
               help="Keep snapshots (time travel) younger than this many days.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_context
 def maintain(ctx: click.Context, keep_days: float, as_json: bool) -> None:
     """Housekeeping: compact a DuckLake warehouse (merge small files, expire old snapshots,
@@ -126,8 +128,10 @@ def migrate(ctx: click.Context) -> None:
 
     settings = settings_of(ctx)
     with open_warehouse(settings.location, create=False, wait_s=settings.warehouse.busy_wait_s) as wh:
-        version = wh.schema_version()
-    click.echo(f"warehouse {settings.location}: schema {version}")
+        version, applied = wh.schema_version(), wh.migrations_applied
+    done = (f"applied migration(s) {', '.join(map(str, applied))}, every row kept" if applied
+            else "already up to date, nothing to do")
+    click.echo(f"warehouse {settings.location}: schema {version} ({done})")
 
 
 def _check_warehouse_writable(settings: Settings) -> None:
@@ -164,10 +168,16 @@ def _progress_on_stderr(quiet: bool = False) -> Iterator[None]:
         progress_callback.reset(token)
 
 
-def _print_new_alerts(result: Any) -> None:
-    """The console notifier has shown each new alert; sum up and say where they went."""
+def _print_new_alerts(result: Any, settings: Settings) -> None:
+    """The console notifier has shown each new alert, but those older than the routing horizon
+    (``notify.max_age_days``, counted from now as the data just arrived); sum up and say so."""
     new = result.new_alerts()
-    click.echo(f"{len(new)} new alert(s); details: tendon alerts [--athlete ID]")
+    horizon = settings.notify.max_age_days
+    since = datetime.now(UTC).date() - timedelta(days=horizon)
+    older = sum(1 for alert in new if alert.date < since)
+    unsent = (f", {older} of them dated before {since} (notify.max_age_days = {horizon}): stored, not sent"
+              if older else "")
+    click.echo(f"{len(new)} new alert(s){unsent}; details: tendon alerts [--athlete ID]")
     if result.delivery is not None:
         click.echo(result.delivery.summary())
         for problem in result.delivery.problems():
@@ -223,9 +233,9 @@ def summary(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--status", type=click.Choice([s.value for s in FileStatus]))
+@click.option("--status", type=click.Choice([s.value for s in FileStatus]), help="Only files with this outcome.")
 @click.option("--reason-code", help="Only files with this reason code (e.g. athlete_conflict, replaced, implausible).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list of file objects.")
 @click.pass_context
 def files(ctx: click.Context, status: str | None, reason_code: str | None, as_json: bool) -> None:
     """List source files and what became of them (with the activity id stored, if any)."""
@@ -301,7 +311,7 @@ def config_doc(out: str | None) -> None:
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--weeks", default=10, show_default=True, help="Weeks of history per athlete.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Random seed of the generated data.")
 def generate(out_dir: str, weeks: int, seed: int) -> None:
     """Write example FIT files (three athletes) into OUT_DIR/<athlete>/."""
     from tendon_pipeline.examples.generate import generate_example_inbox
@@ -335,7 +345,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     _print_ingest_summary(result.ingest)
     _print_holdings(settings.read_target)
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
-    _print_new_alerts(result)
+    _print_new_alerts(result, settings)
     click.echo("==> next week's plans")
     for athlete, found in next_week_plans(settings, inbox.athletes).items():
         click.echo(plan_text(found) if found else f"no plan for {athlete}")

@@ -69,8 +69,8 @@ def alerts(ctx: click.Context, athlete: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--athlete", required=True, callback=_valid_id)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
+@click.option("--json", "as_json", is_flag=True, help="The plan as a JSON object.")
 @click.option("--export", "folder", type=click.Path(file_okay=False),
               help="Write the plan as files into this folder: <week>-long-run.fit, <week>-tendon-<n>.fit "
                    "(FIT workouts for the watch) and <week>.ics (calendar).")
@@ -102,8 +102,8 @@ def _export_plan(ctx: click.Context, athlete: str, folder: Path) -> None:
 
 
 @click.command()
-@click.option("--athlete", required=True, callback=_valid_id)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: today).")
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day to report on (default: the athlete's today).")
 @click.pass_context
 def status(ctx: click.Context, athlete: str, as_of) -> None:
     """This week so far, load, ratio, program weeks, open alerts and next week's plan, as stored
@@ -120,8 +120,10 @@ def status(ctx: click.Context, athlete: str, as_of) -> None:
 
 
 @click.command()
-@click.option("--athlete", "athletes", multiple=True, callback=_valid_id, help="Athlete(s) to evaluate (default: all).")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Last day of complete data (default: today).")
+@click.option("--athlete", "athletes", multiple=True, callback=_valid_id,
+              help="Athlete to evaluate; repeat for several (default: all).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day of complete data (default: each athlete's today).")
 @click.pass_context
 def evaluate(ctx: click.Context, athletes: tuple[str, ...], as_of) -> None:
     """Recompute load, apply the rules, store alerts and next week's plans."""
@@ -217,10 +219,10 @@ def _record(ctx: click.Context, athlete: str, build, *, ahead_ok: bool = False, 
 
 
 @log.command("strength")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--exercise", required=True, help=f"e.g. {', '.join(EXERCISE_KINDS)}")
-@click.option("--sets", type=click.IntRange(*SETS), required=True)
-@click.option("--reps", type=click.IntRange(*REPS))
+@click.option("--sets", type=click.IntRange(*SETS), required=True, help="Sets done.")
+@click.option("--reps", type=click.IntRange(*REPS), help="Reps per set (or --seconds).")
 @click.option("--seconds", type=click.FloatRange(*SECONDS), help="Hold or work time per set.")
 @click.option("--load-kg", type=click.FloatRange(*LOAD_KG), help="External load (bodyweight is implied).")
 @click.option("--variant", type=VARIANT_CHOICE,
@@ -241,7 +243,7 @@ def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, 
 
 
 @log.command("max")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--exercise", default="calf_raise", show_default=True, help="The calf exercise tested.")
 @click.option("--variant", type=VARIANT_CHOICE, required=True, help="Legs (or seated) in the test.")
 @click.option("--load-kg", type=click.FloatRange(0, 500), required=True,
@@ -262,7 +264,7 @@ def log_max(ctx, athlete, exercise, variant, load_kg, reps, day) -> None:
 
 
 @log.command("pain")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--during", type=click.IntRange(*PAIN), required=True, help="Achilles pain during activity, 0-10.")
 @click.option("--next-morning", type=click.IntRange(*PAIN), help="Pain the next morning, 0-10.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
@@ -279,7 +281,7 @@ def log_pain(ctx, athlete, during, next_morning, day) -> None:
 
 
 @log.command("visa-a")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--score", type=click.IntRange(0, 100), required=True, help="VISA-A score, 0-100.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
 @click.pass_context
@@ -294,9 +296,9 @@ def log_visa_a(ctx, athlete, score, day) -> None:
 
 
 @log.command("race")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Race day (may be ahead).")
-@click.option("--distance-km", type=click.FloatRange(*RACE_KM, min_open=True), required=True)
+@click.option("--distance-km", type=click.FloatRange(*RACE_KM, min_open=True), required=True, help="Race distance.")
 @click.option("--priority", type=click.Choice(RACE_PRIORITIES, case_sensitive=False), default="A", show_default=True,
               help="A: goal race (taper, recovery week after a long one); B: light taper; C: training race.")
 @click.option("--name", help="e.g. 'Oslo marathon'.")
@@ -318,7 +320,7 @@ def strength() -> None:
 
 
 @strength.command("list")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only sets from this day on.")
 @click.pass_context
 def strength_list(ctx, athlete, since) -> None:
@@ -348,13 +350,13 @@ def strength_list(ctx, athlete, since) -> None:
 
 
 @strength.command("correct")
-@click.option("--athlete", required=True, callback=_valid_id)
+@click.option("--athlete", required=True, callback=_valid_id, help="The athlete id.")
 @click.option("--activity", "activity_id", required=True, help="Activity id (see `tendon strength list`).")
 @click.option("--set", "set_indexes", type=click.IntRange(0, 100_000), multiple=True,
               help="Set index (repeatable; default: every calf_raise set of the activity).")
 @click.option("--exercise", help="What the sets were, e.g. eccentric_heel_drop.")
 @click.option("--variant", type=VARIANT_CHOICE, help="Legs (or seated).")
-@click.option("--reps-in-reserve", type=click.IntRange(0, 20))
+@click.option("--reps-in-reserve", type=click.IntRange(0, 20), help="Reps you could still have done.")
 @click.pass_context
 def strength_correct(ctx, athlete, activity_id, set_indexes, exercise, variant, reps_in_reserve) -> None:
     """Say what watch-recorded sets were (no re-ingest): the next evaluation uses it."""

@@ -68,6 +68,9 @@ def watch(ctx: click.Context, inbox: str | None, once: bool, batch_window: float
         click.echo("stopped")
         return
     if once:
+        if not folder.is_dir():  # still worth running: it finishes pending evaluations and deliveries
+            click.echo(f"note: there is no folder {folder}: no files taken in (check the path; the"
+                       " inbox is INBOX/<athlete>/*.fit)", err=True)
         batches = catch_up_once(settings, folder, config=config_path(ctx), batch_window_s=batch_window,
                                 on_batch=_echo_batch)
         click.echo(f"caught up: {sum(len(b.arrivals) for b in batches)} files in {len(batches)} batches")
@@ -88,7 +91,7 @@ def upload_server_options(land_only_help: str) -> Callable[[Callable[..., Any]],
         click.option("--watch/--no-watch", "watch_folder", default=True, show_default=True,
                      help="Also watch the inbox folder in this process (sync tools writing files)."),
         click.option("--land-only", is_flag=True, help=land_only_help),
-        click.option("-v", "--verbose", is_flag=True),
+        click.option("-v", "--verbose", is_flag=True, help="Log every batch and event."),
     ]
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -71,7 +72,8 @@ def coach(ctx: click.Context, coach_name: str, as_of, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True,
+              help="Output format (Parquet only).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to create.")
 @click.option("--no-gps", is_flag=True, help="Leave out GPS positions (records.lat_deg / lon_deg).")
 @click.option("--replace", is_flag=True, help="Replace an existing export in --out (swapped in only when complete).")
@@ -91,8 +93,15 @@ def export(ctx: click.Context, fmt: str, out: str, no_gps: bool, replace: bool) 
     click.echo(f"exported {len(tables)} table(s) and {len(views)} view(s) to {summary.out} "
                f"({_size(summary.bytes)}, GPS {summary.gps}); see manifest.json")
     for o in summary.objects:
-        partitioned = f"  partitioned by {o.partitioned_by}" if o.partitioned_by else ""
-        click.echo(f"  {o.path:<28} {o.rows:>9} rows{partitioned}")
+        click.echo(f"  {o.path:<28} {o.rows:>9} rows{_layout(o)}")
+
+
+def _layout(exported: Any) -> str:
+    if not exported.partitioned_by:
+        return ""
+    if not exported.rows:  # an empty partitioned table writes no folder (its manifest entry says rows: 0)
+        return "  no rows, so no folder"
+    return f"  partitioned by {exported.partitioned_by}"
 
 
 COMMANDS = [report, coach, export]

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
                     " Prefect API is configured (PREFECT_API_URL, or in the active Prefect profile) and otherwise"
                     " calls the same steps directly, without starting Prefect's local API (7-20 s here);"
                     " 'always' starts it and records a flow run every time. Long-running commands (watch,"
-                    " serve-api) always run flows (docs/event-driven.md)")
+                    " serve-api, serve) always run flows (docs/event-driven.md)")
     ingest_workers: int = Field(default=0, ge=0,
                                 description="decode processes for large batches (16+ new files); 0 = one per core,"
                                             " 1 = decode in the ingesting process")
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
                                                description="what an activity may claim before it is quarantined")
     watch: WatchSettings = Field(default_factory=WatchSettings, description="the folder watcher (tendon watch)")
     upload: UploadSettings = Field(default_factory=UploadSettings,
-                                   description="the HTTP upload endpoint (tendon serve-api)")
+                                   description="the HTTP upload endpoint (tendon serve-api, tendon serve)")
     sync: SyncSettings = Field(default_factory=SyncSettings,
                                description="intervals.icu / Garmin Connect sync (tendon link, tendon sync)")
     rules: RuleThresholds = Field(default_factory=RuleThresholds, description="every rule threshold")

@@ -300,6 +300,13 @@ def retry_on_conflict(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _not_applied(versions: list[int]) -> str:
+    """'migration 12 is not applied', 'migrations 9, 10, 12 are not applied'."""
+    if len(versions) == 1:
+        return f"migration {versions[0]} is not applied"
+    return f"migrations {', '.join(map(str, versions))} are not applied"
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every bundled migration, in order."""
     folder = resources.files("tendon_pipeline.warehouse") / "migrations"
@@ -335,6 +342,7 @@ class Warehouse:
         self.is_lake = lake
         self._in_transaction = False
         self._locks = locks  # lake.AdvisoryLocks on a writable lake; None: one writer per file anyway
+        self.migrations_applied: list[int] = []  # by the last migrate(), e.g. on opening for writing
 
     def lock(self, *keys: str) -> Any:
         """Hold these write locks (see :func:`athlete_lock`, :func:`file_lock`) for a block:
@@ -372,6 +380,7 @@ class Warehouse:
             # CREATE TABLE ... DEFAULT current_timestamp after a crash (duckdb/duckdb#19712),
             # which would leave the warehouse unopenable after a kill during the first ingest.
             self._checkpoint()
+        self.migrations_applied = applied
         return applied
 
     def _checkpoint(self) -> None:
@@ -410,7 +419,7 @@ class Warehouse:
         if missing:
             raise WarehouseSchemaError(
                 f"the warehouse {where} is at schema {max(applied, default=0)}, this version of tendon-pipeline"
-                f" needs {migrations()[-1][0]} (migrations {', '.join(map(str, missing))} are not applied)",
+                f" needs {migrations()[-1][0]} ({_not_applied(missing)})",
                 hint="run `tendon migrate` (or any command that writes, such as `tendon evaluate`) once to"
                      " bring it up to date, then this command again; the migrations keep every stored row")
 
