@@ -278,3 +278,19 @@ def test_a_day_after_today_is_refused_by_the_form_as_by_tendon_log(settings):
     assert parse_checkin({"during": "3", "day": today.isoformat()}, "ana", settings).pain is not None
     race = parse_checkin({"race_day": tomorrow, "distance_km": "10"}, "ana", settings).race
     assert race is not None and race.local_date.isoformat() == tomorrow
+
+
+def test_a_misspelt_exercise_is_stored_with_a_note_by_the_cli_and_the_form(tmp_path, settings):
+    """A name the catalogue does not know counts only as general strength work (its doses are not
+    followed): both ways in store it, say so and suggest the closest known name."""
+    with open_warehouse(settings.db) as wh:
+        wh.ensure_athlete("ana")
+    cli = _cli(settings.db, "strength", "--athlete", "ana", "--exercise", "eccentric_heel_dorp", "--sets", "3",
+               "--reps", "12", "--date", DAY)
+    assert cli.exit_code == 0, cli.output
+    assert "not an exercise the program knows" in cli.output and "Did you mean eccentric_heel_drop?" in cli.output
+    form = parse_checkin({"day": DAY, "exercise": "eccentric heel dorp", "sets": "3", "reps": "12"}, "ana", settings)
+    assert any("Did you mean eccentric_heel_drop?" in line for line in form.summary())
+    known = parse_checkin({"day": DAY, "exercise": "eccentric heel drop", "sets": "3", "reps": "12"}, "ana", settings)
+    assert not any("not an exercise" in line for line in known.summary())
+    assert _count(settings.db, "strength_log") == 1

@@ -233,6 +233,7 @@ def _record(ctx: click.Context, athlete: str, build, *, ahead_ok: bool = False, 
 @click.pass_context
 def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, reps_in_reserve, day) -> None:
     """Log a strength or tendon exercise (all its sets)."""
+    from tendon_pipeline.domain.exercises import unknown_exercise_note
     from tendon_pipeline.domain.logbook import strength_entry
 
     entry = _record(ctx, athlete, lambda: strength_entry(
@@ -240,6 +241,9 @@ def log_strength(ctx, athlete, exercise, sets, reps, seconds, load_kg, variant, 
         variant=_variant(variant), reps_in_reserve=reps_in_reserve), strength=True)
     click.echo(f"logged {entry.exercise} for {athlete} on {entry.local_date}: {sets} x {reps or f'{seconds:g} s'}"
                + (f" + {load_kg:g} kg" if load_kg else "") + (f" ({variant})" if variant else ""))
+    note = unknown_exercise_note(entry.exercise)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @log.command("max")

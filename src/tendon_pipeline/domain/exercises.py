@@ -67,6 +67,20 @@ def kind_of(exercise: str) -> str:
     return EXERCISE_KINDS.get(exercise, "strength")
 
 
+def unknown_exercise_note(exercise: str) -> str | None:
+    """What to tell a runner who logged a name the catalogue does not know (None for a known one):
+    it is kept, as strength work, but only the calf exercises' doses are followed and progressed,
+    so a typo of one would silently fall out of the program."""
+    if exercise in EXERCISE_KINDS:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(exercise, list(EXERCISE_KINDS), n=1, cutoff=0.75)
+    known = ", ".join(EXERCISE_KINDS)
+    return (f"'{exercise}' is not an exercise the program knows ({known}): it counts as general strength work,"
+            " and its doses are not followed" + (f". Did you mean {close[0]}?" if close else "."))
+
+
 def fit_exercise(category: str, reps: int | None, duration_s: float | None) -> tuple[str, str]:
     """(exercise, kind) of a watch-recorded strength set of this FIT category."""
     if category == "calf_raise" and (reps or 0) <= 1 and (duration_s or 0) >= ISOMETRIC_MIN_S:

@@ -14,6 +14,7 @@ from datetime import date
 from tendon_pipeline.app.evaluate import today_for
 from tendon_pipeline.app.logbook import LogResult, record_entries
 from tendon_pipeline.config.settings import Settings
+from tendon_pipeline.domain.exercises import unknown_exercise_note
 from tendon_pipeline.domain.logbook import LogEntryError, logged_day, pain_entry, race_entry, strength_entry
 from tendon_pipeline.domain.models import PainEntry, RaceEntry, StrengthEntry
 from tendon_pipeline.warehouse.store import Warehouse
@@ -51,6 +52,9 @@ class CheckIn:
             out.append(f"{s.exercise.replace('_', ' ')}: {s.sets} x {s.reps or f'{s.seconds:g} s'}"
                        + (f" + {s.load_kg:g} kg" if s.load_kg else "")
                        + (f" ({s.variant.replace('_', ' ')})" if s.variant else ""))
+            note = unknown_exercise_note(s.exercise)
+            if note:
+                out.append(note)
         if self.race:
             r = self.race
             out.append(f"{r.priority} race on {r.local_date}: {r.distance_km:g} km"
