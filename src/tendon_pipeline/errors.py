@@ -123,3 +123,11 @@ class UsageError(TendonError):
     Terminal: fix the command."""
 
     exit_code = 2
+
+
+class OrchestratorUnreachable(TendonError):
+    """The Prefect server (``PREFECT_API_URL``) cannot be reached. Transient: a long-running
+    command retries with back-off; start the server or correct the URL."""
+
+    transient = True
+    exit_code = 4

@@ -368,12 +368,12 @@ def _print_web_hint(settings: Settings) -> None:
 def _register() -> None:
     from tendon_pipeline.cli.activities import COMMANDS as ACTIVITY_COMMANDS
     from tendon_pipeline.cli.rules import COMMANDS as RULE_COMMANDS
-    from tendon_pipeline.cli.sources import serve_api, watch
+    from tendon_pipeline.cli.sources import serve_api, watch, worker
     from tendon_pipeline.cli.sync import COMMANDS as SYNC_COMMANDS
     from tendon_pipeline.cli.views import COMMANDS as VIEW_COMMANDS
     from tendon_pipeline.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, *ACTIVITY_COMMANDS, watch, serve_api,
+    for command in [*RULE_COMMANDS, *VIEW_COMMANDS, *WEB_COMMANDS, *ACTIVITY_COMMANDS, watch, serve_api, worker,
                     *SYNC_COMMANDS]:
         cli.add_command(command)
 

@@ -141,3 +141,31 @@ def serve_api(ctx: click.Context, host: str, port: int, watch_folder: bool, land
     http = HttpUploadSource(settings.upload, settings.inbox, host=host, port=port, land_only=land_only)
     serve_uploads(ctx, settings, http, watch_folder=watch_folder, land_only=land_only,
                   banner=f"upload endpoint {http.url}/v1/files -> {settings.inbox}")
+
+
+@click.command()
+@click.argument("inbox", required=False, type=click.Path(file_okay=False))
+@click.option("--batch-window", type=float, default=None,
+              help="Seconds to collect arrivals into one flow run (default: watch.batch_window_s).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every batch, event and reconnection.")
+@click.pass_context
+def worker(ctx: click.Context, inbox: str | None, batch_window: float | None, verbose: bool) -> None:
+    """Server mode with a warm worker: take fit.file.received events from the Prefect server.
+
+    Needs PREFECT_API_URL. Each batch of events for files under INBOX (default: the configured
+    inbox) is ingested, evaluated and notified in this process, as a flow run in that server,
+    and athlete.data.changed / alert.raised go back to it. Files that arrived while the worker
+    was down are caught up at start. Replaces the per-event deployments of deploy/prefect.yaml
+    (it refuses to start next to them). Stop with Ctrl-C or SIGTERM: the current batch is finished.
+    """
+    from tendon_pipeline.runtime.warm import ServerWorker
+
+    _logging(verbose)
+    settings = settings_of(ctx)
+    folder = Path(inbox).expanduser() if inbox else settings.inbox
+    server = ServerWorker(settings, folder, config=config_path(ctx), batch_window_s=batch_window,
+                          on_batch=_echo_batch)
+    click.echo(f"taking {folder.resolve()} arrivals from {server.api_url} -> {settings.location} (Ctrl-C to stop)",
+               nl=True)
+    server.run_forever()
+    click.echo("stopped")

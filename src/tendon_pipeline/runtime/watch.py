@@ -133,7 +133,8 @@ class Watcher:
                  batch_window_s: float | None = None, max_batch: int | None = None,
                  batch_quiet_s: float | None = None, on_batch: Callable[[BatchRecord], None] | None = None,
                  processor: Callable[..., Any] = process_batch, warm_up: bool = True,
-                 process: bool = True, recover: Callable[..., Any] | None | bool = True) -> None:
+                 process: bool = True, recover: Callable[..., Any] | None | bool = True,
+                 announce: bool = True) -> None:
         self.settings = settings
         self.config = config
         self.sources = list(sources)
@@ -144,6 +145,7 @@ class Watcher:
         self.processor = processor
         self.warm_up = warm_up
         self.process = process  # False: server mode, emit fit.file.received only (triggers do the rest)
+        self.announce = announce  # False: the arrivals come from fit.file.received events already (warm worker)
         # at start, evaluate what an earlier run stored but did not evaluate (and send what is due);
         # True: the pipeline's own catch-up when batches go through the pipeline (process_batch)
         if recover is True:
@@ -172,7 +174,8 @@ class Watcher:
             self._seen[arrival.fingerprint] = None
             while len(self._seen) > 100_000:
                 self._seen.popitem(last=False)
-        events.emit_file_received(arrival)
+        if self.announce:
+            events.emit_file_received(arrival)
         if self.process:
             self._enqueue(_Item(arrival))
         return True
