@@ -143,3 +143,27 @@ def test_file_to_alert_latency(settings, drop):
             len({b.number for b in watcher.batches for a in b.arrivals if a.path in written}))
     print(f"[latency] embedded, file -> alert.raised event: first {min(to_alert):.2f} s, last {max(to_alert):.2f} s"
           f" ({len(new)} alerts: {sorted(rules)})")
+
+
+def test_alerts_raised_by_the_start_up_catch_up_are_announced(settings, tmp_path, no_prefect_events):
+    """An earlier run stored a spike week and stopped before evaluating it: the watcher's (and the
+    warm worker's) catch-up at start evaluates it, and each alert it raises is an alert.raised event."""
+    from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
+    from tendon_pipeline.runtime.batch import catch_up_pending
+
+    today = date.today()
+    specs = volume_spike(AthleteProfile(athlete_id="ana"), today - timedelta(days=today.weekday(), weeks=6), weeks=6)
+    for name, spec in zip(_file_names(specs), specs):
+        write_activity(tmp_path / "stored" / name, spec)
+    with open_warehouse(settings.db) as wh:
+        ingest_paths(wh, settings, [tmp_path / "stored"], athlete="ana")
+        assert wh.pending_evaluations("ana")
+    raised = []
+    events.subscribe(lambda e: raised.append(e) if e.event == events.ALERT_RAISED else None)
+    with Watcher(settings, warm_up=False, recover=catch_up_pending) as watcher:
+        assert watcher.wait_idle(120)
+    with open_warehouse(settings.db, read_only=True) as wh:
+        stored = sorted(wh.query("SELECT alert_key FROM alerts WHERE athlete_id = 'ana'").iloc[:, 0])
+    assert stored, "the spike raised no alert: nothing to check"
+    assert sorted(e.resource["prefect.resource.name"] for e in raised) == stored

@@ -269,7 +269,8 @@ class Watcher:
         delay = 1.0
         while not self._worker_stop.is_set():
             try:
-                self.recover(self.settings, config=self.config)
+                result = self.recover(self.settings, config=self.config)
+                events.emit_alerts_raised(_new_alerts(result))  # announced like a batch's alerts
                 return
             except Exception as exc:  # noqa: BLE001 - the watcher keeps running; a batch retries it too
                 if not getattr(exc, "transient", False):
