@@ -392,3 +392,18 @@ def test_warm_worker_waits_for_an_unreachable_server_and_says_what_to_do(tmp_pat
     assert "start it (prefect server start) or correct PREFECT_API_URL" in log
     assert "retrying in 1 s" in log and "retrying in 2 s" in log
     assert procs.started[0][1].returncode == 0 and log.rstrip().endswith("stopped")  # SIGTERM: a clean stop
+
+
+def test_warm_worker_batch_without_a_server_is_a_transient_error(tmp_path, drop, monkeypatch):
+    from tendon_pipeline.config.settings import load_settings
+    from tendon_pipeline.errors import OrchestratorUnreachable
+    from tendon_pipeline.runtime.warm import process_batch_on_server
+
+    api = f"http://127.0.0.1:{_free_port()}/api"  # the server went away
+    monkeypatch.setenv("PREFECT_API_URL", api)
+    path = drop(tmp_path / "inbox" / "ann" / "run.fit", 1)
+    with pytest.raises(OrchestratorUnreachable) as raised:
+        process_batch_on_server([str(path)], load_settings(db=tmp_path / "warehouse.duckdb", inbox=tmp_path / "inbox"),
+                                athlete="ann")
+    assert raised.value.transient  # the Watcher retries the batch with back-off
+    assert api in str(raised.value) and "prefect server start" in str(raised.value)

@@ -38,13 +38,27 @@ _log = logging.getLogger(__name__)
 def process_batch_on_server(paths: list[str], settings: Settings, *, athlete: str | None = None,
                             config: str | None = None) -> Any:
     """:func:`~tendon_pipeline.runtime.watch.process_batch`, with a server that went away
-    reported as transient (the Watcher retries the batch with back-off)."""
-    import httpx
-
+    reported as transient (the Watcher retries the batch with back-off; ingest, rules and the
+    outbox make the retry of a half-done batch harmless)."""
     try:
         return process_batch(paths, settings, athlete=athlete, config=config)
-    except httpx.TransportError as exc:
-        raise unreachable(_api_url(), exc) from exc
+    except Exception as exc:
+        cause = _transport_error(exc)
+        if cause is None:
+            raise
+        raise unreachable(_api_url(), cause) from exc
+
+
+def _transport_error(exc: BaseException | None) -> BaseException | None:
+    """The httpx transport error behind ``exc`` (Prefect raises RuntimeError("Failed to reach
+    API ...") from it when a flow run cannot be created), or None."""
+    import httpx
+
+    while exc is not None:
+        if isinstance(exc, httpx.TransportError):
+            return exc
+        exc = exc.__cause__
+    return None
 
 
 def _api_url() -> str:
