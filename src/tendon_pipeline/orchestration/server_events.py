@@ -88,7 +88,6 @@ class ServerEventsSource:
         self.api_url = api_url
         self.settle_s = settle_s
         self.watching = threading.Event()  # set once subscribed and the inbox caught up
-        self.connections = 0  # subscriptions opened (1 + reconnections after an outage)
         self._taken: OrderedDict[uuid.UUID, None] = OrderedDict()
 
     def run(self, emit: Emit, stop: threading.Event) -> None:
@@ -114,7 +113,6 @@ class ServerEventsSource:
 
         wanted = EventFilter(event=EventNameFilter(name=[events.FILE_RECEIVED]))  # type: ignore[call-arg]
         async with PrefectEventSubscriber(api_url=self.api_url, filter=wanted, reconnection_attempts=2) as stream:
-            self.connections += 1
             _log.info("subscribed to %s on %s", events.FILE_RECEIVED, self.api_url)
             caught_up = FolderSource(self.inbox, settle_s=self.settle_s).catch_up(emit)
             _log.info("caught up the inbox %s: %d files offered", self.inbox, caught_up)
