@@ -15,7 +15,13 @@ over ``--repeat`` runs.
   fresh process that imports duckdb, opens the same warehouse read-only and runs the
   command's query;
 * watcher -- the embedded watcher (``tendon watch`` in process, warm): file landed ->
-  ``alert.raised``, seconds (``--watcher``).
+  ``alert.raised``, seconds (``--watcher``);
+* server -- server mode (``--server``): a ``prefect server`` on loopback, ``tendon watch --server``
+  announcing files and the warm worker (``tendon worker``) started and warm (it has caught up),
+  each a fresh process with a fresh warehouse and inbox per run, warmed by one file already
+  stored (announced and taken as a duplicate): file landed -> first ``alert.raised``
+  recorded by the server, seconds; with ``--per-event N`` also N runs of the
+  per-event deployments of deploy/prefect.yaml (a process worker, a flow-run process per event).
 
 ``--before DIR`` also measures a checkout of an older commit (e.g. ``git worktree add
 /tmp/before main``) in the same run, with the same environment, references and files:
@@ -25,6 +31,8 @@ its package is laid out under a temporary folder put first on PYTHONPATH.
     .venv/bin/python bench/latency.py --before /tmp/before     # before and after, same run
     .venv/bin/python bench/latency.py --save-baseline          # replace bench/latency_baseline.json
     .venv/bin/python bench/latency.py --only reads,one-shot    # a subset of the scenarios
+    .venv/bin/python bench/latency.py --server --only-server --per-event 2 --save-baseline
+                                                               # replace bench/latency_server_baseline.json
 
 Each variant's package is byte-compiled first (as an installed package is): with
 PYTHONDONTWRITEBYTECODE set, a checkout would compile its modules from source in every command.
@@ -52,6 +60,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BASELINE = HERE / "latency_baseline.json"
+SERVER_BASELINE = HERE / "latency_server_baseline.json"  # --only-server runs (server mode, issue 17)
 RESULTS = HERE / "results"
 END = date(2025, 6, 2)  # a Monday: histories end in the week before
 
@@ -267,6 +276,189 @@ def watcher(tmp: Path, history: list[Path], newest: list[Path], repeat: int) -> 
     return {"seconds": stats(seconds)}
 
 
+class PrefectServer:
+    """``prefect server start`` on a free loopback port with its own PREFECT_HOME (stopped on exit)."""
+
+    def __init__(self, home: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.api = f"http://127.0.0.1:{self.port}/api"
+        self.env = {**Variant("after", None).env(home), "PREFECT_API_URL": self.api,
+                    "PREFECT_WORKER_QUERY_SECONDS": "1",
+                    "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+                    "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO"}
+        self.home = home
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = (self.home / f"{name}.log").open("w")
+        proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        import signal
+
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+    def __enter__(self) -> PrefectServer:
+        import httpx
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        server = self.start("server", [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                       "--port", str(self.port)], self.env)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"{self.api}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"prefect server did not start: {(self.home / 'server.log').read_text()[-2000:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in reversed(self.procs):
+            self.stop(proc)
+
+    def wait_runs_finished(self, timeout: float) -> None:
+        """Until no flow run is scheduled, pending or running: a run killed with its worker would
+        hold the pool's one slot, and the next run's files would wait for it forever."""
+        import httpx
+
+        body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED", "PENDING", "RUNNING"]}}}}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not httpx.post(f"{self.api}/flow_runs/filter", json=body, timeout=10).json():
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"flow runs still not finished after {timeout} s")
+
+    def wait_run_for(self, path: Path, timeout: float) -> None:
+        """Until a flow run for ``path`` has been created and every run has finished."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while not any(str(path) in json.dumps(run["parameters"])
+                      for run in httpx.post(f"{self.api}/flow_runs/filter", json={}, timeout=10).json()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no flow run for {path} within {timeout} s")
+            time.sleep(0.2)
+        self.wait_runs_finished(max(1.0, deadline - time.monotonic()))
+
+    def first_alert(self, since: datetime, timeout: float) -> float | None:
+        """When the first alert.raised since ``since`` occurred (epoch seconds), polling the server."""
+        import httpx
+
+        body = {"filter": {"event": {"name": ["alert.raised"]}, "occurred": {"since": since.isoformat()}},
+                "limit": 50}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = httpx.post(f"{self.api}/events/filter", json=body, timeout=10).json()["events"]
+            if found:
+                return min(datetime.fromisoformat(e["occurred"].replace("Z", "+00:00")).timestamp() for e in found)
+            time.sleep(0.1)
+        return None
+
+
+def _wait_for_text(path: Path, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"no {text!r} in {path}: {path.read_text(errors='replace')[-2000:] if path.exists() else ''}")
+
+
+def _seeded(tmp: Path, history: list[Path], athlete: str) -> Path:
+    """A warehouse holding ben's history as ``athlete``'s. Every run has its own athlete: an
+    alert.raised event's id is derived from the alert's key (athlete, rule, period), so the
+    server would take the same alert of a second warehouse as the same event and drop it."""
+    from tendon_pipeline.app.ingest import ingest_paths
+    from tendon_pipeline.config.settings import load_settings
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    db = tmp / f"seed-{athlete}" / "warehouse.duckdb"
+    db.parent.mkdir(parents=True)
+    with open_warehouse(db) as wh:
+        ingest_paths(wh, load_settings(db=db, inbox=tmp / "unused"), history, athlete=athlete)
+    return db
+
+
+def _server_run(server: PrefectServer, tmp: Path, label: str, history: list[Path], newest: list[Path],
+                start_consumer: Any) -> float:
+    """One run: a fresh warehouse, inbox and athlete, the consumer started and warm, `tendon watch
+    --server` announcing; the newest files landed -> the first alert.raised on the server, seconds."""
+    run = tmp / label
+    athlete = f"ben-{label}"
+    seed = _seeded(tmp, history, athlete)
+    folder = run / "inbox" / athlete
+    folder.mkdir(parents=True)
+    shutil.copy(seed, run / "warehouse.duckdb")
+    env = {**server.env, "TENDON_DB": str(run / "warehouse.duckdb"), "TENDON_HOME": str(run / "home")}
+    consumer = start_consumer(run, env)
+    watch = server.start(f"{label}-watch", [sys.executable, "-m", "tendon_pipeline.cli", "watch", "--server", "-v",
+                                            str(run / "inbox")], env)
+    try:
+        # warm: a file already stored, announced by the watcher and taken by the consumer (a duplicate)
+        time.sleep(3)
+        probe = folder / f"probe-{history[-1].name}"
+        shutil.copy(history[-1], probe)
+        server.wait_run_for(probe, 300)
+        since = datetime.now(UTC)
+        start = time.time()
+        for path in newest:
+            shutil.copy(path, folder / (path.name + ".part"))
+            os.rename(folder / (path.name + ".part"), folder / path.name)
+        first = server.first_alert(since, timeout=300)
+        server.wait_runs_finished(300)  # the rest of the chain (and the flows' own events) end in this run
+        return first - start if first is not None else float("inf")
+    finally:
+        server.stop(watch)
+        server.stop(consumer)
+
+
+def server_mode(tmp: Path, history: list[Path], newest: list[Path], repeat: int, per_event: int) -> dict[str, Any]:
+    """Server mode, file landed -> first alert.raised: the warm worker, then the per-event deployments."""
+    out: dict[str, Any] = {}
+    with PrefectServer(tmp / "prefect-server") as server:
+        def warm_worker(run: Path, env: dict[str, str]) -> subprocess.Popen:
+            proc = server.start(f"{run.name}-worker", [sys.executable, "-m", "tendon_pipeline.cli", "worker", "-v",
+                                                      str(run / "inbox")], env)
+            _wait_for_text(server.home / f"{run.name}-worker.log", "caught up the inbox", 180)
+            time.sleep(2)  # the start-up catch-up flow run finishes: the worker is idle and warm
+            return proc
+
+        seconds = [_server_run(server, tmp, f"warm-{n}", history, newest, warm_worker) for n in range(repeat)]
+        out["warm worker file -> alert"] = {"seconds": stats(seconds)}
+        if per_event:
+            prefect = [sys.executable, "-m", "prefect"]
+            for args in (["work-pool", "create", "tendon", "--type", "process", "--overwrite"],
+                         ["work-pool", "set-concurrency-limit", "tendon", "1"],
+                         ["--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"]):
+                subprocess.run(prefect + args, env=server.env, cwd=REPO, check=True, capture_output=True)
+
+            def process_worker(run: Path, env: dict[str, str]) -> subprocess.Popen:
+                proc = server.start(f"{run.name}-worker", prefect + ["worker", "start", "--pool", "tendon"], env)
+                _wait_for_text(server.home / f"{run.name}-worker.log", "started", 180)
+                return proc
+
+            seconds = [_server_run(server, tmp, f"per-event-{n}", history, newest, process_worker)
+                       for n in range(per_event)]
+            out["per-event deployments file -> alert"] = {"seconds": stats(seconds)}
+    return out
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -307,6 +499,11 @@ def main() -> None:
     p.add_argument("--slow-repeat", type=int, default=3, help="runs of the year ingest and its reference")
     p.add_argument("--decade", action="store_true", help="also 3,000 files (10 years) through tendon ingest")
     p.add_argument("--watcher", action="store_true", help="also the embedded watcher, file -> alert.raised")
+    p.add_argument("--server", action="store_true", help="also server mode with the warm worker, file -> alert.raised")
+    p.add_argument("--per-event", type=int, default=0, metavar="N",
+                   help="with --server: also N runs of the per-event deployments (each takes 30-90 s)")
+    p.add_argument("--only-server", action="store_true",
+                   help="with --server: no other scenario (baseline: bench/latency_server_baseline.json)")
     p.add_argument("--before", type=Path, help="also measure this checkout (an older commit), same run")
     p.add_argument("--after", type=Path, help="measure this checkout as 'after' instead of the installed package"
                    " (a snapshot, e.g. git archive HEAD: the working tree may change while the benchmark runs)")
@@ -327,7 +524,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tendon-latency-") as name:
         tmp = Path(name)
         history, newest = make_spike(tmp / "spike")
-        year = make_year(tmp / "year") if "year" in args.only else []
+        year = make_year(tmp / "year") if "year" in args.only and not args.only_server else []
         result["files"] = {"year": len(year), "year_mb": round(sum(p.stat().st_size for p in year) / 1e6, 2),
                            "one_shot": len(newest)}
         decade: list[Path] = []
@@ -336,8 +533,10 @@ def main() -> None:
             result["files"].update(decade=len(decade), decade_mb=round(sum(p.stat().st_size for p in decade) / 1e6, 1))
         if args.watcher:  # first: it runs in this process, on the code installed now
             result["variants"]["watcher"] = {"embedded file -> alert": watcher(tmp, history, newest, args.repeat)}
+        if args.server:
+            result["variants"]["server"] = server_mode(tmp, history, newest, args.repeat, args.per_event)
         after = overlay(args.after, tmp / "after-pkg") if args.after else None
-        variants = [] if args.no_after else [Variant("after", after)]
+        variants = [] if args.no_after or args.only_server else [Variant("after", after)]
         if not args.only & {"one-shot", "year", "reads"} and not decade:  # e.g. --only watcher
             variants, args.before = [], None
         if args.before:
@@ -365,15 +564,16 @@ def main() -> None:
     out = RESULTS / f"latency-{result['when'].replace(':', '')}.json"
     out.write_text(json.dumps(result, indent=1))
     print(f"\nwritten {out}")
-    if BASELINE.exists():
-        base = flat(json.loads(BASELINE.read_text()))
-        print("\ncompared with the baseline (", BASELINE.name, ")")
+    baseline = SERVER_BASELINE if args.only_server else BASELINE
+    if baseline.exists():
+        base = flat(json.loads(baseline.read_text()))
+        print("\ncompared with the baseline (", baseline.name, ")")
         for key, value in flat(result).items():
             if key in base:
                 print(f"  {key:<40} {value:>8.2f}  baseline {base[key]:>8.2f}")
     if args.save_baseline:
-        BASELINE.write_text(json.dumps(result, indent=1) + "\n")
-        print(f"baseline saved: {BASELINE}")
+        baseline.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"baseline saved: {baseline}")
 
 
 if __name__ == "__main__":
