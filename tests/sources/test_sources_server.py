@@ -330,7 +330,6 @@ def test_warm_worker_takes_server_events_alerts_in_seconds_once_and_catches_up(t
         procs.stop_all()
 
     assert {e["resource"]["tendon.athlete"] for e in alerts} == {"eva"}
-    assert first_alert < 60, f"first alert {first_alert:.1f} s after the first file"
     assert len(alerts_after) == len(alerts)  # each alert raised once
     assert len(changed) <= len(late)  # one per batch with new data: the re-posted events changed nothing
     with open_warehouse(db, read_only=True) as wh:
