@@ -270,7 +270,8 @@ class Watcher:
         while not self._worker_stop.is_set():
             try:
                 result = self.recover(self.settings, config=self.config)
-                events.emit_alerts_raised(_new_alerts(result))  # announced like a batch's alerts
+                if not getattr(result, "events_emitted", False):  # announced like a batch's alerts
+                    events.emit_alerts_raised(_new_alerts(result))
                 return
             except Exception as exc:  # noqa: BLE001 - the watcher keeps running; a batch retries it too
                 if not getattr(exc, "transient", False):
