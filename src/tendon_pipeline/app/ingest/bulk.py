@@ -261,7 +261,7 @@ class BulkRun:
             return
         self.ing.prepare(decision.decoded, decision.athlete)
         batch.activities.append(PendingActivity(decision.decoded, decision.athlete, path))
-        batch.records += len(decision.decoded.records)
+        batch.records += len(decision.decoded.record_table)
         batch.outcomes.append(None)
         self.run_seen[file_hash] = ("pending", None)
 

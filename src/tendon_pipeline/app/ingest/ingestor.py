@@ -82,7 +82,8 @@ class Ingestor:
         """Before an activity is stored: the athlete's row (from the config, once per run) and
         the GPS privacy settings applied to its records."""
         self._apply_athlete_config(athlete)
-        decoded.records = apply_privacy(decoded.records, self.settings.privacy)
+        if not self.settings.privacy.keeps_every_position():  # else the record columns stay as decoded
+            decoded.records = apply_privacy(decoded.records, self.settings.privacy)
 
     def _apply_athlete_config(self, athlete: str) -> None:
         if athlete in self._configured:
