@@ -126,6 +126,23 @@ class RowTable:
         return all(v is None or (type(v) is datetime and v.tzinfo is None) for v in self.values[column])
 
 
+def concat_columns(tables: list[RowTable]) -> dict[str, list[Any]] | None:
+    """Several activities' tables as ONE set of column lists, in ``columns`` order, or None when a
+    time column holds something other than datetimes and None (then :func:`concat_frame`, which
+    converts as pandas does)."""
+    columns = tables[0].columns
+    if any(table.columns != columns for table in tables):
+        return None
+    times = [col for col in columns if col.endswith("_utc") or col.endswith("_local")]
+    if not all(table.plain_times(col) for table in tables for col in times):
+        return None
+    values: dict[str, list[Any]] = {col: [] for col in columns}
+    for table in tables:
+        for col in columns:
+            values[col].extend(table.values[col])
+    return values
+
+
 def concat_frame(tables: list[RowTable]) -> pd.DataFrame:
     """Several activities' tables as ONE frame (the values of each, one after the other; None in a
     column one of them does not have)."""

@@ -350,6 +350,17 @@ class Warehouse:
         a no-op on a DuckDB file, PostgreSQL advisory locks on a DuckLake."""
         return self._locks.hold(keys) if self._locks is not None else nullcontext()
 
+    @contextmanager
+    def threads(self, count: int) -> Iterator[None]:
+        """DuckDB's worker threads held at ``count`` for a block (then as before): a bulk ingest's
+        writer leaves the cores to its decode processes instead of competing with them."""
+        before = self.one("SELECT current_setting('threads')")[0]
+        self.con.execute(f"SET threads = {int(count)}")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(before)}")
+
     def one(self, sql: str, params: list | None = None) -> tuple[Any, ...]:
         """The row of a query that always returns one (an aggregate: count, max, ...)."""
         row = self.con.execute(sql, params or []).fetchone()
@@ -814,8 +825,9 @@ class Warehouse:
         for table, attr in (("sessions", "session_table"), ("laps", "lap_table"), ("strength_sets", "set_table")):
             parts = [(activity_id, getattr(a.decoded, attr)) for activity_id, a in zip(ids, items)]
             parts = [(activity_id, rows) for activity_id, rows in parts if len(rows)]
-            if parts:  # one frame for the batch: pandas gives each column its type once
-                self._insert_columns(table, C.concat_frame([rows for _, rows in parts]), parts)
+            if parts:  # the lists straight to Arrow, or (odd time values) one frame for the batch
+                tables = [rows for _, rows in parts]
+                self._insert_columns(table, C.concat_columns(tables) or C.concat_frame(tables), parts)
         parts = [(activity_id, a.decoded.record_table) for activity_id, a in zip(ids, items)]
         parts = [(activity_id, records) for activity_id, records in parts if len(records)]
         if parts:
