@@ -3,8 +3,10 @@
 Large inputs (``BULK_MIN_FILES`` files or more) take this path: the files are hashed
 first so already-seen ones are never decoded, new ones are decoded in worker processes
 (``ingest_workers``; spawned, unless the caller forked them before it opened the
-warehouse: :func:`forked_decode_pool`) and this process, the only writer, stores them in batches of up to
-``BATCH_FILES`` files / ``BATCH_RECORDS`` records, one transaction per batch
+warehouse: :func:`forked_decode_pool`), which send each activity back as plain columns (lists
+and NumPy arrays; no pandas frame is built on this path), and this process, the only writer,
+stores them in batches of up to ``BATCH_FILES`` files / ``BATCH_RECORDS`` records, one
+transaction per batch with one INSERT per table from the batch's concatenated columns
 (:meth:`Warehouse.store_batch`). Each file gets the same decision as file by file
 (:func:`decision.decide`); a batch is all or nothing, so a killed run redoes at most one
 batch when restarted.
