@@ -53,7 +53,10 @@ BULK_MIN_FILES = 16  # from this many files: batched writes; from this many new 
 # A killed run redoes at most one batch; the batch (~30 MB of columns) bounds memory.
 BATCH_FILES = 512
 BATCH_RECORDS = 250_000
-IN_FLIGHT_PER_WORKER = 4  # files read and decoding (or decoded, waiting) per worker: bounds memory
+# Files read and decoding (or decoded, waiting) ahead of the writer: enough for the workers to go on
+# decoding while a batch is written; these two bound the memory they take.
+IN_FLIGHT_PER_WORKER = 32
+IN_FLIGHT_BYTES = 32 * 1024 * 1024  # file bytes ahead (a decoded activity takes a few times its file)
 WRITER_THREADS = 1  # DuckDB threads of the writer while decode processes run (they have the cores)
 
 
@@ -129,6 +132,10 @@ class _Item:
     job: Future | None = None
 
 
+def _size(item: _Item) -> int:
+    return len(item.read) if isinstance(item.read, bytes) else 0
+
+
 _NO_ROW = object()  # run_seen value: the file's source_files row was removed (forget_file)
 
 
@@ -184,15 +191,19 @@ class BulkRun:
         queue: deque[_Item] = deque()
         upcoming = iter(self.sources)
         batch = _Batch()
+        ahead = 0  # bytes of the files in the queue
         while True:
-            while len(queue) < window:
+            while len(queue) < window and (ahead < IN_FLIGHT_BYTES or not queue):
                 source = next(upcoming, None)
                 if source is None:
                     break
                 queue.append(self._prepare(source))
+                ahead += _size(queue[-1])
             if not queue:
                 break
-            self._resolve(queue.popleft(), batch)
+            item = queue.popleft()
+            ahead -= _size(item)
+            self._resolve(item, batch)
             if batch.full():
                 self._flush(batch)
                 batch = _Batch()
