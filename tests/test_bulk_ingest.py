@@ -67,7 +67,31 @@ def _state(wh: Warehouse) -> dict:
         " FROM activities a ORDER BY 1")
     athletes = wh.query("SELECT athlete_id, body_mass_kg, height_m, body_mass_source FROM athletes ORDER BY 1")
     return {"counts": wh.table_counts(), "files": _rows(files), "activities": _rows(per_activity),
-            "athletes": _rows(athletes)}
+            "athletes": _rows(athletes), "rows": _contents(wh)}
+
+
+STORED_TABLES = ("athletes", "source_files", "file_offers", "activities", "sessions", "laps", "records",
+                 "strength_sets", "pending_evaluations")
+WRITTEN_WHEN = {"created_at", "first_seen_at", "ingested_at", "ingest_id", "offered_at", "since"}  # differ per run
+
+
+def _contents(wh: Warehouse) -> dict[str, list[tuple]]:
+    """Every stored row of every table the ingest writes, every column but when it was written; of
+    pending_evaluations the athletes (a batch writes one row per athlete, file by file one per file)."""
+    out = {}
+    for table in STORED_TABLES:
+        columns = [r[0] for r in wh.con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in WRITTEN_WHEN]
+        if table == "pending_evaluations":
+            columns = ["DISTINCT athlete_id"]
+        out[table] = wh.con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL").fetchall()
+    return out
+
+
+def _assert_same_rows(got: dict[str, list[tuple]], expected: dict[str, list[tuple]]) -> None:
+    for table in STORED_TABLES:  # table by table: a failure names the table and its first differing row
+        assert len(got[table]) == len(expected[table]), table
+        for row, want in zip(got[table], expected[table]):
+            assert row == want, table
 
 
 def _rows(frame) -> list[list]:
@@ -154,6 +178,44 @@ def test_a_rerun_decodes_nothing_and_changes_nothing(settings, tmp_path, mixed_i
     assert again == first
 
 
+# -- the corpus and a generated year: the same rows through the batched columns as file by file -----
+
+def _year(folder: Path) -> None:
+    """A year of one runner's smart-recorded files (heart rate, running dynamics, power, calf-raise sets):
+    4 runs and 1 strength session a week, as the latency bench generates them."""
+    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, weekly_plan_history
+
+    profile = AthleteProfile(athlete_id="runner", body_mass_kg=70.0, cadence_spm=170.0, serial_number=3_900_000_555,
+                             easy_pace_s_per_km=330.0, running_dynamics=True, with_power=True, smart_recording=True)
+    specs = weekly_plan_history(profile, [30.0 + 2.5 * (w % 4) for w in range(52)], datetime(2024, 6, 3).date(),
+                                runs_per_week=4, strength_per_week=1, seed=7)
+    for name, spec in zip(_file_names(specs), specs):
+        write_activity(folder / name, spec)
+
+
+@pytest.mark.corpus
+def test_corpus_and_a_year_store_the_same_rows_in_bulk_as_file_by_file(settings, tmp_path, corpus_dir,
+                                                                        monkeypatch):
+    """Every column of every row, the bulk writer (a batch's decoded columns concatenated, one INSERT per
+    table) against store_activity (the activity's own pandas frames), over every real-device file (damaged
+    ones included) and a generated year with strength sets."""
+    inbox = tmp_path / "inbox"
+    (inbox / "ana").mkdir(parents=True)
+    for path in corpus_dir.glob("*.fit"):
+        (inbox / "ana" / path.name).write_bytes(path.read_bytes())
+    _year(inbox / "runner")
+    bulk_report, bulk_state = _ingest(settings, tmp_path / "bulk.duckdb", [inbox], workers=2, bulk=True,
+                                      monkeypatch=monkeypatch, batch_files=100)
+    one_report, one_state = _ingest(settings, tmp_path / "one.duckdb", [inbox], workers=1, bulk=False,
+                                    monkeypatch=monkeypatch)
+    assert _outcomes(bulk_report) == _outcomes(one_report)
+    rows = bulk_state["rows"]
+    assert len(rows["activities"]) > 250 and len(rows["records"]) > 200_000 and len(rows["strength_sets"]) > 100
+    assert any(r[4] == "salvaged" for r in rows["source_files"]) and any(r[4] == "quarantined"
+                                                                          for r in rows["source_files"])
+    _assert_same_rows(rows, one_state["rows"])
+
+
 # -- SIGKILL during a bulk ingest, then restart ------------------------------------------------
 
 FILES = 72
@@ -186,14 +248,22 @@ def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_pa
         proc = subprocess.Popen([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
         kill_after = rng.randint(1, FILES // 2)  # files reported (the writer is mid-batch), whatever the speed
+        lines = []
         for line in proc.stdout:
+            lines.append(line)
             if line.startswith("file") and int(line.split()[1]) >= kill_after:
                 time.sleep(rng.uniform(0.0, 0.3))
                 break
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the ingest and its decode workers, all at once
             kills += 1
-        proc.communicate()
+        lines += proc.communicate()[0].splitlines()
+        reported = max(int(line.split()[1]) for line in lines if line.startswith("file"))
+        with open_warehouse(db) as wh:
+            kept = wh.one("SELECT count(*) FROM source_files")[0]
+        # a file is reported once its batch is committed; a batch is all or nothing: what the kill
+        # lost (to be done again) is at most the batch being written, the reported files never
+        assert reported <= kept <= reported + 10 or kept == FILES, (reported, kept)
     final = subprocess.run([sys.executable, "-c", BULK_INGEST, str(db), str(inbox)], env=env,
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0 and "done" in final.stdout, final.stderr
@@ -211,3 +281,35 @@ def test_killed_bulk_ingest_resumes_without_duplicates_gaps_or_half_files(tmp_pa
     assert (per_activity["n"] == DURATION_S).all() and (per_activity["s"] == 1).all()
     assert orphans.iloc[0].n == 0
     assert hashes == {hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.rglob("*.fit")}
+
+
+# -- a one-shot ingest forks its decode workers ------------------------------------------------
+
+ONE_SHOT = """
+import sys
+import tendon_pipeline.app.ingest.bulk as bulk
+from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.runtime.batch import run_batch
+
+def spawned(workers):
+    raise SystemExit(f"{workers} decode workers were spawned (a fresh interpreter each), not forked")
+
+bulk._start_pool = spawned
+settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
+result = run_batch([sys.argv[2]], settings, flow_run=False)
+print("done, ingested:", result.ingest.counts().get("ingested"), flush=True)
+"""
+
+
+def test_one_shot_ingest_forks_its_decode_workers(tmp_path):
+    """The direct one-shot path (no Prefect API) starts the child reaper, a thread: it must start after
+    the decode workers are forked, or every worker is spawned, importing pandas for about a second."""
+    inbox, db = tmp_path / "inbox", tmp_path / "w.duckdb"
+    for i in range(ingest_module.BULK_MIN_FILES):
+        _run(inbox / "ana" / f"run-{i:02d}.fit", i)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENDON_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), TENDON_HOME=str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-c", ONE_SHOT, str(db), str(inbox)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "done" in done.stdout, done.stdout + done.stderr
+    assert f"done, ingested: {ingest_module.BULK_MIN_FILES}\n" in done.stdout

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tendon_pipeline.app.delivery import DeliveryReport, notify_command
 from tendon_pipeline.app.evaluate import EvaluationReport, evaluate_athletes
-from tendon_pipeline.app.ingest import IngestReport, discover, forked_decode_pool, ingest_paths
+from tendon_pipeline.app.ingest import IngestReport, SourceFile, discover, forked_decode_pool, ingest_paths
 from tendon_pipeline.app.ingest.report import new_ingest_id
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.domain.models import Alert
@@ -37,16 +39,28 @@ class BatchResult:
 
 
 def process_files(paths: list[str | Path], settings: Settings, *, athlete: str | None = None,
-                  console_to_stderr: bool = False) -> BatchResult:
+                  console_to_stderr: bool = False, workers_started: Callable[[], None] | None = None) -> BatchResult:
     """Ingest ``paths``, evaluate every athlete whose data changed, deliver: the steps of the
     ``process-fit-files`` flow (``flows/pipeline.py``) called directly, in one warehouse
     session. One-shot commands use this when no Prefect API is configured
     (``runtime.batch.run_batch``); a locked warehouse fails at once (transient) instead of
-    being retried by the flow's tasks."""
+    being retried by the flow's tasks.
+
+    ``workers_started`` is called once the decode workers are forked (or it was decided not to),
+    before anything else runs: forking is safe only while this process runs no other thread, so
+    a caller that starts one (the child reaper) starts it there."""
     redirect = contextlib.redirect_stdout(sys.stderr) if console_to_stderr else contextlib.nullcontext()
     sources = discover(paths)
-    with forked_decode_pool(settings, len(sources)) as pool, \
-            open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
+    with forked_decode_pool(settings, len(sources)) as pool:
+        if workers_started is not None:
+            workers_started()
+        return _ingest_evaluate_deliver(paths, settings, sources, pool, athlete, redirect)
+
+
+def _ingest_evaluate_deliver(paths: list[str | Path], settings: Settings, sources: list[SourceFile],
+                             pool: ProcessPoolExecutor | None, athlete: str | None,
+                             redirect: contextlib.AbstractContextManager) -> BatchResult:
+    with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
         ingest = (ingest_paths(warehouse, settings, paths, athlete=athlete, sources=sources, pool=pool)
                   if paths else IngestReport(new_ingest_id()))
         if ingest.athletes_changed():

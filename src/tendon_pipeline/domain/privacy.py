@@ -36,10 +36,14 @@ class PrivacySettings(BaseModel):
     home_zones: list[HomeZone] = Field(
         default_factory=list, description="positions within radius_m of these points are never stored")
 
+    def keeps_every_position(self) -> bool:
+        """Nothing to change: positions kept, no home zone."""
+        return self.gps == "keep" and not self.home_zones
+
 
 def apply_privacy(records: pd.DataFrame, privacy: PrivacySettings) -> pd.DataFrame:
     """The records with positions dropped, blanked near home, or rounded, as configured."""
-    if records.empty or (privacy.gps == "keep" and not privacy.home_zones):
+    if records.empty or privacy.keeps_every_position():
         return records
     import numpy as np
 

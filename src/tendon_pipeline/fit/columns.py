@@ -1,14 +1,21 @@
 """FIT message dicts (as fitparse gives them) -> the warehouse's columns.
 
 One place maps FIT fields to column names and units, so the fitparse path and
-any faster decoder produce the same frames. Values arrive already scaled to the
+any faster decoder produce the same tables. Values arrive already scaled to the
 FIT profile's units (m, m/s, ms, mm, kg); times are naive UTC.
+
+A decoded activity keeps its tables as plain columns: :class:`RowTable` (sessions, laps,
+sets: a few rows, one Python list per column) and :class:`RecordColumns` (the per-second
+records, one NumPy array per column). They pickle cheaply (decode workers send them back)
+and the bulk writer concatenates a batch's columns once; the pandas frames that callers
+read (``DecodedActivity.sessions`` ...) are built from them on first use, the same frames
+as built directly from the messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -60,16 +67,91 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+def frame_of(values: dict[str, list[Any]], columns: list[str]) -> pd.DataFrame:
     """Column by column (much cheaper than pandas' row-of-dicts path for these small frames);
     the dict is built in ``columns`` order, so no reindexing (which costs more than the data)."""
     data: dict[str, Any] = {}
     for col in columns:
-        values = [row[col] for row in rows]
+        column = values[col]
         is_time = col.endswith("_utc") or col.endswith("_local")
-        series = pd.Series(values, dtype=object if is_time else _inferred(values))
+        series = pd.Series(column, dtype=object if is_time else _inferred(column))
         data[col] = pd.to_datetime(series) if is_time else series
     return pd.DataFrame(data, copy=False)
+
+
+def _columns_of(rows: list[dict[str, Any]], columns: list[str]) -> dict[str, list[Any]]:
+    return {col: [row[col] for row in rows] for col in columns}
+
+
+class RowTable:
+    """A table of a few rows (sessions, laps, sets) as one Python list per column, in ``columns``
+    order: the values as the message dicts give them (the frame's dtypes come from :func:`frame_of`)."""
+
+    __slots__ = ("columns", "values", "_frame")
+
+    def __init__(self, columns: list[str], values: dict[str, list[Any]]) -> None:
+        self.columns, self.values = columns, values
+        self._frame: pd.DataFrame | None = None
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], columns: list[str]) -> RowTable:
+        return cls(columns, _columns_of(rows, columns))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> RowTable:
+        """A frame a caller set (its columns and values, missing ones as None); the frame itself is kept."""
+        columns = [str(col) for col in frame.columns]
+        table = cls(columns, {col: frame[col].astype(object).where(frame[col].notna(), None).tolist()
+                              for col in columns})
+        table._frame = frame
+        return table
+
+    def __len__(self) -> int:
+        return len(self.values[self.columns[0]]) if self.columns else 0
+
+    def __getstate__(self) -> tuple:
+        return self.columns, self.values  # the frame is rebuilt where it is needed
+
+    def __setstate__(self, state: tuple) -> None:
+        self.columns, self.values = state
+        self._frame = None
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = frame_of(self.values, self.columns)
+        return self._frame
+
+    def plain_times(self, column: str) -> bool:
+        """Are the column's values all datetimes or None (no device-relative integers, no Timestamps)?"""
+        return all(v is None or (type(v) is datetime and v.tzinfo is None) for v in self.values[column])
+
+
+def concat_columns(tables: list[RowTable]) -> dict[str, list[Any]] | None:
+    """Several activities' tables as ONE set of column lists, in ``columns`` order, or None when a
+    time column holds something other than datetimes and None (then :func:`concat_frame`, which
+    converts as pandas does)."""
+    columns = tables[0].columns
+    if any(table.columns != columns for table in tables):
+        return None
+    times = [col for col in columns if col.endswith("_utc") or col.endswith("_local")]
+    if not all(table.plain_times(col) for table in tables for col in times):
+        return None
+    values: dict[str, list[Any]] = {col: [] for col in columns}
+    for table in tables:
+        for col in columns:
+            values[col].extend(table.values[col])
+    return values
+
+
+def concat_frame(tables: list[RowTable]) -> pd.DataFrame:
+    """Several activities' tables as ONE frame (the values of each, one after the other; None in a
+    column one of them does not have)."""
+    columns = list(dict.fromkeys(col for table in tables for col in table.columns))
+    values: dict[str, list[Any]] = {col: [] for col in columns}
+    for table in tables:
+        for col in columns:
+            values[col].extend(table.values.get(col) or [None] * len(table))
+    return frame_of(values, columns)
 
 
 def _inferred(values: list[Any]) -> Any:
@@ -91,7 +173,7 @@ def _start_or_timestamp(message: dict[str, Any]) -> Any:
     return message.get("start_time") or message.get("timestamp")
 
 
-def sessions_frame(messages: list[dict[str, Any]], local_offset_s: int | None) -> pd.DataFrame:
+def sessions_table(messages: list[dict[str, Any]], local_offset_s: int | None) -> RowTable:
     rows = []
     for i, m in enumerate(sorted(messages, key=_start_or_timestamp)):
         start = m.get("start_time") or m.get("timestamp")
@@ -115,7 +197,7 @@ def sessions_frame(messages: list[dict[str, Any]], local_offset_s: int | None) -
             "avg_stance_time_ms": _num(m.get("avg_stance_time")),
             "synthesized": False,
         })
-    return _frame(rows, SESSION_COLUMNS)
+    return RowTable.from_rows(rows, SESSION_COLUMNS)
 
 
 def _total_steps(sport: str, m: dict[str, Any]) -> float | None:
@@ -123,8 +205,9 @@ def _total_steps(sport: str, m: dict[str, Any]) -> float | None:
     return 2.0 * strides if strides is not None and sport in STRIDE_SPORTS else None
 
 
-def session_from_records(records: pd.DataFrame, sport: str | None, local_offset_s: int | None) -> pd.DataFrame:
+def session_from_records(records: RecordColumns, sport: str | None, local_offset_s: int | None) -> RowTable:
     """A session rebuilt from the records of a file cut short before its session message."""
+    records = records.to_frame()  # a rare file: pandas' own min, max and means
     start, end = records["ts_utc"].min(), records["ts_utc"].max()
     elapsed = (end - start).total_seconds()
     row = {
@@ -140,10 +223,10 @@ def session_from_records(records: pd.DataFrame, sport: str | None, local_offset_
         "avg_stance_time_ms": _num(records["stance_time_ms"].mean()),
         "synthesized": True,
     }
-    return _frame([row], SESSION_COLUMNS)
+    return RowTable.from_rows([row], SESSION_COLUMNS)
 
 
-def laps_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
+def laps_table(messages: list[dict[str, Any]]) -> RowTable:
     rows = [
         {
             "lap_index": i,
@@ -157,7 +240,7 @@ def laps_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
         }
         for i, m in enumerate(messages)
     ]
-    return _frame(rows, LAP_COLUMNS)
+    return RowTable.from_rows(rows, LAP_COLUMNS)
 
 
 # record column -> the FIT record fields it is read from, first one that is not None wins
@@ -197,61 +280,139 @@ def _semicircles(value: Any) -> float | None:
     return None if v is None else v * SEMICIRCLE_TO_DEG
 
 
-def records_frame(messages: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def record_columns(messages: Iterable[dict[str, Any]]) -> RecordColumns:
     """Per-second records, in file order. A record without a timestamp is kept (ts NULL)."""
     columns: dict[str, list[Any]] = {name: [] for name in _RECORD_FIELDS}
     for m in messages:
         for name, get in _RECORD_FIELDS.items():
             columns[name].append(get(m))
-    return _records_frame({name: pd.Series(values, dtype=_dtype(name)) for name, values in columns.items()})
+    # pandas' conversion: a timestamp fitparse left as an integer (device-relative time) is microseconds
+    ts = pd.Series(columns.pop("ts_utc"), dtype="datetime64[us]").to_numpy(dtype="datetime64[us]")
+    return RecordColumns(ts, {name: np.array(values, dtype=np.float64) for name, values in columns.items()})
 
 
-def records_frame_from_arrays(ts_utc: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The same frame as ``records_frame`` from columns already decoded (NaN / NaT for None).
+class RecordColumns:
+    """The per-second records as one NumPy array per column (what the frame ``records`` holds).
 
-    Takes ownership of the arrays (no copies): ts_utc as datetime64[us], values float64.
+    ``ts_utc`` datetime64[us] (NaT: none); ``session_index`` int32 with ``session_missing`` (True:
+    NULL; None: none missing), all NULL until :func:`assign_sessions` places the records; every
+    other column float64 (NaN: none). The arrays are owned (never copied when the frame is built).
     """
-    n = len(ts_utc)
-    columns: dict[str, Any] = {
-        "ts_utc": ts_utc.astype(_dtype("ts_utc"), copy=False),
-        "session_index": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int32), np.ones(n, dtype=bool)),
-        "steps_per_min": np.full(n, np.nan),
-    }
-    columns.update({name: values[name].astype(np.float64, copy=False) for name in RECORD_SOURCES})
-    return pd.DataFrame({name: columns[name] for name in RECORD_COLUMNS}, copy=False)
+
+    __slots__ = ("ts_utc", "session_index", "session_missing", "values", "_frame")
+
+    def __init__(self, ts_utc: np.ndarray, values: dict[str, np.ndarray], session_index: np.ndarray | None = None,
+                 session_missing: np.ndarray | None = None) -> None:
+        n = len(ts_utc)
+        self.ts_utc = ts_utc.astype("datetime64[us]", copy=False)
+        self.values = {name: values[name].astype(np.float64, copy=False) if name in values else np.full(n, np.nan)
+                       for name in RECORD_VALUE_COLUMNS}
+        if session_index is None:
+            session_index, session_missing = np.zeros(n, dtype=np.int32), np.ones(n, dtype=bool)
+        self.session_index, self.session_missing = session_index, session_missing
+        self._frame: pd.DataFrame | None = None
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> RecordColumns:
+        """A records frame a caller set (privacy applied, a test); the frame itself is kept as is."""
+        index = frame["session_index"]
+        if isinstance(index.dtype, pd.api.extensions.ExtensionDtype):
+            missing = index.isna().to_numpy()
+            session_index = index.to_numpy(dtype=np.int32, na_value=0)
+        else:
+            missing, session_index = None, index.to_numpy(dtype=np.int32)
+        table = cls(frame["ts_utc"].to_numpy(dtype="datetime64[us]"),
+                    {name: frame[name].to_numpy(dtype=np.float64) for name in RECORD_VALUE_COLUMNS},
+                    session_index, missing)
+        table._frame = frame
+        return table
+
+    def __len__(self) -> int:
+        return len(self.ts_utc)
+
+    def __getstate__(self) -> tuple:
+        return self.ts_utc, self.session_index, self.session_missing, self.values
+
+    def __setstate__(self, state: tuple) -> None:
+        self.ts_utc, self.session_index, self.session_missing, self.values = state
+        self._frame = None
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self.to_frame()
+        return self._frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """A new frame over these arrays (no copies)."""
+        index: Any = self.session_index
+        if self.session_missing is not None:
+            index = pd.arrays.IntegerArray(self.session_index, self.session_missing)
+        columns = {"ts_utc": self.ts_utc, "session_index": index, **self.values}
+        return pd.DataFrame({name: columns[name] for name in RECORD_COLUMNS}, copy=False)
+
+    def concat(self, other: RecordColumns) -> RecordColumns:
+        """These records, then other's (both not yet placed in sessions)."""
+        return RecordColumns(np.concatenate([self.ts_utc, other.ts_utc]),
+                             {name: np.concatenate([v, other.values[name]]) for name, v in self.values.items()})
 
 
-def _records_frame(series: dict[str, pd.Series]) -> pd.DataFrame:
-    frame = pd.DataFrame(series)
-    frame["session_index"] = pd.Series([pd.NA] * len(frame), dtype="Int32")
-    frame["steps_per_min"] = np.nan
-    return frame[RECORD_COLUMNS]
+RECORD_VALUE_COLUMNS = [name for name in RECORD_COLUMNS if name not in ("ts_utc", "session_index")]
 
 
-def _dtype(name: str) -> str:
-    return "datetime64[us]" if name == "ts_utc" else "float64"
+def concat_records(tables: list[RecordColumns]) -> dict[str, Any]:
+    """Several activities' records as ONE set of columns: NaN / NaT where a value is missing, and
+    ``session_index`` as a pyarrow array (NULL where missing), as their frames would give Arrow."""
+    import pyarrow as pa
+
+    missing = [t.session_missing if t.session_missing is not None else np.zeros(len(t), dtype=bool) for t in tables]
+    index = pa.array(np.concatenate([t.session_index for t in tables]), type=pa.int32(),
+                     mask=np.concatenate(missing) if any(t.session_missing is not None for t in tables) else None)
+    columns: dict[str, Any] = {"ts_utc": np.concatenate([t.ts_utc for t in tables]), "session_index": index}
+    columns.update({name: np.concatenate([t.values[name] for t in tables]) for name in RECORD_VALUE_COLUMNS})
+    return columns
 
 
-def assign_sessions(records: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
+def assign_sessions(records: RecordColumns, sessions: RowTable) -> RecordColumns:
     """Place each record in the session it falls in; convert stride cadence to steps.
 
-    Updates the decoder's own fresh ``records`` frame in place (no copy of a large frame)
-    and returns it.
+    Updates the decoder's own fresh ``records`` in place (no copy of the large arrays) and
+    returns them.
     """
-    if records.empty or sessions.empty:
+    if not len(records) or not len(sessions):
         return records
-    starts = sessions["start_utc"].to_numpy(dtype="datetime64[us]")
-    ts = records["ts_utc"].ffill().bfill().to_numpy(dtype="datetime64[us]")
+    starts = _session_starts(sessions)
+    ts = _filled(records.ts_utc)
     index = np.clip(np.searchsorted(starts, ts, side="right") - 1, 0, len(starts) - 1)
-    records["session_index"] = sessions["session_index"].to_numpy()[index].astype("int32")
-    is_stride = sessions["sport"].isin(STRIDE_SPORTS).to_numpy()[index]
-    cadence = records["cadence"].to_numpy(dtype="float64")
-    fractional = np.nan_to_num(records["fractional_cadence"].to_numpy(dtype="float64"), nan=0.0)
-    records["steps_per_min"] = np.where(is_stride, 2.0 * (cadence + fractional), np.nan)
+    records.session_index = np.asarray(sessions.values["session_index"])[index].astype("int32")
+    records.session_missing = None
+    is_stride = np.array([sport in STRIDE_SPORTS for sport in sessions.values["sport"]], dtype=bool)[index]
+    cadence = records.values["cadence"]
+    fractional = np.nan_to_num(records.values["fractional_cadence"], nan=0.0)
+    records.values["steps_per_min"] = np.where(is_stride, 2.0 * (cadence + fractional), np.nan)
+    records._frame = None
     return records
 
 
-def sets_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
+def _session_starts(sessions: RowTable) -> np.ndarray:
+    """The sessions' start_utc as the frame holds it, as datetime64[us]."""
+    if sessions.plain_times("start_utc"):
+        return np.array(sessions.values["start_utc"], dtype="datetime64[us]")
+    return sessions.frame()["start_utc"].to_numpy(dtype="datetime64[us]")
+
+
+def _filled(ts: np.ndarray) -> np.ndarray:
+    """pandas' ``ffill().bfill()``: each NaT takes the last timestamp before it, else the first after."""
+    valid = ~np.isnat(ts)
+    if valid.all() or not valid.any():
+        return ts
+    at = np.where(valid, np.arange(len(ts)), 0)
+    np.maximum.accumulate(at, out=at)
+    filled = ts[at]
+    filled[: int(np.argmax(valid))] = ts[int(np.argmax(valid))]
+    return filled
+
+
+def sets_table(messages: list[dict[str, Any]]) -> RowTable:
     rows = [
         {
             "set_index": i,
@@ -265,7 +426,7 @@ def sets_frame(messages: list[dict[str, Any]]) -> pd.DataFrame:
         }
         for i, m in enumerate(messages)
     ]
-    return _frame(rows, SET_COLUMNS)
+    return RowTable.from_rows(rows, SET_COLUMNS)
 
 
 def _subtype(value: Any) -> int | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import fitparse
+import numpy as np
 import pandas as pd
 from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
@@ -39,7 +40,13 @@ _WANTED = frozenset(
 
 @dataclass
 class DecodedActivity:
-    """Everything the warehouse stores about one activity file, as plain columns."""
+    """Everything the warehouse stores about one activity file, as plain columns.
+
+    The tables are kept as columns (``session_table``, ``lap_table``, ``record_table``,
+    ``set_table``: cheap to pickle back from a decode worker and to concatenate per batch);
+    ``sessions``, ``laps``, ``records`` and ``sets`` are the same tables as pandas frames,
+    built on first use. Setting one of those replaces its table.
+    """
 
     content_hash: str
     size_bytes: int
@@ -49,10 +56,10 @@ class DecodedActivity:
     serial_number: int | None
     time_created_utc: datetime | None
     local_offset_s: int | None
-    sessions: pd.DataFrame
-    laps: pd.DataFrame
-    records: pd.DataFrame
-    sets: pd.DataFrame
+    session_table: C.RowTable
+    lap_table: C.RowTable
+    record_table: C.RecordColumns
+    set_table: C.RowTable
     body_mass_kg: float | None = None
     height_m: float | None = None
     salvaged: bool = False
@@ -60,16 +67,55 @@ class DecodedActivity:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def sessions(self) -> pd.DataFrame:
+        return self.session_table.frame()
+
+    @sessions.setter
+    def sessions(self, frame: pd.DataFrame) -> None:
+        self.session_table = C.RowTable.from_frame(frame)
+
+    @property
+    def laps(self) -> pd.DataFrame:
+        return self.lap_table.frame()
+
+    @laps.setter
+    def laps(self, frame: pd.DataFrame) -> None:
+        self.lap_table = C.RowTable.from_frame(frame)
+
+    @property
+    def records(self) -> pd.DataFrame:
+        return self.record_table.frame()
+
+    @records.setter
+    def records(self, frame: pd.DataFrame) -> None:
+        self.record_table = C.RecordColumns.from_frame(frame)
+
+    @property
+    def sets(self) -> pd.DataFrame:
+        return self.set_table.frame()
+
+    @sets.setter
+    def sets(self, frame: pd.DataFrame) -> None:
+        self.set_table = C.RowTable.from_frame(frame)
+
+    @property
     def start_utc(self) -> datetime | None:
-        if len(self.sessions):
+        sessions, records = self.session_table, self.record_table
+        if len(sessions):
+            starts = [v for v in sessions.values["start_utc"] if v is not None]
+            if starts and sessions.plain_times("start_utc"):
+                return min(starts)
             return self.sessions["start_utc"].min().to_pydatetime(warn=False)
-        if len(self.records):
+        if len(records):
+            ts = records.ts_utc[~np.isnat(records.ts_utc)]
+            if len(ts):
+                return ts.min().item()
             return self.records["ts_utc"].min().to_pydatetime(warn=False)
         return self.time_created_utc
 
     @property
     def has_running_dynamics(self) -> bool:
-        return bool(len(self.records) and self.records["stance_time_ms"].notna().any())
+        return bool(len(self.record_table) and (~np.isnan(self.record_table.values["stance_time_ms"])).any())
 
 
 def content_hash(data: bytes) -> str:
@@ -118,7 +164,7 @@ def _decode_checked(data: bytes, fast: bool = True) -> DecodedActivity:
             raise FitFileRejected("truncated", f"file ends before any activity data ({break_reason})")
         raise NotAnActivity(str(file_types[0]) if file_types else "unknown (no file_id message)")
     if records is None:
-        records = C.records_frame(messages["record"])
+        records = C.record_columns(messages["record"])
     return _build_activity(data, messages, break_reason, records)
 
 
@@ -165,15 +211,15 @@ def _read_messages(data: bytes) -> tuple[dict[str, list[dict[str, Any]]], str | 
 
 
 def _build_activity(
-    data: bytes, messages: dict[str, list[dict[str, Any]]], break_reason: str | None, records: pd.DataFrame
+    data: bytes, messages: dict[str, list[dict[str, Any]]], break_reason: str | None, records: C.RecordColumns
 ) -> DecodedActivity:
     file_id = next(m for m in messages["file_id"] if m.get("type") == "activity")
     offset = _local_offset(messages["activity"])
-    sessions = C.sessions_frame(messages["session"], offset)
-    if sessions.empty and break_reason and not records.empty:
+    sessions = C.sessions_table(messages["session"], offset)
+    if not len(sessions) and break_reason and len(records):
         sessions = C.session_from_records(records, _sport_of(messages), offset)
     records = C.assign_sessions(records, sessions)
-    if break_reason and records.empty and sessions.empty:
+    if break_reason and not len(records) and not len(sessions):
         raise FitFileRejected("truncated", f"file ends before any activity data ({break_reason})")
     profile = messages["user_profile"][0] if messages["user_profile"] else {}
     decoded = DecodedActivity(
@@ -185,10 +231,10 @@ def _build_activity(
         serial_number=_int(file_id.get("serial_number")),
         time_created_utc=_utc(file_id.get("time_created")),
         local_offset_s=offset,
-        sessions=sessions,
-        laps=C.laps_frame(messages["lap"]),
-        records=records,
-        sets=C.sets_frame(messages["set"]),
+        session_table=sessions,
+        lap_table=C.laps_table(messages["lap"]),
+        record_table=records,
+        set_table=C.sets_table(messages["set"]),
         body_mass_kg=_positive(profile.get("weight")),
         height_m=_positive(profile.get("height")),
         salvaged=break_reason is not None,
@@ -198,7 +244,7 @@ def _build_activity(
     return decoded
 
 
-def _salvage_text(break_reason: str, records: pd.DataFrame) -> str:
+def _salvage_text(break_reason: str, records: C.RecordColumns) -> str:
     return f"{break_reason}; kept the {len(records)} records before the break"
 
 

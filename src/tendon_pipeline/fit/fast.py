@@ -62,7 +62,6 @@ from typing import Any
 
 import fitparse
 import numpy as np
-import pandas as pd
 from fitparse.base import FitFileDecoder
 from fitparse.processors import UTC_REFERENCE, FitFileDataProcessor
 from fitparse.profile import FIELD_TYPE_TIMESTAMP, MESSAGE_TYPES
@@ -126,13 +125,13 @@ class Unsupported(Exception):
 
 @dataclass
 class FastDecode:
-    """What ``decode.py`` needs: message dicts as fitparse gives them, plus the records frame.
+    """What ``decode.py`` needs: message dicts as fitparse gives them, plus the record columns.
 
     ``break_reason`` is fitparse's early-end text when the file is cut short (salvage).
     """
 
     messages: dict[str, list[dict[str, Any]]]
-    records: pd.DataFrame
+    records: C.RecordColumns
     record_count: int
     break_reason: str | None = None
 
@@ -934,8 +933,8 @@ class _RecordColumns:
         self.n = int(walk.is_record.sum())
         self.accumulated: dict[int, tuple[np.ndarray, int]] = {}
 
-    def frame(self, extra: list[dict[str, Any]]) -> pd.DataFrame:
-        """The records frame; extra are message dicts of records fitparse read (a cut-short last one)."""
+    def frame(self, extra: list[dict[str, Any]]) -> C.RecordColumns:
+        """The record columns; extra are message dicts of records fitparse read (a cut-short last one)."""
         ts = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[us]")
         columns = {name: np.full(self.n, np.nan) for name in C.RECORD_SOURCES}
         for layout_id, members in self.walk.groups.items():
@@ -945,12 +944,8 @@ class _RecordColumns:
                 ts[rows] = _record_timestamps(self.walk, members)
                 for name, values in self._layout_columns(layout, members).items():
                     columns[name][rows] = values
-        if extra:
-            tail = C.records_frame(extra)
-            ts = np.concatenate([ts, tail["ts_utc"].to_numpy(dtype="datetime64[us]")])
-            columns = {name: np.concatenate([values, tail[name].to_numpy(dtype=np.float64)])
-                       for name, values in columns.items()}
-        return C.records_frame_from_arrays(ts, columns)
+        records = C.RecordColumns(ts, columns)
+        return records.concat(C.record_columns(extra)) if extra else records
 
     def _layout_columns(self, layout: _Layout, members: np.ndarray) -> dict[str, np.ndarray]:
         writers = _record_writers(layout.dm)

@@ -27,8 +27,10 @@ def run_batch(paths: list[str | Path], settings: Settings, *, athlete: str | Non
     if flow_run is None:
         flow_run = one_shot_flow_run(settings)
     if not flow_run:
-        reap_children_on_exit()  # the decode workers must not outlive this process, even after a SIGKILL
-        return process_files(paths, settings, athlete=athlete, console_to_stderr=console_to_stderr)
+        # the decode workers must not outlive this process, even after a SIGKILL: the reaper (a thread)
+        # starts once they are forked (a process running another thread spawns them, at a second each)
+        return process_files(paths, settings, athlete=athlete, console_to_stderr=console_to_stderr,
+                             workers_started=reap_children_on_exit)
     # imported here, not at the top: importing a flow imports Prefect (~1 s), which a direct run never needs
     from tendon_pipeline.flows.pipeline import process_files_flow
 

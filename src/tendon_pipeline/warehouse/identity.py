@@ -43,6 +43,15 @@ def session_fingerprint(sessions: pd.DataFrame) -> Fingerprint:
                         for row in sessions.itertuples(index=False)))
 
 
+def activity_fingerprint(decoded: DecodedActivity) -> Fingerprint:
+    """:func:`session_fingerprint` of a decoded activity's sessions, read from its columns."""
+    table = decoded.session_table
+    if not len(table):
+        return ()
+    return tuple(sorted((int(index), str(sport), _rounded(distance), _rounded(timer)) for index, sport, distance, timer
+                        in zip(*(table.values[c] for c in ("session_index", "sport", "distance_m", "timer_s")))))
+
+
 def _rounded(value: Any) -> int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -83,7 +92,7 @@ def identity_verdict(decoded: DecodedActivity, athlete_id: str, matches: list[St
         return Verdict("replace", own.activity_id)  # the complete copy wins (a salvaged row is superseded)
     if decoded.salvaged:
         return Verdict("duplicate", own.activity_id)
-    new = session_fingerprint(decoded.sessions)
+    new = activity_fingerprint(decoded)
     if new == own.sessions:
         return Verdict("duplicate", own.activity_id)
     return Verdict("replace", own.activity_id, "replaced",

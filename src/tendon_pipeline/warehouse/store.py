@@ -37,6 +37,7 @@ from tendon_pipeline.errors import (
 )
 from tendon_pipeline.warehouse.identity import (
     StoredMatch,
+    activity_fingerprint,
     athlete_activity_key,
     identity_verdict,
     session_fingerprint,
@@ -348,6 +349,17 @@ class Warehouse:
         """Hold these write locks (see :func:`athlete_lock`, :func:`file_lock`) for a block:
         a no-op on a DuckDB file, PostgreSQL advisory locks on a DuckLake."""
         return self._locks.hold(keys) if self._locks is not None else nullcontext()
+
+    @contextmanager
+    def threads(self, count: int) -> Iterator[None]:
+        """DuckDB's worker threads held at ``count`` for a block (then as before): a bulk ingest's
+        writer leaves the cores to its decode processes instead of competing with them."""
+        before = self.one("SELECT current_setting('threads')")[0]
+        self.con.execute(f"SET threads = {int(count)}")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(before)}")
 
     def one(self, sql: str, params: list | None = None) -> tuple[Any, ...]:
         """The row of a query that always returns one (an aggregate: count, max, ...)."""
@@ -745,7 +757,7 @@ class Warehouse:
                 rows = [_superseded_row(r, old, replaced) for r in rows]
                 found[:] = [m for m in found if m.activity_id != old]
             activity_id = athlete_activity_key(item.athlete_id, d.activity_key)[:16]
-            found.append(StoredMatch(activity_id, item.athlete_id, d.salvaged, session_fingerprint(d.sessions)))
+            found.append(StoredMatch(activity_id, item.athlete_id, d.salvaged, activity_fingerprint(d)))
             profile = profiles.setdefault(item.athlete_id, [None, None])
             profile[0] = profile[0] if profile[0] is not None else d.body_mass_kg
             profile[1] = profile[1] if profile[1] is not None else d.height_m
@@ -766,10 +778,7 @@ class Warehouse:
                 self.ensure_athlete(athlete_id, body_mass_kg=body_mass_kg, height_m=height_m,
                                     source="fit_user_profile")
             self._insert_activity_rows(to_insert)
-            for table, attr in (("sessions", "sessions"), ("laps", "laps"), ("records", "records"),
-                                ("strength_sets", "sets")):
-                self._insert_frames(table, [(athlete_activity_key(a.athlete_id, a.decoded.activity_key)[:16],
-                                             getattr(a.decoded, attr)) for a in to_insert])
+            self._insert_tables(to_insert)
             self._insert_file_rows(rows, ingest_id)
             for athlete_id in sorted({a.athlete_id for a in to_insert}):
                 self.needs_evaluation(athlete_id, "new_activity", ingest_id)
@@ -807,21 +816,38 @@ class Warehouse:
                          for name, values in columns.items()})
         self._insert_arrow("activities", data, "INSERT INTO activities BY NAME SELECT * FROM {view}")
 
-    def _insert_frames(self, table: str, frames: Sequence[tuple[str, pd.DataFrame]]) -> None:
-        """Every activity's frame of one table in one INSERT (an activity_id column added)."""
-        frames = [(activity_id, frame) for activity_id, frame in frames if not frame.empty]
-        if not frames:
-            return
+    def _insert_tables(self, items: Sequence[PendingActivity]) -> None:
+        """Every activity's sessions, laps, records and sets: one INSERT per table for the batch, from
+        the decoded columns concatenated once (no frame per activity)."""
+        from tendon_pipeline.fit import columns as C
+
+        ids = [athlete_activity_key(a.athlete_id, a.decoded.activity_key)[:16] for a in items]
+        for table, attr in (("sessions", "session_table"), ("laps", "lap_table"), ("strength_sets", "set_table")):
+            parts = [(activity_id, getattr(a.decoded, attr)) for activity_id, a in zip(ids, items)]
+            parts = [(activity_id, rows) for activity_id, rows in parts if len(rows)]
+            if parts:  # the lists straight to Arrow, or (odd time values) one frame for the batch
+                tables = [rows for _, rows in parts]
+                self._insert_columns(table, C.concat_columns(tables) or C.concat_frame(tables), parts)
+        parts = [(activity_id, a.decoded.record_table) for activity_id, a in zip(ids, items)]
+        parts = [(activity_id, records) for activity_id, records in parts if len(records)]
+        if parts:
+            self._insert_columns("records", C.concat_records([records for _, records in parts]), parts)
+
+    def _insert_columns(self, table: str, data: pd.DataFrame | dict[str, Any],
+                        parts: Sequence[tuple[str, Any]]) -> None:
+        """One INSERT of a batch's rows (a frame, or NumPy and Arrow columns: NaN and NaT become NULL,
+        as from a frame), an activity_id column added."""
         import numpy as np
-        import pandas as pd
         import pyarrow as pa
 
-        combined = pd.concat([frame for _, frame in frames], ignore_index=True)
-        combined["activity_id"] = np.repeat(np.array([a for a, _ in frames], dtype=object),
-                                            [len(frame) for _, frame in frames])
-        # one conversion for the batch: object columns (None and numbers) get their type here
-        data = pa.Table.from_pandas(combined, preserve_index=False)
-        self._insert_arrow(table, data, f"INSERT INTO {table} BY NAME SELECT * FROM {{view}}")
+        if isinstance(data, dict):
+            arrow = pa.table({name: values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
+                              for name, values in data.items()})
+        else:
+            arrow = pa.Table.from_pandas(data, preserve_index=False)
+        activity_ids = np.repeat(np.array([a for a, _ in parts], dtype=object), [len(rows) for _, rows in parts])
+        arrow = arrow.append_column("activity_id", pa.array(activity_ids, type=pa.string()))
+        self._insert_arrow(table, arrow, f"INSERT INTO {table} BY NAME SELECT * FROM {{view}}")
 
     def _insert_file_rows(self, rows: Sequence[FileRow], ingest_id: str | None) -> None:
         if not rows:

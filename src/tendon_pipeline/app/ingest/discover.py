@@ -42,17 +42,38 @@ def path_from_text(text: str | Path) -> Path:
     return Path(os.fsdecode(raw))
 
 
+class RealPaths:
+    """``Path.resolve()`` for many files, each folder resolved once: a file that is not itself a
+    link is its folder's real path plus its name (a link is resolved in full). For one run: a
+    folder replaced by a link later is not seen."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def folder(self, path: Path) -> Path:
+        real = self._folders.get(path)
+        if real is None:
+            real = self._folders[path] = path.resolve()
+        return real
+
+    def __call__(self, path: Path) -> Path:
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        return self.folder(path.parent) / path.name
+
+
 def discover(paths: Iterable[str | Path]) -> list[SourceFile]:
     """Files named directly, and ``*.fit`` files under folders (recursive, hidden skipped)."""
     found: dict[Path, SourceFile] = {}
+    real = RealPaths()
     for raw in paths:
         path = path_from_text(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() == ".fit" and not _hidden(child, path):
-                    found.setdefault(child.resolve(), SourceFile(child, path))
+                if child.suffix.lower() == ".fit" and child.is_file() and not _hidden(child, path):
+                    found.setdefault(real(child), SourceFile(child, path))
         else:
-            found.setdefault(path.resolve(), SourceFile(path, None))
+            found.setdefault(real(path), SourceFile(path, None))
     return list(found.values())
 
 

@@ -11,7 +11,7 @@ import hashlib
 
 from tendon_pipeline.app.ingest.attribution import athlete_from_folder
 from tendon_pipeline.app.ingest.decision import Accept, OfferedForAnother, Refused, Unattributed, decide, decode_job
-from tendon_pipeline.app.ingest.discover import SourceFile, read_source
+from tendon_pipeline.app.ingest.discover import RealPaths, SourceFile, read_source
 from tendon_pipeline.app.ingest.plausibility import implausibility
 from tendon_pipeline.app.ingest.report import FileOutcome, IngestReport, new_ingest_id
 from tendon_pipeline.config.settings import Settings
@@ -44,13 +44,14 @@ class Ingestor:
         self.athlete = athlete
         self.report = IngestReport(ingest_id or new_ingest_id())
         self._configured: set[str] = set()
+        self._real_paths = RealPaths()
 
     def read(self, source: SourceFile) -> bytes | FileOutcome:
         return read_source(source, self.settings.max_file_mb)
 
     def named_athlete(self, source: SourceFile) -> str | None:
         """The athlete given for the run, else the one its folder names."""
-        return self.athlete or athlete_from_folder(source, self.settings)
+        return self.athlete or athlete_from_folder(source, self.settings, self._real_paths)
 
     def ingest_one(self, source: SourceFile) -> FileOutcome:
         data = self.read(source)
@@ -82,7 +83,8 @@ class Ingestor:
         """Before an activity is stored: the athlete's row (from the config, once per run) and
         the GPS privacy settings applied to its records."""
         self._apply_athlete_config(athlete)
-        decoded.records = apply_privacy(decoded.records, self.settings.privacy)
+        if not self.settings.privacy.keeps_every_position():  # else the record columns stay as decoded
+            decoded.records = apply_privacy(decoded.records, self.settings.privacy)
 
     def _apply_athlete_config(self, athlete: str) -> None:
         if athlete in self._configured:

@@ -16,16 +16,34 @@ def _value(value) -> float | None:
 
 def claims(decoded: DecodedActivity) -> list[SessionClaim]:
     """Each session's start, elapsed time and distance; the file's start when it has no session."""
+    table = decoded.session_table
+    if not table.plain_times("start_utc"):  # device-relative integers, Timestamps: as the frame reads them
+        return _claims_of_frame(decoded)
+    out = []
+    for start, sport, elapsed, distance in zip(*(table.values[c] for c in ("start_utc", "sport", "elapsed_s",
+                                                                           "distance_m"))):
+        if start is not None:
+            out.append(SessionClaim(sport=str(sport), start_utc=start, elapsed_s=_value(elapsed),
+                                    distance_m=_value(distance)))
+    return out or _file_start(decoded)
+
+
+def _claims_of_frame(decoded: DecodedActivity) -> list[SessionClaim]:
     out = []
     for row in decoded.sessions.itertuples(index=False):
         if row.start_utc is None or pd.isna(row.start_utc):
             continue
         out.append(SessionClaim(sport=str(row.sport), start_utc=pd.Timestamp(row.start_utc).to_pydatetime(warn=False),
                                 elapsed_s=_value(row.elapsed_s), distance_m=_value(row.distance_m)))
+    return out or _file_start(decoded)
+
+
+def _file_start(decoded: DecodedActivity) -> list[SessionClaim]:
+    """No usable session: the file's own start."""
     start = decoded.start_utc
-    if not out and start is not None and not pd.isna(start):  # no usable session: the file's own start
-        out.append(SessionClaim(sport="generic", start_utc=pd.Timestamp(start).to_pydatetime(warn=False)))
-    return out
+    if start is None or pd.isna(start):
+        return []
+    return [SessionClaim(sport="generic", start_utc=pd.Timestamp(start).to_pydatetime(warn=False))]
 
 
 def implausibility(decoded: DecodedActivity, limits: PlausibilitySettings, now: datetime | None = None) -> str | None:
