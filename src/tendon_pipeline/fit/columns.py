@@ -207,20 +207,20 @@ def _total_steps(sport: str, m: dict[str, Any]) -> float | None:
 
 def session_from_records(records: RecordColumns, sport: str | None, local_offset_s: int | None) -> RowTable:
     """A session rebuilt from the records of a file cut short before its session message."""
-    records = records.to_frame()  # a rare file: pandas' own min, max and means
-    start, end = records["ts_utc"].min(), records["ts_utc"].max()
+    frame = records.to_frame()  # a rare file: pandas' own min, max and means
+    start, end = frame["ts_utc"].min(), frame["ts_utc"].max()
     elapsed = (end - start).total_seconds()
     row = {
         "session_index": 0, "sport": sport or "generic", "sub_sport": None,
         "start_utc": start,
         "start_local": start + pd.Timedelta(seconds=local_offset_s) if local_offset_s is not None else None,
         "elapsed_s": elapsed, "timer_s": elapsed,
-        "distance_m": _num(records["distance_m"].max()),
+        "distance_m": _num(frame["distance_m"].max()),
         "ascent_m": None,
-        "avg_speed_mps": _num(records["speed_mps"].mean()),
-        "avg_heart_rate": _num(records["heart_rate"].mean()),
+        "avg_speed_mps": _num(frame["speed_mps"].mean()),
+        "avg_heart_rate": _num(frame["heart_rate"].mean()),
         "avg_steps_per_min": None, "total_steps": None,
-        "avg_stance_time_ms": _num(records["stance_time_ms"].mean()),
+        "avg_stance_time_ms": _num(frame["stance_time_ms"].mean()),
         "synthesized": True,
     }
     return RowTable.from_rows([row], SESSION_COLUMNS)
