@@ -20,10 +20,11 @@ pytestmark = pytest.mark.prefect
 START = datetime(2026, 5, 4, 6, tzinfo=UTC)
 
 HOLD = """
-import sys, time, duckdb
+import select, sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+select.select([sys.stdin], [], [], float(sys.argv[2]))  # that long, or until told to let go (stdin closed)
+con.close()
 """
 
 
@@ -43,7 +44,8 @@ def _tendon(*args: str, env: dict, timeout: int = 300) -> subprocess.CompletedPr
 
 
 def _hold(db: Path, seconds: float) -> subprocess.Popen:
-    reader = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "holding"
     return reader
 
@@ -89,7 +91,9 @@ def test_a_command_gives_up_after_the_stated_time_with_what_to_do(tmp_path, db):
 
 def test_a_watcher_gets_a_burst_through_a_long_held_reader(tmp_path, db):
     """The reader holds the file for longer than every step's wait and the flow's own task
-    retries: the watcher keeps retrying with back-off and stores every file once it lets go."""
+    retries: the watcher keeps retrying with back-off and stores every file once it lets go.
+    The reader lets go once the watcher has said it met a transient error (its own retry, after
+    the flow's task retries were spent), not after a fixed 40 s: as strong, and no idle wait."""
     import signal
     import threading
 
@@ -105,9 +109,14 @@ def test_a_watcher_gets_a_burst_through_a_long_held_reader(tmp_path, db):
     threading.Thread(target=lambda: err.extend(watcher.stderr), daemon=True).start()
     try:
         _wait(lambda: any(line.startswith("batch 1:") for line in lines), 300)  # warm, first file stored
-        reader = _hold(db, 40.0)
-        _burst(inbox, 20, first=1)  # lands while the reader holds the file
-        reader.wait(timeout=120)
+        reader = _hold(db, 300.0)
+        try:
+            _burst(inbox, 20, first=1)  # lands while the reader holds the file
+            _wait(lambda: any(_WATCHER_RETRIES in line for line in err), 300)
+        finally:
+            reader.stdin.close()  # let go
+            reader.wait(timeout=120)
+        assert sum(_ingested(line) for line in lines) == 1, "nothing got through while the reader held the file"
         _wait(lambda: sum(_ingested(line) for line in lines) == 21, 300)
     finally:
         watcher.send_signal(signal.SIGTERM)
@@ -117,6 +126,9 @@ def test_a_watcher_gets_a_burst_through_a_long_held_reader(tmp_path, db):
     with open_warehouse(db, read_only=True) as wh:
         assert wh.pending_evaluations() == []
         assert int(wh.query("SELECT count(*) AS n FROM run_loads").iloc[0].n) == 21
+
+
+_WATCHER_RETRIES = "failed with a transient error"  # the watcher's own back-off (runtime/watch.py)
 
 
 def _ingested(line: str) -> int:
