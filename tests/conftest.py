@@ -53,3 +53,26 @@ def warehouse():
 
     with open_warehouse(":memory:") as wh:
         yield wh
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+def _rank(item: pytest.Item) -> int:
+    """0: a long test running Prefect flows (the longest: each starts an API), 1: another long
+    test, 2: one running Prefect flows, 3: the rest."""
+    slow, prefect = item.get_closest_marker("slow"), item.get_closest_marker("prefect")
+    return 0 if slow and prefect else 1 if slow else 2 if prefect else 3
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest modules first (by their most expensive test, :func:`_rank`), each group in
+    collection order. bin/test hands whole modules to the two xdist workers in this order
+    (``--dist loadfile --no-loadscope-reorder``), so both start on the long ones and finish on
+    short ones instead of two long tests ending up one after the other at the tail; and a
+    module's tests share its module-scoped fixtures on one worker."""
+    rank: dict[str, int] = {}
+    for item in items:
+        rank[_module(item)] = min(rank.get(_module(item), 3), _rank(item))
+    items.sort(key=lambda item: rank[_module(item)])  # stable: collection order within a group

@@ -16,7 +16,7 @@ import pytest
 from tendon_pipeline.examples.generate import ActivitySpec, write_activity
 from tendon_pipeline.warehouse.store import open_warehouse
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 START = datetime(2026, 5, 4, 6, tzinfo=UTC)
 
 HOLD = """

@@ -20,7 +20,7 @@ import pytest
 from tendon_pipeline.examples.generate import generate_example_inbox
 from tendon_pipeline.warehouse.store import open_warehouse
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
 
 def tendon(*args: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
