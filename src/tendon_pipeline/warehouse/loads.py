@@ -26,25 +26,29 @@ MOVING_MPS = 0.5  # slower than this without a cadence is standing, not stepping
 NOMINAL_MASS_KG = 70.0  # only for figures in body-weight units, which do not depend on it
 G = 9.81
 
+# Each leg gets a small integer key (``leg``, one per (activity_id, session_index)): the window sorts and
+# the per-leg grouping hash on it instead of the 64-character activity id, about 30% less time over a
+# year of records (the same rows, to the float rounding that parallel sums already vary by).
 _PER_LEG_SQL = """
 WITH legs AS (
     SELECT s.activity_id, s.session_index, a.athlete_id, s.sport, s.start_utc,
            a.local_offset_s,
            coalesce(s.distance_m, 0) AS distance_m,
            coalesce(s.timer_s, s.elapsed_s, 0) AS duration_s,
-           s.avg_speed_mps, s.total_steps
+           s.avg_speed_mps, s.total_steps,
+           dense_rank() OVER (ORDER BY s.activity_id, s.session_index) AS leg
     FROM sessions s JOIN activities a USING (activity_id)
     WHERE a.athlete_id = $athlete AND s.start_utc IS NOT NULL
 ),
 rec AS (
-    SELECT r.activity_id, r.session_index, r.steps_per_min, r.step_length_mm, r.stance_time_ms,
+    SELECT l.leg, r.steps_per_min, r.step_length_mm, r.stance_time_ms,
            least(greatest(coalesce(epoch(r.ts_utc) - epoch(lag(r.ts_utc) OVER w), 1.0), 0.0), $max_gap) AS dt,
            coalesce(r.speed_mps,
                     (r.distance_m - lag(r.distance_m) OVER w)
                     / nullif(epoch(r.ts_utc) - epoch(lag(r.ts_utc) OVER w), 0)) AS v
     FROM records r JOIN legs l USING (activity_id, session_index)
     WHERE list_contains($stride_sports, l.sport) AND r.ts_utc IS NOT NULL
-    WINDOW w AS (PARTITION BY r.activity_id, r.session_index ORDER BY r.ts_utc)
+    WINDOW w AS (PARTITION BY l.leg ORDER BY r.ts_utc)
 ),
 stepped AS (
     SELECT *,
@@ -63,7 +67,7 @@ stepped AS (
     FROM rec
 ),
 per_leg AS (
-    SELECT activity_id, session_index,
+    SELECT leg,
         sum(spm / 60.0 * dt) AS steps,
         sum(spm / 60.0 * dt * multiple) AS load_bw,
         count(*) FILTER (WHERE spm > 0) AS moving,
@@ -73,11 +77,11 @@ per_leg AS (
         avg(stance_time_ms) FILTER (WHERE spm > 0 AND stance_time_ms > 0) AS mean_stance_ms,
         avg(spm) FILTER (WHERE spm > 0 AND stance_time_ms > 0) AS mean_spm_with_stance,
         avg(v) FILTER (WHERE spm > 0 AND stance_time_ms > 0) AS mean_v_with_stance
-    FROM stepped GROUP BY 1, 2
+    FROM stepped GROUP BY 1
 )
-SELECT l.*, p.steps, p.load_bw, p.moving, p.by_cadence, p.by_step_length, p.with_stance,
+SELECT l.* EXCLUDE (leg), p.steps, p.load_bw, p.moving, p.by_cadence, p.by_step_length, p.with_stance,
        p.mean_stance_ms, p.mean_spm_with_stance, p.mean_v_with_stance
-FROM legs l LEFT JOIN per_leg p USING (activity_id, session_index)
+FROM legs l LEFT JOIN per_leg p USING (leg)
 ORDER BY l.start_utc, l.activity_id, l.session_index
 """
 
