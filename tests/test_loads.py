@@ -106,3 +106,22 @@ def test_recomputing_replaces_rows(warehouse):
     _loads(warehouse)
     _loads(warehouse)
     assert warehouse.query("SELECT count(*) AS n FROM run_loads").iloc[0].n == 1
+
+
+def test_each_leg_of_a_multisport_file_is_summed_on_its_own(warehouse):
+    # a1 leg 0: 3 records 1 s apart at 180 steps/min = 9 steps; leg 1 starts 5 s after leg 0's last record:
+    # its first record counts 1 s (a new leg), not the 5 s since the other leg's record, so 2 x 150/60 = 5
+    # steps. a2 has a leg 1 too, one record: 1 s at 150 steps/min (its own leg, not a1's leg 1).
+    _activity(warehouse, records=[(0, 2.68, 180, None, None), (1, 2.68, 180, None, None), (2, 2.68, 180, None, None)])
+    _activity(warehouse, "a2", records=[(100, 2.68, 180, None, None)])
+    for activity_id, starts in (("a1", (7, 8)), ("a2", (50,))):
+        warehouse.con.execute("INSERT INTO sessions (activity_id, session_index, sport, start_utc, timer_s,"
+                              " distance_m, avg_speed_mps) VALUES (?, 1, 'running', ?, 2, 6, 3)",
+                              [activity_id, T0 + timedelta(seconds=starts[0])])
+        for seconds in starts:
+            warehouse.con.execute("INSERT INTO records (activity_id, session_index, ts_utc, speed_mps,"
+                                  " steps_per_min) VALUES (?, 1, ?, 2.68, 150)",
+                                  [activity_id, T0 + timedelta(seconds=seconds)])
+    loads = _loads(warehouse).set_index("session_index", append=True)
+    assert loads.steps.to_dict() == pytest.approx({("a1", 0): 9.0, ("a1", 1): 5.0, ("a2", 0): 3.0, ("a2", 1): 2.5})
+    assert sorted(loads.index) == [("a1", 0), ("a1", 1), ("a2", 0), ("a2", 1)]
