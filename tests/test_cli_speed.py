@@ -154,6 +154,17 @@ def test_read_target_without_settings_to_validate_is_what_the_settings_give(no_s
     assert target.busy_wait_s == 30.0 and str(target.location).endswith(".duckdb")
 
 
+def _settings_given(home, monkeypatch, config: str | None, env: dict[str, str]):
+    """A config file holding ``config`` (None: no file) and ``env`` in the environment; the file's path."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if config is None:
+        return None
+    path = home / "config.toml"
+    path.write_text(config)
+    return path
+
+
 @pytest.mark.parametrize("config, env, location", [
     ('db = "~/from-file.duckdb"\n[warehouse]\nbusy_wait_s = 4\n', {}, "user/from-file.duckdb"),
     ('db = "/data/file.duckdb"\n', {"TENDON_DB": "/data/env-wins.duckdb", "TENDON_WAREHOUSE__BUSY_WAIT_S": "7"},
@@ -162,12 +173,7 @@ def test_read_target_without_settings_to_validate_is_what_the_settings_give(no_s
 ])
 def test_read_target_with_a_config_file_or_a_setting_in_the_environment_is_the_settings(
         no_settings, monkeypatch, config, env, location):
-    path = None
-    if config is not None:
-        path = no_settings / "config.toml"
-        path.write_text(config)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    path = _settings_given(no_settings, monkeypatch, config, env)
     target = read_target(path)
     assert target == load_settings(path).read_target
     assert str(target.location).endswith(location)
@@ -178,11 +184,6 @@ def test_read_target_with_a_config_file_or_a_setting_in_the_environment_is_the_s
 @pytest.mark.parametrize("config, env", [('max_file_mb = "lots"\n', {}), (None, {"TENDON_MAX_FILE_MB": "lots"}),
                                          (None, {"tendon_warehouse__url": "postgres:dbname=x"})])
 def test_read_target_refuses_a_wrong_setting_as_every_command_does(no_settings, monkeypatch, config, env):
-    path = None
-    if config is not None:
-        path = no_settings / "config.toml"
-        path.write_text(config)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    path = _settings_given(no_settings, monkeypatch, config, env)
     with pytest.raises(ConfigError, match="max_file_mb|warehouse.url"):
         read_target(path)

@@ -133,27 +133,37 @@ def _flow_runs(api: str) -> list[dict]:
     return response.json()
 
 
-def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path, prefect_server):
+def _spike_week_stored(tmp_path: Path, server_env: dict, db: Path, inbox: Path, athlete: str):
+    """Four weeks of steady history and most of a spike week for ``athlete``, stored in ``db``
+    beforehand (no events). Returns the environment of a pipeline process on that warehouse, every
+    (file name, activity) of the six weeks, and the spike week's last three, not yet written."""
     from tendon_pipeline.app.ingest import ingest_paths
     from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
     from tendon_pipeline.warehouse.store import open_warehouse
 
-    api, server_env, server_start = prefect_server
-    db, inbox = tmp_path / "warehouse.duckdb", tmp_path / "inbox"
     env = {**server_env, "TENDON_DB": str(db), "TENDON_HOME": str(tmp_path / "tendon-home"),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    # four weeks of steady history and most of a spike week, stored beforehand (no events)
     today = date.today()
     monday = today - timedelta(days=today.weekday()) - timedelta(weeks=6)
-    specs = volume_spike(AthleteProfile(athlete_id="dan"), monday, weeks=6)
+    specs = volume_spike(AthleteProfile(athlete_id=athlete), monday, weeks=6)
     named = sorted(zip(_file_names(specs), specs), key=lambda pair: pair[1].start_utc)
     history, late = named[:-3], named[-3:]
     for name, spec in history:
         write_activity(tmp_path / "history" / name, spec)
-    settings = load_settings(db=db, inbox=inbox)
     with open_warehouse(db) as wh:
-        assert ingest_paths(wh, settings, [tmp_path / "history"], athlete="dan").counts()["ingested"] == len(history)
+        stored = ingest_paths(wh, load_settings(db=db, inbox=inbox), [tmp_path / "history"], athlete=athlete)
+        assert stored.counts()["ingested"] == len(history)
+    return env, named, late
+
+
+def test_server_mode_file_to_alert_through_deployments_and_triggers(tmp_path, prefect_server):
+    from tendon_pipeline.examples.generate import write_activity
+    from tendon_pipeline.warehouse.store import open_warehouse
+
+    api, server_env, server_start = prefect_server
+    db, inbox = tmp_path / "warehouse.duckdb", tmp_path / "inbox"
+    env, named, late = _spike_week_stored(tmp_path, server_env, db, inbox, "dan")
 
     procs = Processes(tmp_path)
     try:
@@ -261,26 +271,13 @@ def _occurred(event: dict) -> float:
 
 def test_warm_worker_takes_server_events_alerts_in_seconds_once_and_catches_up(tmp_path, prefect_server, drop,
                                                                                  wait):
-    from tendon_pipeline.app.ingest import ingest_paths
-    from tendon_pipeline.config.settings import load_settings
     from tendon_pipeline.connectors.notifiers.outbox_file import read_outbox
-    from tendon_pipeline.examples.generate import AthleteProfile, _file_names, volume_spike, write_activity
+    from tendon_pipeline.examples.generate import write_activity
     from tendon_pipeline.warehouse.store import open_warehouse
 
     api, server_env, _ = prefect_server
     db, inbox = tmp_path / "warehouse.duckdb", (tmp_path / "inbox").resolve()
-    env = {**server_env, "TENDON_DB": str(db), "TENDON_HOME": str(tmp_path / "tendon-home"),
-           "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    today = date.today()
-    monday = today - timedelta(days=today.weekday()) - timedelta(weeks=6)
-    specs = volume_spike(AthleteProfile(athlete_id="eva"), monday, weeks=6)
-    named = sorted(zip(_file_names(specs), specs), key=lambda pair: pair[1].start_utc)
-    history, late = named[:-3], named[-3:]
-    for name, spec in history:
-        write_activity(tmp_path / "history" / name, spec)
-    settings = load_settings(db=db, inbox=inbox)
-    with open_warehouse(db) as wh:
-        assert ingest_paths(wh, settings, [tmp_path / "history"], athlete="eva").counts()["ingested"] == len(history)
+    env, named, late = _spike_week_stored(tmp_path, server_env, db, inbox, "eva")
     worker = [sys.executable, "-m", "tendon_pipeline.cli", "worker", "-v", str(inbox)]
 
     # next to a deployment triggered by fit.file.received, the worker refuses to start
