@@ -4,6 +4,7 @@ resumes after SIGKILL without duplicates, gaps or half-written activities, and f
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -318,3 +319,64 @@ def test_one_shot_ingest_forks_its_decode_workers(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0 and "done" in done.stdout, done.stdout + done.stderr
     assert f"done, ingested: {ingest_module.BULK_MIN_FILES}\n" in done.stdout
+
+
+# -- a one-shot ingest decodes its first files before the warehouse is open ------------------------
+
+EARLY = """
+import json, sys
+import tendon_pipeline.app.ingest.bulk as bulk
+from tendon_pipeline.config.settings import load_settings
+from tendon_pipeline.runtime.batch import run_batch
+
+decode_early = bulk.DecodeWorkers.decode_early
+
+def counted(self, sources, max_file_mb):
+    decode_early(self, sources, max_file_mb)
+    print("early jobs:", len(self.early), flush=True)
+
+bulk.DecodeWorkers.decode_early = counted
+settings = load_settings(db=sys.argv[1]).model_copy(update={"ingest_workers": 2})
+result = run_batch([sys.argv[2]], settings, flow_run=False)
+print("@@" + json.dumps([[o.path, o.status, o.reason_code, o.reason, o.activity_id, o.athlete_id]
+                         for o in result.ingest.outcomes]))
+"""
+
+
+def _one_shot_early(db: Path, inbox: Path, tmp_path: Path) -> tuple[int, list[tuple]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENDON_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), TENDON_HOME=str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-c", EARLY, str(db), str(inbox)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    early = int(done.stdout.split("early jobs:")[1].split()[0])
+    outcomes = [(Path(path).name, *rest) for path, *rest in json.loads(done.stdout.split("@@")[1])]
+    return early, outcomes
+
+
+def test_decoding_before_the_warehouse_is_open_stores_what_file_by_file_stores(tmp_path, mixed_inbox, sequential):
+    """The one-shot path starts decoding the first files (by content: same bytes twice, one job) before
+    the warehouse says which it has seen; each file then gets the same decision as file by file. A rerun
+    drops those jobs for the files it has seen: every file a duplicate, nothing changed."""
+    db = tmp_path / "w.duckdb"
+    early, outcomes = _one_shot_early(db, mixed_inbox, tmp_path)
+    files = len(list(mixed_inbox.rglob("*.fit")))
+    assert 0 < early < files  # same bytes twice: one job
+    assert outcomes == _outcomes(sequential[0])
+    with open_warehouse(db, read_only=True) as wh:
+        first = _state(wh)
+    # the same rows, but the evaluation queue: the one-shot path evaluated what it stored (emptied it)
+    assert first["rows"].pop("pending_evaluations") == []
+    expected = {**sequential[1], "rows": {t: r for t, r in sequential[1]["rows"].items() if t != "pending_evaluations"}}
+    _assert_same_rows({**first["rows"], "pending_evaluations": []}, {**expected["rows"], "pending_evaluations": []})
+    assert {k: v for k, v in first.items() if k not in ("rows", "counts")} == \
+        {k: v for k, v in expected.items() if k not in ("rows", "counts")}
+
+    early, again = _one_shot_early(db, mixed_inbox, tmp_path)
+    assert early > 0
+    quarantined_again = {"zz-notes.fit", "zz-notes-again.fit", "nobody.fit"}  # re-checked, as file by file
+    assert {o[1] for o in again if o[0] not in quarantined_again} == {"duplicate"}
+    with open_warehouse(db, read_only=True) as wh:
+        again_state = _state(wh)
+    again_state["rows"].pop("pending_evaluations")
+    assert again_state == first

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -187,3 +188,43 @@ def test_read_target_refuses_a_wrong_setting_as_every_command_does(no_settings, 
     path = _settings_given(no_settings, monkeypatch, config, env)
     with pytest.raises(ConfigError, match="max_file_mb|warehouse.url"):
         read_target(path)
+
+
+# -- a bulk one-shot ingest: workers forked from a small process, decoding while it imports ------
+
+FORK_POINT = """
+import sys
+import tendon_pipeline.cli.main, tendon_pipeline.config.settings, tendon_pipeline.runtime.batch
+before_fork = 'pandas' in sys.modules
+from tendon_pipeline.app.ingest.decision import decode_job
+decoded = decode_job(open(sys.argv[1], 'rb').read())
+print(before_fork, 'pandas' in sys.modules, type(decoded).__name__)
+"""
+
+
+def test_the_decode_workers_are_forked_before_pandas_and_decode_without_it(spike_week):
+    """What a one-shot ingest has imported when it forks its decode workers (after the settings and
+    runtime.batch), and what decoding a file imports: no pandas (0.25 s), so the workers start
+    decoding while this process imports it (its first warehouse query does: DuckDB's parameters)."""
+    history, _ = spike_week
+    done = subprocess.run([sys.executable, "-c", FORK_POINT, str(history[0])], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["False", "False", "Decoded"], done.stdout + done.stderr
+
+
+def test_ingest_progress_times_the_run_not_the_first_batch_reported(env, spike_week):
+    """The bulk path reports a batch's files at once, after writing them: the rate printed is files
+    over the time since the run started (it was files over the microseconds between two reports)."""
+    history, _ = spike_week
+    assert len(history) >= 16  # the bulk path
+    full = {k: v for k, v in {**os.environ, **env}.items() if k not in ("PREFECT_API_URL", "PREFECT_PROFILE")}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "tendon_pipeline.cli", "ingest", "--athlete", "ben",
+                           *map(str, history)], capture_output=True, text=True, env=full, timeout=240)
+    wall = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    last = re.search(rf"{len(history)}/{len(history)} files in ([\d.]+) s \(([\d.]+) files/s\)", done.stderr)
+    assert last, done.stderr
+    seconds, rate = float(last[1]), float(last[2])
+    assert 0 < seconds <= wall
+    assert rate == pytest.approx(len(history) / seconds, rel=0.1) and rate >= len(history) / wall

@@ -5,20 +5,22 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tendon_pipeline.app.delivery import DeliveryReport, notify_command
-from tendon_pipeline.app.evaluate import EvaluationReport, evaluate_athletes
 from tendon_pipeline.app.ingest import IngestReport, SourceFile, discover, forked_decode_pool, ingest_paths
+from tendon_pipeline.app.ingest.bulk import DecodeWorkers
 from tendon_pipeline.app.ingest.report import new_ingest_id
 from tendon_pipeline.config.settings import Settings
-from tendon_pipeline.domain.models import Alert
 from tendon_pipeline.faults import fault_point
-from tendon_pipeline.warehouse.outbox import due_count
 from tendon_pipeline.warehouse.store import open_warehouse
+
+if TYPE_CHECKING:  # imported when the batch gets there (_import_later_steps): see process_files
+    from tendon_pipeline.app.delivery import DeliveryReport
+    from tendon_pipeline.app.evaluate import EvaluationReport
+    from tendon_pipeline.domain.models import Alert
 
 
 @dataclass
@@ -48,21 +50,27 @@ def process_files(paths: list[str | Path], settings: Settings, *, athlete: str |
 
     ``workers_started`` is called once the decode workers are forked (or it was decided not to),
     before anything else runs: forking is safe only while this process runs no other thread, so
-    a caller that starts one (the child reaper) starts it there."""
+    a caller that starts one (the child reaper) starts it there.
+
+    The evaluation and delivery steps (pandas and the rules, ~0.3 s of imports) are imported once
+    the first files are decoding, not before: the workers are forked from a small process and
+    decode while this one imports (``BulkRun``'s ``while_decoding``)."""
     redirect = contextlib.redirect_stdout(sys.stderr) if console_to_stderr else contextlib.nullcontext()
     sources = discover(paths)
-    with forked_decode_pool(settings, len(sources)) as pool:
+    with forked_decode_pool(settings, sources) as forked:
         if workers_started is not None:
             workers_started()
-        return _ingest_evaluate_deliver(paths, settings, sources, pool, athlete, redirect)
+        return _ingest_evaluate_deliver(paths, settings, sources, forked, athlete, redirect)
 
 
 def _ingest_evaluate_deliver(paths: list[str | Path], settings: Settings, sources: list[SourceFile],
-                             pool: ProcessPoolExecutor | None, athlete: str | None,
+                             forked: DecodeWorkers | None, athlete: str | None,
                              redirect: contextlib.AbstractContextManager) -> BatchResult:
     with open_warehouse(settings.location, wait_s=settings.warehouse.busy_wait_s) as warehouse:
-        ingest = (ingest_paths(warehouse, settings, paths, athlete=athlete, sources=sources, pool=pool)
+        ingest = (ingest_paths(warehouse, settings, paths, athlete=athlete, sources=sources, forked=forked,
+                               while_decoding=_import_later_steps)
                   if paths else IngestReport(new_ingest_id()))
+        evaluate_athletes, notify_command, due_count = _import_later_steps()
         if ingest.athletes_changed():
             fault_point("after_store")
         # the athletes this batch changed, and any an earlier run stored but did not evaluate
@@ -73,3 +81,12 @@ def _ingest_evaluate_deliver(paths: list[str | Path], settings: Settings, source
             with redirect:
                 delivery = notify_command(settings, warehouse=warehouse)
     return BatchResult(ingest=ingest, evaluation=evaluation if evaluation.athletes else None, delivery=delivery)
+
+
+def _import_later_steps() -> tuple:
+    """The evaluation and delivery steps, imported on first use."""
+    from tendon_pipeline.app.delivery import notify_command
+    from tendon_pipeline.app.evaluate import evaluate_athletes
+    from tendon_pipeline.warehouse.outbox import due_count
+
+    return evaluate_athletes, notify_command, due_count

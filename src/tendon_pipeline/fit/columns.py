@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where a frame is built: decoding needs no pandas (decode workers)
+    import pandas as pd
 
 SEMICIRCLE_TO_DEG = 180.0 / 2**31
 STRIDE_SPORTS = frozenset({"running", "walking", "hiking", "trail_running", "mountaineering"})
@@ -70,6 +72,8 @@ def _text(value: Any) -> str | None:
 def frame_of(values: dict[str, list[Any]], columns: list[str]) -> pd.DataFrame:
     """Column by column (much cheaper than pandas' row-of-dicts path for these small frames);
     the dict is built in ``columns`` order, so no reindexing (which costs more than the data)."""
+    import pandas as pd
+
     data: dict[str, Any] = {}
     for col in columns:
         column = values[col]
@@ -207,6 +211,8 @@ def _total_steps(sport: str, m: dict[str, Any]) -> float | None:
 
 def session_from_records(records: RecordColumns, sport: str | None, local_offset_s: int | None) -> RowTable:
     """A session rebuilt from the records of a file cut short before its session message."""
+    import pandas as pd
+
     frame = records.to_frame()  # a rare file: pandas' own min, max and means
     start, end = frame["ts_utc"].min(), frame["ts_utc"].max()
     elapsed = (end - start).total_seconds()
@@ -282,6 +288,8 @@ def _semicircles(value: Any) -> float | None:
 
 def record_columns(messages: Iterable[dict[str, Any]]) -> RecordColumns:
     """Per-second records, in file order. A record without a timestamp is kept (ts NULL)."""
+    import pandas as pd
+
     columns: dict[str, list[Any]] = {name: [] for name in _RECORD_FIELDS}
     for m in messages:
         for name, get in _RECORD_FIELDS.items():
@@ -315,6 +323,8 @@ class RecordColumns:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> RecordColumns:
         """A records frame a caller set (privacy applied, a test); the frame itself is kept as is."""
+        import pandas as pd
+
         index = frame["session_index"]
         if isinstance(index.dtype, pd.api.extensions.ExtensionDtype):
             missing = index.isna().to_numpy()
@@ -344,6 +354,8 @@ class RecordColumns:
 
     def to_frame(self) -> pd.DataFrame:
         """A new frame over these arrays (no copies)."""
+        import pandas as pd
+
         index: Any = self.session_index
         if self.session_missing is not None:
             index = pd.arrays.IntegerArray(self.session_index, self.session_missing)

@@ -21,16 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fitparse
 import numpy as np
-import pandas as pd
 from fitparse.utils import FitCRCError, FitEOFError, FitHeaderError, FitParseError
 
 from tendon_pipeline.errors import FitFileRejected, NotAnActivity
 from tendon_pipeline.fit import columns as C
 from tendon_pipeline.fit.fast import read_fast
+
+if TYPE_CHECKING:  # the frames are built on first read: decoding itself needs no pandas (decode workers)
+    import pandas as pd
 
 FIT_SIGNATURE = b".FIT"
 _WANTED = frozenset(

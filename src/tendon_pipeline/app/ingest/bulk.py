@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ from tendon_pipeline.app.ingest.decision import (
     Unattributed,
     decide,
 )
-from tendon_pipeline.app.ingest.discover import SourceFile
+from tendon_pipeline.app.ingest.discover import SourceFile, read_source
 from tendon_pipeline.app.ingest.ingestor import Ingestor, file_identity, stored_outcome
 from tendon_pipeline.app.ingest.report import FileOutcome, ProgressCallback
 from tendon_pipeline.config.settings import Settings
@@ -57,6 +57,7 @@ BATCH_RECORDS = 250_000
 # decoding while a batch is written; these two bound the memory they take.
 IN_FLIGHT_PER_WORKER = 32
 IN_FLIGHT_BYTES = 32 * 1024 * 1024  # file bytes ahead (a decoded activity takes a few times its file)
+EARLY_FILES_PER_WORKER = 256  # files decoded before the warehouse is open (DecodeWorkers.decode_early)
 WRITER_THREADS = 1  # DuckDB threads of the writer while decode processes run (they have the cores)
 
 
@@ -90,10 +91,55 @@ def decode_workers(settings: Settings, files: int) -> int:
     return min(wanted, files) if files >= BULK_MIN_FILES else 1
 
 
+@dataclass
+class DecodeWorkers:
+    """Decode processes a caller forked (and stops), and the jobs given to them before the
+    warehouse was open, by the file's content hash (:meth:`decode_early`)."""
+
+    pool: ProcessPoolExecutor
+    workers: int
+    early: dict[str, Future] = field(default_factory=dict)
+    reads: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> what was read early, its hash
+
+    def decode_early(self, sources: list[SourceFile], max_file_mb: float) -> None:
+        """Start decoding the first files now, before anyone knows whether the warehouse has
+        seen them: the workers decode while this process opens the warehouse (its first query
+        imports pandas) and imports the rest, half a second on a fresh start. Up to
+        ``EARLY_FILES_PER_WORKER`` files a worker and ``IN_FLIGHT_BYTES``; a job for a file the
+        warehouse turns out to know is cancelled or its result dropped (:meth:`forget`), so a
+        rerun over seen files wastes at most that much decoding, on the workers' cores."""
+        budget = IN_FLIGHT_BYTES
+        for source in sources[:EARLY_FILES_PER_WORKER * self.workers]:
+            data = read_source(source, max_file_mb)
+            if isinstance(data, FileOutcome) or len(data) > budget:
+                break
+            budget -= len(data)
+            file_hash = file_identity(source, data)
+            self.reads[source.text] = data, file_hash
+            self.early.setdefault(file_hash, self.pool.submit(decision_module.decode_job, data))
+
+    def read(self, source: SourceFile) -> tuple[bytes, str] | None:
+        """The file's bytes and hash as read early (once: the caller keeps them), if it was."""
+        return self.reads.pop(source.text, None)
+
+    def take(self, file_hash: str) -> Future | None:
+        """The early job decoding this content, if any (once)."""
+        return self.early.pop(file_hash, None)
+
+    def forget(self, hashes: Iterable[str] | None = None) -> None:
+        """Drop early jobs (all of them, and the bytes read early, by default): cancelled if not started."""
+        if hashes is None:
+            self.reads.clear()
+        for file_hash in list(self.early) if hashes is None else hashes:
+            job = self.early.pop(file_hash, None)
+            if job is not None:
+                job.cancel()
+
+
 @contextmanager
-def forked_decode_pool(settings: Settings, files: int) -> Iterator[ProcessPoolExecutor | None]:
-    """Decode workers forked now, for a caller about to ingest ``files`` files (None: not worth it,
-    or not safe here).
+def forked_decode_pool(settings: Settings, sources: list[SourceFile]) -> Iterator[DecodeWorkers | None]:
+    """Decode workers forked now, already decoding the first of ``sources`` (None: not worth
+    it, or not safe here).
 
     Forking costs milliseconds where spawning costs a fresh interpreter importing pandas per
     worker (about a second, more than decoding a year of files takes). It is safe only while
@@ -101,14 +147,16 @@ def forked_decode_pool(settings: Settings, files: int) -> Iterator[ProcessPoolEx
     pool first and opens the warehouse after (``app.batch.process_files``); a flow or the
     watcher, where other threads run, gets None and :class:`BulkRun` spawns its workers.
     """
-    workers = decode_workers(settings, files)
+    workers = decode_workers(settings, len(sources))
     if workers <= 1 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield None
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
     try:
         pool.submit(os.getpid).result()  # a fork pool starts every worker at the first submit
-        yield pool
+        forked = DecodeWorkers(pool, workers)
+        forked.decode_early(sources, settings.max_file_mb)
+        yield forked
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -156,9 +204,11 @@ class BulkRun:
     """The bulk path: the same decision and outcomes as ``Ingestor.ingest_one`` file by file."""
 
     def __init__(self, ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None,
-                 pool: ProcessPoolExecutor | None = None) -> None:
+                 forked: DecodeWorkers | None = None, while_decoding: Callable[[], object] | None = None) -> None:
         self.ing = ingestor
-        self.given_pool = pool  # decode workers the caller started (and stops); else spawned here
+        self.forked = forked  # decode workers the caller started (and stops); else spawned here
+        self.given_pool = forked.pool if forked else None
+        self.while_decoding = while_decoding  # the caller's work done once the first files are decoding
         self.wh = ingestor.warehouse
         self.sources = sources
         self.on_file = on_file
@@ -179,15 +229,19 @@ class BulkRun:
         window = IN_FLIGHT_PER_WORKER * max(workers, 1) if self.pool else 1
         try:
             with self.wh.threads(WRITER_THREADS) if self.pool else contextlib.nullcontext():
-                self._drive(window)
+                last = self._drive(window)
+            self._flush(last)  # every file decoded: the last batch is written with all of DuckDB's threads
         finally:
+            if self.forked is not None:
+                self.forked.forget()  # early jobs no file asked for (a file changed since it was read)
             if self.pool is not None and self.pool is not self.given_pool:
                 # Ctrl-C or an error: drop what is queued, keep what was committed
                 self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    def _drive(self, window: int) -> None:
-        """Read and submit up to ``window`` files ahead; decide each in source order; write in batches."""
+    def _drive(self, window: int) -> _Batch:
+        """Read and submit up to ``window`` files ahead; decide each in source order; write in
+        batches but the last (returned: written once every file is decoded)."""
         queue: deque[_Item] = deque()
         upcoming = iter(self.sources)
         batch = _Batch()
@@ -199,6 +253,9 @@ class BulkRun:
                     break
                 queue.append(self._prepare(source))
                 ahead += _size(queue[-1])
+            if self.while_decoding is not None:
+                self.while_decoding()  # once, while the first files decode
+                self.while_decoding = None
             if not queue:
                 break
             item = queue.popleft()
@@ -207,7 +264,7 @@ class BulkRun:
             if batch.full():
                 self._flush(batch)
                 batch = _Batch()
-        self._flush(batch)
+        return batch
 
     def _workers(self, to_decode: int) -> int:
         return decode_workers(self.ing.settings, to_decode)
@@ -216,11 +273,14 @@ class BulkRun:
         """Hash every file (one status query for all) so seen files are never decoded; the files to decode."""
         hashes = []
         for source in self.sources:
-            read = self.ing.read(source)
+            early = self.forked.reads.get(source.text) if self.forked is not None else None
+            read = early[0] if early else self.ing.read(source)
             if not isinstance(read, FileOutcome):
-                hashes.append(file_identity(source, read))
+                hashes.append(early[1] if early else file_identity(source, read))
         self.hashed = set(hashes)
         self.db_seen = self.wh.file_statuses(hashes)
+        if self.forked is not None:  # decoding them was started early: not needed after all
+            self.forked.forget(h for h, seen in self.db_seen.items() if seen[0] != FileStatus.QUARANTINED)
         return sum(1 for h in set(hashes)
                    if self.db_seen.get(h, (FileStatus.QUARANTINED,))[0] == FileStatus.QUARANTINED)
 
@@ -233,12 +293,19 @@ class BulkRun:
         return self.wh.file_status(file_hash)  # the file changed since the prescan
 
     def _prepare(self, source: SourceFile) -> _Item:
-        item = _Item(source, self.ing.read(source))
+        early = self.forked.read(source) if self.forked is not None else None
+        item = _Item(source, early[0] if early else self.ing.read(source))
         if isinstance(item.read, FileOutcome):
             return item
-        item.file_hash = file_identity(source, item.read)
+        item.file_hash = early[1] if early else file_identity(source, item.read)
         seen = self._seen(item.file_hash)
-        if (seen is None or seen[0] == FileStatus.QUARANTINED) and self.pool is not None:
+        early = self.forked.take(item.file_hash) if self.forked is not None else None
+        if seen is not None and seen[0] != FileStatus.QUARANTINED:
+            if early is not None:
+                early.cancel()
+        elif early is not None:
+            item.job = early
+        elif self.pool is not None:
             try:
                 item.job = self.pool.submit(decision_module.decode_job, item.read)
             except RuntimeError:  # a broken pool (a worker died): decode here from now on

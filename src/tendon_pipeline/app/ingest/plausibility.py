@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-
-import pandas as pd
 
 from tendon_pipeline.domain.plausibility import PlausibilitySettings, SessionClaim, check_sessions
 from tendon_pipeline.fit.decode import DecodedActivity
 
 
 def _value(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+    """A number, or None for a missing one (None, NaN, pandas' NA)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def claims(decoded: DecodedActivity) -> list[SessionClaim]:
@@ -29,6 +33,8 @@ def claims(decoded: DecodedActivity) -> list[SessionClaim]:
 
 
 def _claims_of_frame(decoded: DecodedActivity) -> list[SessionClaim]:
+    import pandas as pd  # only for files whose times are not plain (the fast path needs no pandas)
+
     out = []
     for row in decoded.sessions.itertuples(index=False):
         if row.start_utc is None or pd.isna(row.start_utc):
@@ -40,6 +46,8 @@ def _claims_of_frame(decoded: DecodedActivity) -> list[SessionClaim]:
 
 def _file_start(decoded: DecodedActivity) -> list[SessionClaim]:
     """No usable session: the file's own start."""
+    import pandas as pd
+
     start = decoded.start_utc
     if start is None or pd.isna(start):
         return []

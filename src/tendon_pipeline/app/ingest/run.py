@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tendon_pipeline.app.ingest import bulk
@@ -19,14 +18,16 @@ OFFER_CODES = ("already_seen", "athlete_conflict")
 
 
 def run_ingest(ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressCallback | None = None,
-               pool: ProcessPoolExecutor | None = None) -> IngestReport:
+               forked: bulk.DecodeWorkers | None = None,
+               while_decoding: Callable[[], object] | None = None) -> IngestReport:
     """Every source through ``ingestor``: from ``bulk.BULK_MIN_FILES`` files on the bulk path
-    (``pool``: decode workers the caller started, see :func:`bulk.forked_decode_pool`)."""
+    (``forked``: decode workers the caller started, see :func:`bulk.forked_decode_pool`;
+    ``while_decoding``: called once while the workers decode the first files)."""
     on_file = on_file or progress_callback.get()
     report = ingestor.report
     ingestor.warehouse.start_ingest_run(report.ingest_id, len(sources))
     if len(sources) >= bulk.BULK_MIN_FILES:
-        bulk.BulkRun(ingestor, sources, on_file, pool).run()
+        bulk.BulkRun(ingestor, sources, on_file, forked, while_decoding).run()
     else:
         for number, source in enumerate(sources, start=1):
             outcome = ingestor.ingest_one(source)
@@ -43,8 +44,10 @@ def run_ingest(ingestor: Ingestor, sources: list[SourceFile], on_file: ProgressC
 def ingest_paths(warehouse: Warehouse, settings: Settings, paths: Iterable[str | Path], *,
                  athlete: str | None = None, ingest_id: str | None = None,
                  on_file: ProgressCallback | None = None, sources: list[SourceFile] | None = None,
-                 pool: ProcessPoolExecutor | None = None) -> IngestReport:
+                 forked: bulk.DecodeWorkers | None = None,
+                 while_decoding: Callable[[], object] | None = None) -> IngestReport:
     """Discover and ingest files and folders into an open warehouse (``sources``: already
-    discovered from ``paths``; ``pool``: decode workers, see :func:`bulk.forked_decode_pool`)."""
+    discovered from ``paths``; ``forked``, ``while_decoding``: see :func:`run_ingest`)."""
     ingestor = Ingestor(warehouse, settings, athlete=athlete, ingest_id=ingest_id)
-    return run_ingest(ingestor, sources if sources is not None else discover(paths), on_file, pool)
+    return run_ingest(ingestor, sources if sources is not None else discover(paths), on_file, forked,
+                      while_decoding)

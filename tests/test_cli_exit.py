@@ -1,0 +1,63 @@
+"""The ``tendon`` console script ends its process promptly (cli/process_exit.py) without losing what a
+normal exit gives the user: the exit code, every line of output through a pipe, atexit handlers run
+once (logging, Prefect's local API, temporary directories), other threads finished first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tendon_pipeline.cli import cli
+
+SCRIPT = """
+import atexit, sys, tempfile, threading, time
+atexit.register(lambda: print("atexit handler ran", flush=True))
+scratch = tempfile.TemporaryDirectory()  # removed by its weakref.finalize at exit
+open(sys.argv[1], "w").write(scratch.name)
+if "--with-thread" in sys.argv:
+    threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush=True))).start()
+sys.argv = ["tendon", *sys.argv[sys.argv.index("--") + 1:]]
+from tendon_pipeline.cli.main import run
+run()
+print("never printed: run() does not return")
+"""
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("TENDON_", "PREFECT_API"))}
+    return full | {"TENDON_HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+
+
+def _tendon(tmp_path: Path, env: dict[str, str], *args: str, thread: bool = False) -> subprocess.CompletedProcess:
+    extra = ["--with-thread"] if thread else []
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "scratch"), *extra, "--", *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_output_through_a_pipe_is_complete_and_atexit_handlers_run_once(tmp_path, env):
+    done = _tendon(tmp_path, env, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("atexit handler ran") == 1
+    assert "never printed" not in done.stdout
+    listed = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.strip()]
+    assert listed[-len(cli.commands):] == sorted(cli.commands)  # every command, to the last line, through the pipe
+    assert not Path((tmp_path / "scratch").read_text()).exists()  # the temporary directory was removed
+
+
+def test_the_exit_code_and_error_message_of_a_failed_command_are_kept(tmp_path, env):
+    done = _tendon(tmp_path, env, "alerts", "--athlete", "ana")  # no warehouse yet
+    assert done.returncode not in (0, None)
+    assert done.stderr.startswith("error: ") and "warehouse" in done.stderr
+    assert done.stdout.count("atexit handler ran") == 1
+
+
+def test_a_thread_still_running_is_waited_for(tmp_path, env):
+    done = _tendon(tmp_path, env, "--version", thread=True)
+    assert done.returncode == 0, done.stderr
+    assert "thread finished" in done.stdout and done.stdout.count("atexit handler ran") == 1
+    assert done.stdout.index("thread finished") < done.stdout.index("atexit handler ran")
