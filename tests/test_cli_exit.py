@@ -61,3 +61,12 @@ def test_a_thread_still_running_is_waited_for(tmp_path, env):
     assert done.returncode == 0, done.stderr
     assert "thread finished" in done.stdout and done.stdout.count("atexit handler ran") == 1
     assert done.stdout.index("thread finished") < done.stdout.index("atexit handler ran")
+
+
+def test_under_a_profiler_the_exit_is_the_normal_one(tmp_path, env):
+    """cProfile writes its results after the program returns: a prompt exit would lose them."""
+    out = tmp_path / "profile.out"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "tendon_pipeline.cli",
+                           "--version"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "tendon" in done.stdout and out.stat().st_size > 0

@@ -18,9 +18,11 @@ def exit_promptly(code: int) -> NoReturn:
     What it skips is the interpreter tearing down every module's objects one by one (pandas,
     DuckDB, Arrow: about 0.1 s of every command on a 2-core machine), which writes nothing the
     user can see: by then each command has closed its warehouse and files (context managers).
+    Under a profiler or a tracer (``python -m cProfile``, a debugger), which writes its results
+    after the program returns, the exit is the normal one.
     """
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if any(t.is_alive() for t in others):
+    if any(t.is_alive() for t in others) or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     atexit._run_exitfuncs()  # runs each handler once and unregisters it
     try:
