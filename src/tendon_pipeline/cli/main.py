@@ -405,10 +405,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The ``tendon`` console script: :func:`main`, then the process ends promptly with its exit
-    code (``cli.process_exit``)."""
-    from tendon_pipeline.cli.process_exit import exit_promptly
+    """The ``tendon`` console script: the process set up for a short command, :func:`main`, then
+    the process ends promptly with its exit code (``cli.process``)."""
+    from tendon_pipeline.cli.process import exit_promptly, prepare_process
 
+    prepare_process()
     exit_promptly(main())
 
 

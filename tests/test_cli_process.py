@@ -1,4 +1,4 @@
-"""The ``tendon`` console script ends its process promptly (cli/process_exit.py) without losing what a
+"""The ``tendon`` console script ends its process promptly (cli/process.py) without losing what a
 normal exit gives the user: the exit code, every line of output through a pipe, atexit handlers run
 once (logging, Prefect's local API, temporary directories), other threads finished first."""
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tendon_pipeline.cli import cli
+from tendon_pipeline.cli.process import GC_YOUNG_THRESHOLD
 
 SCRIPT = """
 import atexit, sys, tempfile, threading, time
@@ -70,3 +71,24 @@ def test_under_a_profiler_the_exit_is_the_normal_one(tmp_path, env):
                            "--version"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "tendon" in done.stdout and out.stat().st_size > 0
+
+
+BLAS = """
+import atexit, os, sys
+import gc
+atexit.register(lambda: print("OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+                              "gc young threshold", gc.get_threshold()[0], flush=True))
+sys.argv = ["tendon", "--version"]
+from tendon_pipeline.cli.main import run
+run()
+"""
+
+
+@pytest.mark.parametrize(("given", "expected"), [({}, "1"), ({"OPENBLAS_NUM_THREADS": "4"}, "4"),
+                                                 ({"OMP_NUM_THREADS": "2"}, "unset")])
+def test_one_blas_thread_unless_the_user_chose(env, given, expected):
+    """NumPy's OpenBLAS busy-waits a thread per core after start-up; the command does no linear algebra."""
+    full = {k: v for k, v in env.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")} | given
+    done = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, env=full, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"OPENBLAS_NUM_THREADS={expected} gc young threshold {GC_YOUNG_THRESHOLD}" in done.stdout
