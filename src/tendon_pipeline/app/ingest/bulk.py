@@ -230,7 +230,7 @@ class BulkRun:
         try:
             with self.wh.threads(WRITER_THREADS) if self.pool else contextlib.nullcontext():
                 last = self._drive(window)
-            self._flush(last)  # every file decoded: the last batch is written with all of DuckDB's threads
+            self._flush(last)  # every file decoded: the writer no longer leaves the cores to the workers
         finally:
             if self.forked is not None:
                 self.forked.forget()  # early jobs no file asked for (a file changed since it was read)
