@@ -111,7 +111,9 @@ class DecodeWorkers:
         budget = IN_FLIGHT_BYTES
         for source in sources[:EARLY_FILES_PER_WORKER * self.workers]:
             data = read_source(source, max_file_mb)
-            if isinstance(data, FileOutcome) or len(data) > budget:
+            if isinstance(data, FileOutcome):  # too large or unreadable: the ingest says so in its turn
+                continue
+            if len(data) > budget:
                 break
             budget -= len(data)
             file_hash = file_identity(source, data)
