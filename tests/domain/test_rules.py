@@ -24,7 +24,7 @@ from domain_builders import (
 )
 
 from tendon_pipeline.domain import rules
-from tendon_pipeline.domain.models import SEVERITY_RANK
+from tendon_pipeline.domain.models import SEVERITY_RANK, AthleteHistory
 from tendon_pipeline.domain.registry import sources
 from tendon_pipeline.domain.thresholds import RuleThresholds
 
@@ -280,6 +280,45 @@ def test_tendon_loading_frequency_skips_a_week_without_any_recorded_activity():
     h = history([run(W47 + timedelta(days=1), 6)], strength_entries=entries, program_start=W46 - timedelta(days=7))
     alert = only(rules.tendon_loading_frequency(h, TH, W47_SUNDAY))
     assert alert.period == "2026-W47" and alert.evidence["sessions"] == 0
+
+
+def weeks_of_calf_work(sessions_per_week: list[int | None]) -> AthleteHistory:
+    """Weeks ending with W47, program from the first: two runs and the given calf sessions a
+    week (Tue, Thu, ...); None: nothing recorded at all that week."""
+    first = W47 - timedelta(weeks=len(sessions_per_week) - 1)
+    runs, work = [], []
+    for week, sessions in enumerate(sessions_per_week):
+        monday = first + timedelta(weeks=week)
+        if sessions is None:
+            continue
+        runs += [run(monday, 6), run(monday + timedelta(days=4), 6)]
+        work += [hold(monday + timedelta(days=1 + 2 * i)) for i in range(sessions)]
+    return history(runs, strength_entries=work, program_start=first)
+
+
+def frequency_weeks(h: AthleteHistory) -> list[tuple[int, int]]:
+    """(week index from the program's first week, weeks_in_a_row) of each frequency alert."""
+    alerts = rules.tendon_loading_frequency(h, TH, W47_SUNDAY)
+    return [((a.date - h.program_start).days // 7, a.evidence.get("weeks_in_a_row")) for a in alerts]
+
+
+def test_tendon_loading_frequency_a_year_of_one_session_a_week_is_said_every_fourth_week():
+    h = weeks_of_calf_work([1] * 52)
+    assert len(frequency_weeks(h)) == 13  # not 52
+    assert frequency_weeks(h) == [(week, week + 1) for week in range(0, 52, TH.tendon_frequency_repeat_weeks)]
+    alerts = rules.tendon_loading_frequency(h, TH, W47_SUNDAY)
+    assert "weeks in a row" not in alerts[0].message
+    assert "1 tendon-loading session (calf holds, raises or heel drops), 5 weeks in a row below 2." in alerts[1].message
+
+
+def test_tendon_loading_frequency_a_week_at_the_minimum_ends_the_run():
+    # weeks 0-2 low, week 3 at the minimum, weeks 4-9 low: a new run from week 4
+    assert frequency_weeks(weeks_of_calf_work([1, 1, 1, 2, 1, 0, 1, 1, 1, 1])) == [(0, 1), (4, 1), (8, 5)]
+
+
+def test_tendon_loading_frequency_a_week_without_any_activity_neither_counts_nor_ends_the_run():
+    # weeks 0-2 low, week 3 nothing recorded (missing data), weeks 4-6 low: one run of six weeks
+    assert frequency_weeks(weeks_of_calf_work([1, 1, 1, None, 1, 1, 1])) == [(0, 1), (5, 5)]
 
 
 def intensity_history(week6_entry, body_mass_kg=70.0):

@@ -536,36 +536,75 @@ def tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) ->
     A session is a day with a strength or isometric entry of a calf exercise
     (``tendon_loading_exercises``); plyometrics alone do not count (Kubo et al. 2017). The
     program starts at ``program_start`` or, without one, at the first tendon-loading entry.
-    A runner with neither who has run ``never_started_weeks`` (4) weeks is told once, and
-    again only after as many more weeks (not weekly). A week with no recorded activity at all
-    (no run, no strength work: a break, or the watch not synced) is missing data, not evidence.
+    Program weeks in a row below the minimum are one run: said at its first week and again
+    only every ``tendon_frequency_repeat_weeks`` (4) weeks of the run, with how many weeks in a
+    row (the plan says it every week); a week meeting the minimum ends the run. A week with no
+    recorded activity at all (no run, no strength work: a break, or the watch not synced) is
+    missing data, not evidence: it neither counts nor ends the run (see ``low_tendon_weeks``).
+    A runner with neither a start nor tendon work who has run ``never_started_weeks`` (4) weeks
+    is told once, and again only after as many more weeks (not weekly).
     """
-    history = facts.history
     th = thresholds
-    start = program_start_of(history, th)
+    start = program_start_of(facts.history, th)
     if start is None:
         return _never_started(facts, th)
-    alerts = []
-    for monday in _program_weeks(facts, start):
+    return [
+        _frequency_alert(facts.history, start, low, th)
+        for low in low_tendon_weeks(facts, th)
+        if (low.weeks_in_a_row - 1) % th.tendon_frequency_repeat_weeks == 0
+    ]
+
+
+class LowTendonWeek(NamedTuple):
+    """A completed program week below ``tendon_sessions_min_per_week``."""
+
+    monday: date
+    sessions: int
+    weeks_in_a_row: int  # this one included; weeks without any recorded activity skipped
+
+
+def low_tendon_weeks(facts: HistoryFacts, th: RuleThresholds) -> list[LowTendonWeek]:
+    """The program's completed weeks below the minimum, each with the length of its run so far.
+    A week meeting the minimum ends a run; a week without any recorded activity (missing data)
+    neither counts nor ends it."""
+    low: list[LowTendonWeek] = []
+    in_a_row = 0
+    for monday in _program_weeks(facts, program_start_of(facts.history, th)):
         if not facts.runs_in_week(monday) and not facts.strength_in_week(monday):
             continue
         sessions = len(facts.tendon_session_dates(monday, th))
         if sessions >= th.tendon_sessions_min_per_week:
+            in_a_row = 0
             continue
-        week = iso_week_label(monday)
-        message = (
-            f"Week {week}: {sessions} tendon-loading session{'s' if sessions != 1 else ''} "
-            f"(calf holds, raises or heel drops). Aim for {th.tendon_sessions_min_per_week}-"
-            f"{th.tendon_sessions_target_per_week} a week."
-        )
-        evidence: dict[str, EvidenceValue] = {
-            "sessions": sessions,
-            "minimum": th.tendon_sessions_min_per_week,
-            "target": th.tendon_sessions_target_per_week,
-            "program_week": program_week(start, monday),
-        }
-        alerts.append(_week_alert(history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, monday, message, evidence))
-    return alerts
+        in_a_row += 1
+        low.append(LowTendonWeek(monday, sessions, in_a_row))
+    return low
+
+
+def low_tendon_week_message(low: LowTendonWeek, th: RuleThresholds) -> str:
+    """What ``tendon_loading_frequency`` says about the week (and the plan, every week)."""
+    sessions = low.sessions
+    in_a_row = (
+        f", {low.weeks_in_a_row} weeks in a row below {th.tendon_sessions_min_per_week}"
+        if low.weeks_in_a_row > 1 else ""
+    )
+    return (
+        f"Week {iso_week_label(low.monday)}: {sessions} tendon-loading session{'s' if sessions != 1 else ''} "
+        f"(calf holds, raises or heel drops){in_a_row}. Aim for {th.tendon_sessions_min_per_week}-"
+        f"{th.tendon_sessions_target_per_week} a week."
+    )
+
+
+def _frequency_alert(history: AthleteHistory, start: date, low: LowTendonWeek, th: RuleThresholds) -> Alert:
+    evidence: dict[str, EvidenceValue] = {
+        "sessions": low.sessions,
+        "minimum": th.tendon_sessions_min_per_week,
+        "target": th.tendon_sessions_target_per_week,
+        "program_week": program_week(start, low.monday),
+        "weeks_in_a_row": low.weeks_in_a_row,
+    }
+    message = low_tendon_week_message(low, th)
+    return _week_alert(history, TENDON_LOADING_FREQUENCY, Severity.CAUTION, low.monday, message, evidence)
 
 
 def _never_started(facts: HistoryFacts, th: RuleThresholds) -> list[Alert]:
@@ -962,7 +1001,10 @@ def program_adherence(
 
 __all__ = [
     "RULES",
+    "LowTendonWeek",
     "evaluate",
+    "low_tendon_week_message",
+    "low_tendon_weeks",
     "pain_monitoring",
     "program_adherence",
     "sort_alerts",

@@ -279,6 +279,14 @@ class RuleThresholds(BaseModel):
     # --- Tendon loading program (Bohm 2015, Radovanovic 2022, Kubo 2017) -----------------------
     tendon_sessions_min_per_week: int = Field(2, ge=0, description="Minimum tendon sessions a week (Bohm 2015)")
     tendon_sessions_target_per_week: int = Field(3, ge=1, description="Program target: 2-3 a week (Bohm 2015)")
+    tendon_frequency_repeat_weeks: int = Field(
+        4,
+        gt=0,
+        description=(
+            "Project choice: program weeks in a row below the minimum are said once, again every this "
+            "many weeks of the run (the plan still says it every week)"
+        ),
+    )
     tendon_loading_exercises: tuple[str, ...] = Field(
         ("isometric_calf_raise_hold", "eccentric_heel_drop", "calf_raise"),
         description="Exercises that count as tendon loading (strength/isometric kinds only; Kubo 2017)",
