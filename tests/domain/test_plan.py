@@ -190,6 +190,38 @@ def test_tendon_program_alerts_are_echoed():
     assert any("tendon_loading_frequency" in reason for reason in plan.reasons)
 
 
+def one_calf_session_a_week_from(first_low_week: int) -> AthleteHistory:
+    """The eight-week block with only the Tuesday tendon session from ``first_low_week`` (0-based)."""
+    block = eight_weeks()
+    cut = BLOCK_START + timedelta(weeks=first_low_week)
+    dropped = {cut + timedelta(weeks=w, days=d) for w in range(8) for d in (3, 6)}
+    return block.model_copy(update={"strength": [s for s in block.strength if s.local_date not in dropped]})
+
+
+def frequency_reasons(plan: WeekPlan) -> list[str]:
+    return [r for r in plan.reasons if "tendon_loading_frequency" in r]
+
+
+def test_a_week_below_the_tendon_minimum_is_in_the_plan_without_its_alert():
+    plan = plan_for(one_calf_session_a_week_from(7), alerts=[])
+    assert frequency_reasons(plan) == [
+        "Last week's tendon work (tendon_loading_frequency): Week 2026-W43: 1 tendon-loading session "
+        "(calf holds, raises or heel drops). Aim for 2-3 a week."
+    ]
+
+
+def test_the_plan_says_every_low_week_once_while_the_coach_hears_it_every_fourth():
+    h = one_calf_session_a_week_from(3)  # weeks 4-8 below the minimum: alerts at weeks 4 and 8
+    for in_a_row, week in enumerate(range(3, 8), start=1):
+        sunday = BLOCK_START + timedelta(weeks=week, days=6)
+        alerts = evaluate(h, TH, sunday)
+        said = [a for a in alerts if a.rule == "tendon_loading_frequency" and a.date == sunday - timedelta(days=6)]
+        assert len(said) == (1 if in_a_row in (1, 5) else 0)
+        reasons = frequency_reasons(plan_next_week(h, alerts, TH, sunday))
+        assert len(reasons) == 1 and "1 tendon-loading session" in reasons[0]
+        assert (f"{in_a_row} weeks in a row below 2" in reasons[0]) == (in_a_row > 1)
+
+
 # --------------------------------------------------------------------------- edges
 
 

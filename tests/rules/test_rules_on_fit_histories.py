@@ -87,6 +87,7 @@ def test_missing_tendon_work_fires_loading_frequency(tmp_path):
     # 0 and 1 sessions in turn: the program starts at the first (week 2); weeks 2-4 are one run, said once
     assert [(a.evidence["program_week"], a.evidence["weeks_in_a_row"]) for a in weeks] == [(1, 1)]
     assert all(a.evidence["sessions"] < 2 for a in weeks)
+    assert any("3 weeks in a row below 2" in r for r in evaluation.plan.reasons)  # the runner hears it weekly
 
 
 def test_same_run_every_day_fires_monotony(tmp_path):

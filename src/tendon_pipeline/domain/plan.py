@@ -61,6 +61,9 @@ from .rules import (
     PAIN_RULES,
     PROGRAM_RULES,
     SESSION_SPIKE,
+    TENDON_LOADING_FREQUENCY,
+    low_tendon_week_message,
+    low_tendon_weeks,
 )
 from .thresholds import RuleThresholds
 
@@ -544,6 +547,20 @@ def tendon_plan(
     return sessions, per_week, [r for r in reasons if r]
 
 
+def program_reasons(history: AthleteHistory, situation: Situation, th: RuleThresholds, as_of: date) -> list[str]:
+    """Last week's tendon work, said to the runner every week: too few sessions from the week
+    itself (``tendon_loading_frequency`` tells the coach about a run of such weeks only at its
+    start and every ``tendon_frequency_repeat_weeks``), the other program alerts echoed; by rule,
+    as the alerts are sorted."""
+    last = last_completed_monday(as_of)
+    low = next((w for w in low_tendon_weeks(HistoryFacts(history, as_of), th) if w.monday == last), None)
+    said = [(a.rule, a.message) for a in situation.program
+            if low is None or (a.rule, a.date) != (TENDON_LOADING_FREQUENCY, last)]
+    if low is not None:
+        said.append((TENDON_LOADING_FREQUENCY, low_tendon_week_message(low, th)))
+    return [f"Last week's tendon work ({rule}): {message}" for rule, message in sorted(said)]
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -582,7 +599,7 @@ def plan_next_week(
     recovering = race_recovery_week or calendar.recovering_from is not None
     sessions, per_week, tendon_reasons = tendon_plan(history, situation, week, th, as_of, recovering)
     reasons += tendon_reasons
-    reasons += [f"Last week's tendon work ({a.rule}): {a.message}" for a in situation.program]
+    reasons += program_reasons(history, situation, th, as_of)
     return WeekPlan(
         athlete_id=history.athlete_id,
         week_start=week_start,
