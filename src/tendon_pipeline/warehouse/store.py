@@ -845,8 +845,11 @@ class Warehouse:
                               for name, values in data.items()})
         else:
             arrow = pa.Table.from_pandas(data, preserve_index=False)
-        activity_ids = np.repeat(np.array([a for a, _ in parts], dtype=object), [len(rows) for _, rows in parts])
-        arrow = arrow.append_column("activity_id", pa.array(activity_ids, type=pa.string()))
+        # each part's id repeated for its rows, by index in Arrow (a NumPy array of 200,000 Python
+        # strings converted to Arrow took 25 ms of a year's ingest; this takes 1)
+        index = np.repeat(np.arange(len(parts), dtype=np.int32), [len(rows) for _, rows in parts])
+        activity_ids = pa.array([a for a, _ in parts], type=pa.string()).take(pa.array(index))
+        arrow = arrow.append_column("activity_id", activity_ids)
         self._insert_arrow(table, arrow, f"INSERT INTO {table} BY NAME SELECT * FROM {{view}}")
 
     def _insert_file_rows(self, rows: Sequence[FileRow], ingest_id: str | None) -> None:
