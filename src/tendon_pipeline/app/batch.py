@@ -16,6 +16,7 @@ from tendon_pipeline.app.ingest.report import new_ingest_id
 from tendon_pipeline.config.settings import Settings
 from tendon_pipeline.faults import fault_point
 from tendon_pipeline.warehouse.store import open_warehouse
+from tendon_pipeline.warehouse.views import Holdings, read_holdings
 
 if TYPE_CHECKING:  # imported when the batch gets there (_import_later_steps): see process_files
     from tendon_pipeline.app.delivery import DeliveryReport
@@ -29,6 +30,7 @@ class BatchResult:
     evaluation: EvaluationReport | None
     delivery: DeliveryReport | None = None  # when notifications ran
     events_emitted: bool = False  # the flow run sent athlete.data.changed and alert.raised itself
+    holdings: Holdings | None = None  # what the warehouse held after the batch (the direct path reads it)
 
     def new_alerts(self) -> list[Alert]:
         return self.evaluation.new_alerts() if self.evaluation else []
@@ -80,7 +82,9 @@ def _ingest_evaluate_deliver(paths: list[str | Path], settings: Settings, source
         if evaluation.athletes or due_count(warehouse, datetime.now(UTC).replace(tzinfo=None)):
             with redirect:
                 delivery = notify_command(settings, warehouse=warehouse)
-    return BatchResult(ingest=ingest, evaluation=evaluation if evaluation.athletes else None, delivery=delivery)
+        holdings = read_holdings(warehouse)  # the command prints it: read here, not by opening the file again
+    return BatchResult(ingest=ingest, evaluation=evaluation if evaluation.athletes else None, delivery=delivery,
+                       holdings=holdings)
 
 
 def _import_later_steps() -> tuple:

@@ -56,7 +56,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], athlete: str | None, as_j
         click.echo(json.dumps({**result.ingest.to_dict(), "new_alerts": result.to_dict()["new_alerts"]}, default=str))
         return
     _print_ingest_summary(result.ingest)
-    _print_holdings(settings.read_target)
+    _print_holdings(settings.read_target, result.holdings)
     _print_new_alerts(result, settings)
     _print_redated(result.evaluation)
 
@@ -216,15 +216,16 @@ def _print_ingest_summary(report: Any) -> None:
         click.echo(f"  {o.status:<11} {o.path}: {o.reason}")
 
 
-def _print_holdings(target: ReadTarget) -> None:
+def _print_holdings(target: ReadTarget, known: Any = None) -> None:
+    """What the warehouse holds: ``known`` (``BatchResult.holdings``, read by the writer), else read now."""
     from tendon_pipeline.warehouse.store import open_warehouse
-    from tendon_pipeline.warehouse.views import holdings
+    from tendon_pipeline.warehouse.views import read_holdings
 
-    with open_warehouse(target.location, wait_s=target.busy_wait_s, read_only=True) as wh:
-        counts = wh.table_counts()
-        per_athlete = holdings(wh)
-    click.echo(f"warehouse {target.location}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
-    for row in per_athlete:
+    if known is None:
+        with open_warehouse(target.location, wait_s=target.busy_wait_s, read_only=True) as wh:
+            known = read_holdings(wh)
+    click.echo(f"warehouse {target.location}: " + ", ".join(f"{n} {t}" for t, n in known.counts.items()))
+    for row in known.per_athlete:
         click.echo(f"  {row['athlete_id']:<16} {row['activities']:>5} activities  {row['runs']:>5} runs"
                    f"  {row['run_km']:>8} km run")
 
@@ -347,7 +348,7 @@ def demo(ctx: click.Context, weeks: int) -> None:
     with _progress_on_stderr():
         result = process_example_inbox(settings, inbox, config=config_path(ctx))
     _print_ingest_summary(result.ingest)
-    _print_holdings(settings.read_target)
+    _print_holdings(settings.read_target, result.holdings)
     click.echo("==> alerts raised by this run (shown above by the console notifier, kept in the outbox file)")
     _print_new_alerts(result, settings)
     click.echo("==> next week's plans")

@@ -73,6 +73,18 @@ def evaluation_freshness(warehouse: Warehouse, athlete_id: str) -> Freshness:
     return Freshness(evaluated_at, activities, logs)
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """What the warehouse holds: rows per table and, per athlete, activities, runs and km run."""
+
+    counts: dict[str, int]
+    per_athlete: list[dict]
+
+
+def read_holdings(warehouse: Warehouse) -> Holdings:
+    return Holdings(warehouse.table_counts(), holdings(warehouse))
+
+
 def holdings(warehouse: Warehouse) -> list[dict]:
     """Per athlete: activities, runs and km run (``tendon summary``)."""
     return _rows(warehouse,
