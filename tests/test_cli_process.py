@@ -92,3 +92,21 @@ def test_one_blas_thread_unless_the_user_chose(env, given, expected):
     done = subprocess.run([sys.executable, "-c", BLAS], capture_output=True, text=True, env=full, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"OPENBLAS_NUM_THREADS={expected} gc young threshold {GC_YOUNG_THRESHOLD}" in done.stdout
+
+
+THREAD_SHUTDOWN = """
+import sys, threading
+threading._register_atexit(lambda: print("drained at thread shutdown", flush=True))
+sys.argv = ["tendon", "--version"]
+from tendon_pipeline.cli.main import run
+run()
+"""
+
+
+def test_work_registered_for_the_thread_shutdown_is_done(tmp_path, env):
+    """Prefect drains its events and logs to its API at the interpreter's thread shutdown
+    (threading._register_atexit, before the atexit handlers): a command that used it must not skip that."""
+    done = subprocess.run([sys.executable, "-c", THREAD_SHUTDOWN], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "drained at thread shutdown" in done.stdout

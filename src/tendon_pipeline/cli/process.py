@@ -35,20 +35,23 @@ def prepare_process() -> None:
 
 
 def exit_promptly(code: int) -> NoReturn:
-    """End the process with ``code`` after what a normal exit does for the user: other
-    (non-daemon) threads finished (while one runs: the normal exit, which waits for it), the
-    ``atexit`` handlers run (logging flushed, Prefect's local API stopped, ``weakref.finalize``
-    clean-ups such as temporary directories), stdout and stderr flushed.
+    """End the process with ``code`` after what a normal exit does for the user, in the same
+    order: the work registered for the interpreter's thread shutdown (``threading._shutdown``:
+    Prefect drains its queue of events and logs to its API there), other (non-daemon) threads
+    waited for, the ``atexit`` handlers (logging flushed, Prefect's local API stopped,
+    ``weakref.finalize`` clean-ups such as temporary directories), stdout and stderr flushed.
 
     What it skips is the interpreter tearing down every module's objects one by one (pandas,
     DuckDB, Arrow: about 0.1 s of every command on a 2-core machine), which writes nothing the
     user can see: by then each command has closed its warehouse and files (context managers).
-    Under a profiler or a tracer (``python -m cProfile``, a debugger), which writes its results
-    after the program returns, the exit is the normal one.
+    The exit is the normal one under a profiler or a tracer (``python -m cProfile``, a
+    debugger), which writes its results after the program returns, and on a Python without
+    ``threading._shutdown``.
     """
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if any(t.is_alive() for t in others) or sys.getprofile() is not None or sys.gettrace() is not None:
+    thread_shutdown = getattr(threading, "_shutdown", None)
+    if thread_shutdown is None or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
+    thread_shutdown()  # as the interpreter does first at exit: threading atexit work, then other threads
     atexit._run_exitfuncs()  # runs each handler once and unregisters it
     try:
         sys.stdout.flush()
