@@ -129,6 +129,30 @@ def test_tendon_load_speaks_alone_only_where_it_diverges_from_distance_and_says_
     assert "distance rose 0 %" in alert.message
 
 
+def _load_weeks(kms_and_loads: list[tuple[float, float]]) -> AthleteHistory:
+    """Four runs a week with the given weekly distance and tendon load (shared as in ``weeks_of``)."""
+    runs = []
+    for week, (km, load) in enumerate(kms_and_loads):
+        for offset, share in ((0, 0.35), (2, 0.25), (4, 0.22), (5, 0.18)):
+            runs.append(run(monday(week) + timedelta(days=offset), km * share, load_bw=load * share))
+    return history(runs)
+
+
+def test_tendon_load_rising_with_distance_is_no_divergence_when_the_distance_rise_is_under_its_km_floor():
+    # distance +4.5 km (+8.2 %, under volume_min_increase_km: no volume alert), load +10.6 %:
+    # load and distance rose together, 2.4 points apart, not the 10.6 the floored 0 % made of it
+    h = _load_weeks([(55.0, 500_000.0)] * 4 + [(59.5, 553_000.0)])
+    assert [a.rule for a in caution_or_worse(evaluate(h, sunday(4)), 4)] == []
+
+
+def test_tendon_load_divergence_says_the_true_distance_change():
+    # distance +4 km (+7.3 %, under the km floor), load +20 %: a divergence of 12.7 points
+    [alert] = rules.tendon_load_increase(_load_weeks([(55.0, 500_000.0)] * 4 + [(59.0, 600_000.0)]), TH, sunday(4))
+    assert alert.evidence["distance_increase_pct"] == 7.3
+    assert alert.evidence["divergence_pct_points"] == 12.7
+    assert "distance rose 7 %" in alert.message
+
+
 def test_acwr_is_not_corroborated_by_the_load_it_is_made_of():
     # three easy weeks, then back to 34 km (under the usual 31 km + 10 %): the ratio is 1.55;
     # last week's 22 km does not "corroborate" it (it is its own acute/chronic split)

@@ -155,6 +155,12 @@ def _rise(value: float, base: float | None, min_base: float, min_rise: float) ->
     return (value - base) / base
 
 
+def _change(value: float, base: float) -> float:
+    """Relative change over ``base`` whatever its size (0 on a zero base): what a rise is
+    compared with, where ``_rise``'s floors only decide whether it is said."""
+    return (value - base) / base if base > 0 else 0.0
+
+
 def progression(facts: HistoryFacts, monday: date, th: RuleThresholds) -> Progression | None:
     """The week's rises on the usual level, or None when there is nothing to compare with."""
     view = week_view(facts, monday, th)
@@ -323,8 +329,10 @@ def session_spike(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
 def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly Achilles load (sum of per-step multiples, BW units; an estimate) on the usual
     level, only where it diverges from distance: its rise is over the caution line and exceeds
-    the distance's rise by more than ``tendon_load_divergence``, and the distance itself did not
-    raise ``weekly_volume_increase`` (that alert carries the load as evidence).
+    the distance's change on the same level by more than ``tendon_load_divergence``, and the
+    distance itself did not raise ``weekly_volume_increase`` (that alert carries the load as
+    evidence). The distance's change is the real one even when it is under
+    ``volume_min_increase_km``: that floor silences the volume alert, it does not make the rise 0.
 
     What can diverge: more steps per km (shorter steps, slower running, walking breaks) or a
     change of how steps were obtained. The model's load per km falls slightly with speed
@@ -339,7 +347,8 @@ def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> lis
             return None
         if found.severity is not None and found.severity != "info":
             return None  # one cause, one alert: the distance progression carries the load
-        divergence = found.load_step - found.step
+        distance_change = _change(found.view.km, found.view.level.km)
+        divergence = found.load_step - distance_change
         severity = _band(found.load_step, th.ladder("tendon_load_increase"))
         if severity is None or divergence <= th.tendon_load_divergence or found.view.race is not None:
             return None
@@ -347,13 +356,14 @@ def tendon_load_increase(facts: HistoryFacts, thresholds: RuleThresholds) -> lis
         week = iso_week_label(monday)
         message = (
             f"Week {week}: your estimated Achilles load rose {_pct(found.load_step):.0f} % on your "
-            f"usual level while distance rose {_pct(found.step):.0f} %: more load per km (more "
-            f"steps per km or slower running). Load from {method}."
+            f"usual level while distance {'fell' if distance_change < 0 else 'rose'} "
+            f"{abs(_pct(distance_change)):.0f} %: more load per km (more steps per km or slower "
+            f"running). Load from {method}."
         )
         evidence: dict[str, EvidenceValue] = {
             **_level_evidence(found, method),
             "load_increase_pct": _pct(found.load_step),
-            "distance_increase_pct": _pct(found.step),
+            "distance_increase_pct": _pct(distance_change),
             "divergence_pct_points": _pct(divergence),
             **_ladder_evidence(th, "tendon_load_increase"),
         }

@@ -248,7 +248,8 @@ class RuleThresholds(BaseModel):
         ge=0,
         description=(
             "Project choice: tendon load speaks on its own only when its rise exceeds the distance's "
-            "by more than this (otherwise it is evidence in the weekly progression alert)"
+            "real change on the same level (also one under volume_min_increase_km) by more than this "
+            "(otherwise it is evidence in the weekly progression alert)"
         ),
     )
     tendon_load_min_base_bw: float = Field(
