@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from domain_builders import ATHLETE, history, hold, run, steady_block
+import pytest
+from domain_builders import ATHLETE, history, hold, run, steady_block, strength
 
 from tendon_pipeline.domain import rules
+from tendon_pipeline.domain.aggregate import HistoryFacts
 from tendon_pipeline.domain.load import achilles_multiple, estimate_steps
 from tendon_pipeline.domain.models import AthleteHistory, RaceEntry
 from tendon_pipeline.domain.plan import plan_next_week
@@ -277,6 +279,39 @@ def test_monotony_is_on_the_whole_days_training_and_does_not_hold_the_plan():
     alert = next(a for a in alerts if a.rule == "monotony")
     assert alert.evidence["training_days"] == 7
     assert plan_next_week(h, alerts, TH, sunday(4)).status == "progress"
+
+
+def _strength_activity(day: date, minutes: float):
+    """A strength session recorded on the watch: an activity (no distance) of ``minutes``."""
+    return run(day, 0.0, sport="training", activity_id=f"gym-{day}").model_copy(update={"duration_s": minutes * 60})
+
+
+def _calf_session(day: date, activity_id: str | None) -> list:
+    """3 x 12 calf raises and 3 x 45 s holds (5.85 min under tension), recorded in the activity
+    ``activity_id`` or (None) logged by hand."""
+    source = "manual" if activity_id is None else "fit"
+    return [entry.model_copy(update={"source": source, "activity_id": activity_id})
+            for entry in (strength(day, "calf_raise"), hold(day))]
+
+
+def test_a_watch_recorded_strength_session_counts_once_in_the_days_training_time():
+    # an 11-minute session on the watch holds its sets; by hand, the day has only the sets
+    day = monday(0) + timedelta(days=1)
+    on_watch = history([_strength_activity(day, 11.0)], _calf_session(day, f"gym-{day}"))
+    by_hand = history([run(day, 0.0, sport="training")], _calf_session(day, None))
+    assert HistoryFacts(on_watch, sunday(0)).week_daily_minutes(monday(0))[1] == 11.0
+    assert HistoryFacts(by_hand, sunday(0)).week_daily_minutes(monday(0))[1] == pytest.approx(5.85)
+
+
+def test_four_runs_and_three_watch_recorded_calf_sessions_are_not_monotonous():
+    # the cohort's hilde, 2025-W41: runs of 37, 41, 32 and 61 min, calf sessions of 11 min on
+    # the days between (monotony 1.64; counting the sessions' sets again on top: 2.03)
+    runs = [run(monday(0) + timedelta(days=d), minutes * 60 * 2.9 / 1000)
+            for d, minutes in ((0, 36.6), (2, 40.7), (4, 32.1), (6, 61.2))]
+    days = [monday(0) + timedelta(days=d) for d in (1, 3, 5)]
+    h = history([*runs, *(_strength_activity(d, 11.0) for d in days)],
+                [entry for d in days for entry in _calf_session(d, f"gym-{d}")])
+    assert rules.monotony_rule(h, TH, sunday(0)) == []
 
 
 def test_a_monotonous_block_is_said_once_and_again_after_four_weeks_not_weekly():

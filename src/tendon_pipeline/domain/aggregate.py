@@ -364,15 +364,19 @@ class HistoryFacts:
 
     @cached_property
     def _daily_minutes(self) -> dict[date, float]:
+        """Every activity's duration, plus the time under tension of strength sets no counted
+        activity holds (logged by hand): a session recorded on the watch is counted once."""
         per_day: dict[date, float] = defaultdict(float)
         for activity in self.history.runs:  # every sport: the whole day's training
             per_day[activity.local_date] += activity.duration_s / 60.0
+        counted = {activity.activity_id for activity in self.history.runs}
         for entry in self.history.strength:
-            per_day[entry.local_date] += strength_minutes(entry)
+            if entry.activity_id not in counted:
+                per_day[entry.local_date] += strength_minutes(entry)
         return dict(per_day)
 
     def week_daily_minutes(self, monday: date) -> list[float]:
-        """The 7 days' training minutes (all activities and strength sets), Monday first."""
+        """The 7 days' training minutes (all activities and strength sets, each once), Monday first."""
         return [self._daily_minutes.get(monday + timedelta(days=i), 0.0) for i in range(7)]
 
     def acwr_rows(self, sundays: Sequence[date], thresholds: RuleThresholds) -> dict[date, dict[str, float]]:

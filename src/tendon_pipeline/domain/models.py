@@ -83,6 +83,9 @@ class StrengthEntry(_Model):
     seconds: float | None = Field(default=None, ge=0)
     load_kg: float | None = Field(default=None, ge=0, description="External load; bodyweight is implied")
     source: Literal["fit", "manual"] = "manual"
+    activity_id: str | None = Field(
+        default=None, description="The recorded activity that holds these sets (watch-recorded); None: logged by hand"
+    )
     variant: Variant | None = Field(
         default=None,
         description="single_leg, two_leg, seated or seated_single_leg (FIT category_subtype, "

@@ -391,7 +391,8 @@ def _monotony_below(loads: list[float], line: float) -> bool:
 )
 def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
     """Weekly monotony of the whole day's training load (Foster 1998): minutes of every
-    activity (running and cross-training) plus time under tension of strength sets, per day,
+    activity (running, cross-training, strength sessions on the watch) plus time under tension
+    of strength sets logged by hand (a watch session's sets are in its minutes already), per day,
     rest days 0; mean / population SD over the 7 days above 2.0: caution. Seven days without
     any variation (SD 0) are as monotonous as it gets and fire too. Weeks in a row are said
     once, and again only after ``monotony_repeat_weeks`` more (a treadmill block is one

@@ -266,7 +266,7 @@ class RuleThresholds(BaseModel):
         2.0,
         gt=0,
         description=(
-            "Monotony of the whole day's training (minutes of all activities and strength sets) above "
+            "Monotony of the whole day's training (minutes of all activities, strength logged by hand) above "
             "this: caution (Foster 1998); it does not by itself hold the plan"
         ),
     )

@@ -111,7 +111,7 @@ def _fit_strength(warehouse: Warehouse, athlete_id: str, tz_name: str | None) ->
         entry = entries.setdefault((row.activity_id, exercise, variant), {
             "athlete_id": athlete_id, "local_date": day, "exercise": exercise, "kind": kind,
             "sets": 0, "reps": None, "seconds": None, "load_kg": None, "source": "fit", "variant": variant,
-            "reps_in_reserve": None})
+            "reps_in_reserve": None, "activity_id": row.activity_id})
         entry["sets"] += 1
         entry["reps"] = _max(entry["reps"], None if kind == "isometric" else _int(row.repetitions))
         entry["seconds"] = _max(entry["seconds"], _float(row.duration_s) if kind == "isometric" else None)
