@@ -174,7 +174,7 @@ def audit(seen: list[Seen], athlete_years: float, repeat_weeks: int, examples: i
                                        "estimate_as_measured": 0, "silently_ignored": 0,
                                        "same_period_same_cause": 0, "per_athlete": Counter(), "examples": [],
                                        "repeat_examples": [], "mismatch_examples": []})
-        row["severity"][a.severity] += 1
+        row["severity"][str(a.severity)] += 1
         row["per_athlete"][a.athlete_id] += 1
         line = f"{a.athlete_id} {a.period} [{a.severity}] plan={item.plan_status}: {a.message}"
         if len(row["examples"]) < examples:
