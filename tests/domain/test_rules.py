@@ -452,6 +452,25 @@ def test_visa_a_drop_ignores_old_scores():
     assert rules.visa_a_drop(h, TH, W47_SUNDAY) == []
 
 
+def test_one_pain_report_above_the_line_is_one_alert_with_its_morning():
+    # the cohort's runa in her flare: 7/10 during, 4/10 the next morning (usual 0/10). The
+    # during warning (swap runs) carries the morning; no 'not settled: hold' caution beside it
+    earlier = [pain(W47 - timedelta(days=d), 1, 0) for d in (3, 6, 9)]
+    h = history(pain_entries=[*earlier, pain(W47, 7, 4)])
+    alerts = [a for a in rules.pain_monitoring(h, TH, W47_SUNDAY) if a.period == W47.isoformat()]
+    alert = only(alerts)
+    assert alert.rule == "pain_monitoring.during" and alert.severity == "warning"
+    assert alert.evidence["pain_next_morning"] == 4
+    assert "next morning 4/10" in alert.message
+
+
+def test_a_morning_not_settled_after_pain_within_the_line_is_still_a_caution():
+    earlier = [pain(W47 - timedelta(days=d), 1, 0) for d in (3, 6, 9)]
+    h = history(pain_entries=[*earlier, pain(W47, 5, 4)])
+    alert = only([a for a in rules.pain_monitoring(h, TH, W47_SUNDAY) if a.period == W47.isoformat()])
+    assert alert.rule == "pain_monitoring.next_morning" and alert.severity == "caution"
+
+
 def test_pain_monitoring_family_runs_all_four():
     entries = [pain(W47, 7, 6)]
     ids = {a.rule for a in rules.pain_monitoring(history(pain_entries=entries), TH, W47_SUNDAY)}

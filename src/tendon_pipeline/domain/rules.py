@@ -797,19 +797,23 @@ def plyometric_balance(facts: HistoryFacts, thresholds: RuleThresholds) -> list[
     source="Silbernagel et al., Am J Sports Med 2007 (pain-monitoring model: <= 5/10 during activity)",
 )
 def pain_during(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert]:
-    """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day."""
+    """Pain during activity above 5/10 (Silbernagel et al. 2007): warning, per reported day.
+    It carries the day's next-morning pain: the report is one alert (``pain_next_morning``
+    adds no 'not settled' caution to it)."""
     history = facts.history
     th = thresholds
     alerts = []
     for day, pain in facts.daily_pain.items():
         if pain.during <= th.pain_during_max:
             continue
+        morning = "" if pain.next_morning is None else f", next morning {pain.next_morning}/10"
         message = (
             f"Pain during activity on {_short_date(day)} was {pain.during}/10 (line "
-            f"{th.pain_during_max}/10). Swap runs for cycling, swimming or deep-water running "
+            f"{th.pain_during_max}/10){morning}. Swap runs for cycling, swimming or deep-water running "
             f"until it settles."
         )
-        evidence: dict[str, EvidenceValue] = {"pain_during": pain.during, "line": th.pain_during_max}
+        evidence: dict[str, EvidenceValue] = {"pain_during": pain.during, "pain_next_morning": pain.next_morning,
+                                              "line": th.pain_during_max}
         alerts.append(_day_alert(history, PAIN_DURING, Severity.WARNING, day, message, evidence))
     return alerts
 
@@ -824,7 +828,9 @@ def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[A
     """Next-morning pain per Silbernagel et al. 2007: 0-2 safe; 3-5 acceptable when not worse
     than the usual morning level (median of the previous 28 days' reports; with none, not
     known to be worse); above the usual level by >= 1 point: not settled, caution (the plan
-    holds); above 5/10: too much, warning (the plan cuts running and regresses tendon work)."""
+    holds), except after a day whose pain during activity was above the line (that day's
+    ``pain_during`` warning carries the morning and asks for more than a hold); above 5/10: too
+    much, warning (the plan cuts running and regresses tendon work)."""
     history = facts.history
     th = thresholds
     alerts = []
@@ -851,6 +857,8 @@ def pain_next_morning(facts: HistoryFacts, thresholds: RuleThresholds) -> list[A
             continue
         if usual is None or morning < usual[0] + th.pain_morning_worse_points:
             continue  # 3-5 and not worse than usual: acceptable, carry on
+        if pain.during > th.pain_during_max:
+            continue  # said by that day's pain_during warning, with this morning in it
         message = (
             f"Pain the morning after {_short_date(day)} was {morning}/10, worse than your usual "
             f"morning level ({usual[0]:g}/10 over {usual[1]} report{'s' if usual[1] != 1 else ''}): "
