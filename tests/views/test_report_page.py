@@ -174,5 +174,5 @@ def test_chart_captions_say_what_the_model_and_the_rule_do(ben_page):
     assert "rises with speed" not in html and "falls slightly with speed" in html
     assert "estimate (from " in html  # the load says how it was obtained
     th = data.thresholds
-    assert f"the {th.chronic_days - th.acute_days} days before them" in html  # uncoupled: 21, not 28
+    assert f"the daily mean of the {th.chronic_days - th.acute_days} days before" in html  # uncoupled: 21, not 28
     assert '"text":"high"' not in html.replace(" ", "")  # the ratio's top band is the rule's warning

@@ -495,7 +495,7 @@ def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert
         week = iso_week_label(monday)
         message = (
             f"Week {week}: your estimated Achilles load over the last {th.acute_days} days was "
-            f"{ratio:.2f} x {_chronic_words(th)} (line {th.acwr_caution:.1f}). "
+            f"{ratio:.2f} x {th.chronic_window()} (line {th.acwr_caution:.1f}). "
             + (f"Context, with pain reported ({', '.join(pain)})." if pain
                else "A context signal only: weak on its own.")
         )
@@ -515,14 +515,6 @@ def acwr(facts: HistoryFacts, thresholds: RuleThresholds, others: Sequence[Alert
         return _week_alert(history, ACWR, severity, monday, message, evidence)
 
     return _weekly(facts, check)
-
-
-def _chronic_words(th: RuleThresholds) -> str:
-    if th.acwr_method == "uncoupled":
-        return f"your daily mean of the {th.chronic_days - th.acute_days} days before"
-    if th.acwr_method == "coupled":
-        return f"your daily mean of the last {th.chronic_days} days (them included)"
-    return f"your {th.chronic_days}-day EWMA"
 
 
 # --------------------------------------------------------------------------- tendon program

@@ -504,6 +504,15 @@ class RuleThresholds(BaseModel):
             raise ValueError("thresholds out of order: " + "; ".join(wrong))
         return self
 
+    def chronic_window(self, whose: str = "your") -> str:
+        """The ACWR's chronic side in words (``acwr_method``): "your ..." in the rule's message,
+        "the ..." in the report's chart caption."""
+        if self.acwr_method == "uncoupled":
+            return f"{whose} daily mean of the {self.chronic_days - self.acute_days} days before"
+        if self.acwr_method == "coupled":
+            return f"{whose} daily mean of the last {self.chronic_days} days (them included)"
+        return f"{whose} {self.chronic_days}-day EWMA"
+
     def ladder(self, name: str) -> list[tuple[float, Severity]]:
         """(line, severity) of a ladder of SEVERITY_LADDERS with this configuration's values."""
         return [(getattr(self, field), severity) for field, severity in SEVERITY_LADDERS[name]]

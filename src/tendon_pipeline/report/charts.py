@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 from tendon_pipeline.domain.load import iso_week_label
 from tendon_pipeline.domain.models import Severity
 from tendon_pipeline.domain.rules import load_method_text
-from tendon_pipeline.domain.thresholds import RuleThresholds
 from tendon_pipeline.report.data import ReportData
 
 BLUE, LIGHT_BLUE, ORANGE, GREEN, RED, AMBER, GREY, PURPLE = (
@@ -143,17 +142,9 @@ def acwr(data: ReportData) -> Chart:
     if not known:
         _empty(fig, f"needs about {th.chronic_days // 7} weeks of running")
     return Chart("chart-acwr", "Acute:chronic tendon-load ratio",
-                 f"Last {th.acute_days} days of estimated tendon load against {_chronic_caption(th)}. "
+                 f"Last {th.acute_days} days of estimated tendon load against {th.chronic_window('the')}. "
                  f"Above {th.acwr_caution:.1f} caution, above {th.acwr_warning:.1f} warning only with pain the same "
                  "week: context, a weak predictor on its own (Impellizzeri 2020-21).", fig)
-
-
-def _chronic_caption(th: RuleThresholds) -> str:
-    if th.acwr_method == "uncoupled":
-        return f"the daily mean of the {th.chronic_days - th.acute_days} days before them"
-    if th.acwr_method == "coupled":
-        return f"the daily mean of the last {th.chronic_days} days (them included)"
-    return f"a {th.chronic_days}-day EWMA"
 
 
 def runs(data: ReportData) -> Chart:
