@@ -139,6 +139,22 @@ def test_acwr_caution_alone_changes_nothing():
     assert any("context only" in reason for reason in plan.reasons)
 
 
+def test_a_monotony_caution_is_said_in_the_plan_it_does_not_change():
+    """Monotony is context (it never holds the plan), but a caution the plan passes without a word
+    leaves the runner with an alert and a plan that seem to disagree: the plan says why it goes on."""
+    h = eight_weeks()
+    monotonous = Alert(
+        athlete_id="a1", rule="monotony", severity="caution", date=WEEK8_MONDAY, period="2026-W42",
+        message="Week 2026-W42 was monotonous", evidence={"monotony": 2.3}, source="Foster 1998",
+    )
+    plan = plan_for(h, alerts=[monotonous])
+    assert plan.status == "progress"
+    assert plan.target_km_high == plan_for(h).target_km_high
+    said = [reason for reason in plan.reasons if "onotony" in reason]
+    assert said and "2.3" in said[0] and "2026-W42" in said[0] and "does not hold the plan" in said[0]
+    assert not any("onotony" in reason for reason in plan_for(h).reasons)
+
+
 # --------------------------------------------------------------------------- pain
 
 

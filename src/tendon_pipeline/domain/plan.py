@@ -84,6 +84,7 @@ class Situation(NamedTuple):
     also: tuple[str, ...] = ()  # other rules (caution or worse) behind the decision
     program: tuple[Alert, ...] = ()  # tendon-program alerts to echo in the reasons
     unwell: tuple[date, ...] = ()  # 'feeling unwell' check-ins in the last plan_unwell_lookback_days
+    context_monotony: Alert | None = None  # monotony at caution: context, never holds the plan
 
 
 def next_monday(as_of: date) -> date:
@@ -162,7 +163,8 @@ def assess(
         status = "progress"
     also = tuple(sorted({a.rule for a in load if trigger and a.rule != trigger.rule}))
     program = tuple(a for a in recent if a.rule in PROGRAM_RULES)
-    return Situation(status, trigger, recent_pain, acwr_only, also, program, unwell)
+    monotony = _worst([a for a in recent if a.rule == MONOTONY])
+    return Situation(status, trigger, recent_pain, acwr_only, also, program, unwell, monotony)
 
 
 # --------------------------------------------------------------------------- running
@@ -594,6 +596,11 @@ def plan_next_week(
     if situation.context_acwr is not None and situation.status == "progress":
         ratio = situation.context_acwr.evidence.get("acwr")
         reasons.append(f"ACWR {ratio} ({situation.context_acwr.period}) is context only: no change.")
+    if situation.context_monotony is not None and situation.status == "progress":
+        value = situation.context_monotony.evidence.get("monotony")
+        shown = "no variation at all" if value is None else f"monotony {value}"
+        reasons.append(f"Training was monotonous ({shown}, {situation.context_monotony.period}): that does not "
+                       "hold the plan, but vary the days: easy, hard and rest.")
     start = program_start_of(history, th)
     week = program_week(start, week_start)
     recovering = race_recovery_week or calendar.recovering_from is not None
