@@ -120,9 +120,9 @@ class DecodeWorkers:
             self.reads[source.text] = data, file_hash
             self.early.setdefault(file_hash, self.pool.submit(decision_module.decode_job, data))
 
-    def read(self, source: SourceFile) -> tuple[bytes, str] | None:
-        """The file's bytes and hash as read early (once: the caller keeps them), if it was."""
-        return self.reads.pop(source.text, None)
+    def read(self, source: SourceFile, *, keep: bool = False) -> tuple[bytes, str] | None:
+        """The file's bytes and hash as read early, if it was (let go unless ``keep``)."""
+        return self.reads.get(source.text) if keep else self.reads.pop(source.text, None)
 
     def take(self, file_hash: str) -> Future | None:
         """The early job decoding this content, if any (once)."""
@@ -273,12 +273,7 @@ class BulkRun:
 
     def _prescan(self) -> int:
         """Hash every file (one status query for all) so seen files are never decoded; the files to decode."""
-        hashes = []
-        for source in self.sources:
-            early = self.forked.reads.get(source.text) if self.forked is not None else None
-            read = early[0] if early else self.ing.read(source)
-            if not isinstance(read, FileOutcome):
-                hashes.append(early[1] if early else file_identity(source, read))
+        hashes = [file_hash for _, file_hash in map(self._read, self.sources) if file_hash is not None]
         self.hashed = set(hashes)
         self.db_seen = self.wh.file_statuses(hashes)
         if self.forked is not None:  # decoding them was started early: not needed after all
@@ -294,20 +289,27 @@ class BulkRun:
             return self.db_seen.get(file_hash)
         return self.wh.file_status(file_hash)  # the file changed since the prescan
 
+    def _read(self, source: SourceFile, *, last: bool = False) -> tuple[bytes | FileOutcome, str | None]:
+        """The file's bytes (or why not) and content hash: as read early for the decode workers if
+        it was (``last``: the run's last read of it, the early copy is let go), else read now."""
+        early = self.forked.read(source, keep=not last) if self.forked is not None else None
+        if early is not None:
+            return early
+        data = self.ing.read(source)
+        return data, None if isinstance(data, FileOutcome) else file_identity(source, data)
+
     def _prepare(self, source: SourceFile) -> _Item:
-        early = self.forked.read(source) if self.forked is not None else None
-        item = _Item(source, early[0] if early else self.ing.read(source))
-        if isinstance(item.read, FileOutcome):
+        data, file_hash = self._read(source, last=True)
+        item = _Item(source, data, file_hash)
+        if file_hash is None:
             return item
-        item.file_hash = early[1] if early else file_identity(source, item.read)
-        seen = self._seen(item.file_hash)
-        early = self.forked.take(item.file_hash) if self.forked is not None else None
+        seen = self._seen(file_hash)
         if seen is not None and seen[0] != FileStatus.QUARANTINED:
-            if early is not None:
-                early.cancel()
-        elif early is not None:
-            item.job = early
-        elif self.pool is not None:
+            if self.forked is not None:
+                self.forked.forget([file_hash])  # not to be decoded: an early job for it is cancelled
+            return item
+        item.job = self.forked.take(file_hash) if self.forked is not None else None
+        if item.job is None and self.pool is not None:
             try:
                 item.job = self.pool.submit(decision_module.decode_job, item.read)
             except RuntimeError:  # a broken pool (a worker died): decode here from now on
