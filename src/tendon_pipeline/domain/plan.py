@@ -549,6 +549,23 @@ def tendon_plan(
     return sessions, per_week, [r for r in reasons if r]
 
 
+def context_reasons(situation: Situation) -> list[str]:
+    """The context alerts (ACWR, monotony: they never hold the plan) a progressing plan goes past,
+    said, so the alert and the plan do not seem to disagree."""
+    if situation.status != "progress":
+        return []
+    reasons = []
+    if situation.context_acwr is not None:
+        ratio = situation.context_acwr.evidence.get("acwr")
+        reasons.append(f"ACWR {ratio} ({situation.context_acwr.period}) is context only: no change.")
+    if situation.context_monotony is not None:
+        value = situation.context_monotony.evidence.get("monotony")
+        shown = "no variation at all" if value is None else f"monotony {value}"
+        reasons.append(f"Training was monotonous ({shown}, {situation.context_monotony.period}): that does not "
+                       "hold the plan, but vary the days: easy, hard and rest.")
+    return reasons
+
+
 def program_reasons(history: AthleteHistory, situation: Situation, th: RuleThresholds, as_of: date) -> list[str]:
     """Last week's tendon work, said to the runner every week: too few sessions from the week
     itself (``tendon_loading_frequency`` tells the coach about a run of such weeks only at its
@@ -593,14 +610,7 @@ def plan_next_week(
     swapped, swap_reason = cross_training(situation.status, ref.runs, th)
     if swap_reason:
         reasons.append(swap_reason)
-    if situation.context_acwr is not None and situation.status == "progress":
-        ratio = situation.context_acwr.evidence.get("acwr")
-        reasons.append(f"ACWR {ratio} ({situation.context_acwr.period}) is context only: no change.")
-    if situation.context_monotony is not None and situation.status == "progress":
-        value = situation.context_monotony.evidence.get("monotony")
-        shown = "no variation at all" if value is None else f"monotony {value}"
-        reasons.append(f"Training was monotonous ({shown}, {situation.context_monotony.period}): that does not "
-                       "hold the plan, but vary the days: easy, hard and rest.")
+    reasons += context_reasons(situation)
     start = program_start_of(history, th)
     week = program_week(start, week_start)
     recovering = race_recovery_week or calendar.recovering_from is not None
