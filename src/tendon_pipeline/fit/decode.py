@@ -40,6 +40,22 @@ _WANTED = frozenset(
 )
 
 
+class _FrameOf:
+    """A :class:`DecodedActivity` table as a pandas frame: built from its columns on first read
+    (``RowTable.frame``, ``RecordColumns.frame``); setting a frame replaces the table."""
+
+    def __init__(self, table: str, kind: type[C.RowTable] | type[C.RecordColumns]) -> None:
+        self.table, self.kind = table, kind
+
+    def __get__(self, activity: DecodedActivity | None, owner: type | None = None) -> pd.DataFrame:
+        if activity is None:
+            return self  # the descriptor itself, read from the class
+        return getattr(activity, self.table).frame()
+
+    def __set__(self, activity: DecodedActivity, frame: pd.DataFrame) -> None:
+        setattr(activity, self.table, self.kind.from_frame(frame))
+
+
 @dataclass
 class DecodedActivity:
     """Everything the warehouse stores about one activity file, as plain columns.
@@ -68,37 +84,10 @@ class DecodedActivity:
     salvage_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def sessions(self) -> pd.DataFrame:
-        return self.session_table.frame()
-
-    @sessions.setter
-    def sessions(self, frame: pd.DataFrame) -> None:
-        self.session_table = C.RowTable.from_frame(frame)
-
-    @property
-    def laps(self) -> pd.DataFrame:
-        return self.lap_table.frame()
-
-    @laps.setter
-    def laps(self, frame: pd.DataFrame) -> None:
-        self.lap_table = C.RowTable.from_frame(frame)
-
-    @property
-    def records(self) -> pd.DataFrame:
-        return self.record_table.frame()
-
-    @records.setter
-    def records(self, frame: pd.DataFrame) -> None:
-        self.record_table = C.RecordColumns.from_frame(frame)
-
-    @property
-    def sets(self) -> pd.DataFrame:
-        return self.set_table.frame()
-
-    @sets.setter
-    def sets(self, frame: pd.DataFrame) -> None:
-        self.set_table = C.RowTable.from_frame(frame)
+    sessions = _FrameOf("session_table", C.RowTable)
+    laps = _FrameOf("lap_table", C.RowTable)
+    records = _FrameOf("record_table", C.RecordColumns)
+    sets = _FrameOf("set_table", C.RowTable)
 
     @property
     def start_utc(self) -> datetime | None:
