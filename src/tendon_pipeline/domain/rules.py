@@ -155,6 +155,12 @@ def _rise(value: float, base: float | None, min_base: float, min_rise: float) ->
     return (value - base) / base
 
 
+def _said_this_week(weeks_in_a_row: int, repeat_weeks: int) -> bool:
+    """A cause that lasts weeks in a row is said at its first week and again every
+    ``repeat_weeks`` weeks of the run, not every week (RULES.md: saying things once)."""
+    return (weeks_in_a_row - 1) % repeat_weeks == 0
+
+
 def _change(value: float, base: float) -> float:
     """Relative change over ``base`` whatever its size (0 on a zero base): what a rise is
     compared with, where ``_rise``'s floors only decide whether it is said."""
@@ -413,7 +419,7 @@ def monotony_rule(facts: HistoryFacts, thresholds: RuleThresholds) -> list[Alert
         if not streak or streak[-1] != monday - WEEK:
             streak.clear()
         streak.append(monday)
-        if (len(streak) - 1) % th.monotony_repeat_weeks:
+        if not _said_this_week(len(streak), th.monotony_repeat_weeks):
             return None  # said at the start of this run of monotonous weeks
         week = iso_week_label(monday)
         shown = "no variation at all" if value is None else f"monotony {value:.1f}"
@@ -554,7 +560,7 @@ def tendon_loading_frequency(facts: HistoryFacts, thresholds: RuleThresholds) ->
     return [
         _frequency_alert(facts.history, start, low, th)
         for low in low_tendon_weeks(facts, th)
-        if (low.weeks_in_a_row - 1) % th.tendon_frequency_repeat_weeks == 0
+        if _said_this_week(low.weeks_in_a_row, th.tendon_frequency_repeat_weeks)
     ]
 
 
